@@ -1,0 +1,98 @@
+/*
+ * Configuration: libconfig file -> struct sl_conf, fully validated.
+ * Pure logic (libconfig only, no DPDK): used by sluice-dp, sluice-cp and tests.
+ * The reference for every key is docs/config.md.
+ */
+#ifndef SLUICE_CONF_H
+#define SLUICE_CONF_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include <sluice/shm.h>
+
+#define SL_CONF_ERR_LEN 512
+#define SL_CONF_MAX_ROUTES 256
+#define SL_CONF_MAX_NEIGH 64
+
+struct sl_conf_port {
+	char name[SL_NAME_LEN];
+	char dev[SL_DEV_LEN];   /* "net_tap0,iface=x" (vdev) or a PCI address */
+	int is_vdev;
+	uint32_t addr;          /* host order */
+	uint8_t plen;
+	int has_mac;
+	uint8_t mac[6];
+	uint16_t mtu;           /* 0 = leave the device default */
+	struct sl_impair impair;
+};
+
+struct sl_conf_route {
+	uint32_t prefix;        /* host order, host bits zero */
+	uint8_t plen;
+	uint8_t type;           /* SL_RT_DIRECT or SL_RT_GATEWAY */
+	uint16_t port;          /* index into ports[] */
+	uint32_t gw;
+};
+
+struct sl_conf_neigh {
+	uint32_t ip;
+	uint16_t port;
+	uint8_t mac[6];
+};
+
+struct sl_conf {
+	char path[256];
+	/* eal */
+	char lcores[64];        /* EAL -l list; the first lcore is the main lcore */
+	char file_prefix[64];
+	char huge_dir[128];     /* "" = EAL default */
+	uint32_t mem_mb;        /* 0 = EAL default */
+	char log_level[16];     /* "" = EAL default; e.g. "notice" */
+	/* dataplane */
+	uint32_t mbufs_per_worker;
+	uint16_t burst;
+	uint16_t rx_desc, tx_desc;
+	uint32_t idle_sleep_us;
+	uint32_t icmp_rate, icmp_burst;
+	uint32_t neigh_max;
+	uint32_t neigh_reachable_ms;
+	uint32_t neigh_retrans_ms;
+	uint32_t neigh_probes;
+	uint32_t neigh_pending_per_entry;
+	uint32_t neigh_pending_max;
+	uint32_t stats_period_ms;
+	/* control */
+	char ctl_socket[108];
+	/* tables */
+	unsigned int n_ports;
+	struct sl_conf_port ports[SL_MAX_PORTS];
+	unsigned int n_routes;
+	struct sl_conf_route routes[SL_CONF_MAX_ROUTES];
+	unsigned int n_neigh;
+	struct sl_conf_neigh neigh[SL_CONF_MAX_NEIGH];
+};
+
+/* Fill defaults (everything but ports). */
+void sl_conf_defaults(struct sl_conf *c);
+
+/* Load and validate a file.  0 on success; -EINVAL with err = "file:line: message"
+ * (or "file: message" when no line applies) for any error, including unknown keys. */
+int sl_conf_load(struct sl_conf *c, const char *path, char *err, size_t errlen);
+
+/* Same, from a string (tests); `name` stands in for the file name in errors. */
+int sl_conf_load_str(struct sl_conf *c, const char *name, const char *text, char *err, size_t errlen);
+
+/* Port lookup by name or decimal index; -ENOENT when none. */
+int sl_conf_port_find(const struct sl_conf *c, const char *name_or_index);
+
+/* Small parsers shared with the CLI (pure; 0 or -EINVAL). */
+int sl_parse_ipv4(const char *s, uint32_t *ip);                    /* "a.b.c.d" -> host order */
+int sl_parse_prefix(const char *s, uint32_t *prefix, uint8_t *plen); /* "a.b.c.d/n", host bits must be 0 */
+int sl_parse_addr_plen(const char *s, uint32_t *addr, uint8_t *plen); /* "a.b.c.d/n", host bits allowed */
+int sl_parse_mac(const char *s, uint8_t mac[6]);
+int sl_parse_pct(const char *s, uint32_t *ppm);                     /* "1%", "0.5%", "100%"; 4 decimals max */
+void sl_format_ipv4(uint32_t ip, char *buf, size_t len);
+void sl_format_pct(uint32_t ppm, char *buf, size_t len);            /* 10000 -> "1%", 5000 -> "0.5%" */
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * Shared-memory layout between sluice-dp (primary) and sluice-cp (secondary).
+ *
+ * One memzone, SL_SHM_NAME, created by sluice-dp.  Every field has exactly one
+ * writer, named in its comment; everybody else only reads.  Multi-word views
+ * (routes, neighbours) are read under an rte_seqcount so a reader never sees a
+ * half-written table; plain counters are single 64-bit words, read relaxed.
+ *
+ * This is what lets sluice-cp restart: all state it shows (ports, routes,
+ * neighbours, counters, impairment) lives here, owned by the data plane.
+ */
+#ifndef SLUICE_SHM_H
+#define SLUICE_SHM_H
+
+#include <stdint.h>
+#include <rte_seqcount.h>
+
+#include "drop_reasons.h"
+
+#define SL_SHM_NAME       "sluice_shm"
+#define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
+#define SL_SHM_VERSION    1u
+
+#define SL_MAX_PORTS      8
+#define SL_MAX_WORKERS    16
+#define SL_MAX_LCORES     (SL_MAX_WORKERS + 1) /* workers, then main */
+#define SL_NAME_LEN       32
+#define SL_DEV_LEN        128
+#define SL_ROUTES_MAX     1024
+#define SL_NEIGH_MAX      4096
+
+/* Ring names; index = lcore slot (workers 0..n_workers-1, main = n_workers). */
+#define SL_CMD_RING_FMT   "sl_cmd_%u"
+#define SL_EVT_RING_FMT   "sl_evt_%u"
+
+/* Impairment, per port and direction.  ppm = parts per million (1% = 10000). */
+enum { SL_DIR_IN = 0, SL_DIR_OUT = 1, SL_DIR_MAX = 2 };
+
+struct sl_impair_dir {
+	uint32_t drop_ppm;
+	uint32_t reorder_ppm;
+	uint32_t dup_ppm;
+	uint32_t pad;
+};
+
+struct sl_impair {
+	struct sl_impair_dir dir[SL_DIR_MAX];
+	uint64_t seed;
+};
+
+/* Routes.  Prefix and gateway in host byte order. */
+enum sl_route_type {
+	SL_RT_LOCAL = 1, /* /32 of an appliance address: deliver locally */
+	SL_RT_DIRECT,    /* on-link: the destination itself is the next hop */
+	SL_RT_GATEWAY,   /* via gw */
+};
+
+enum sl_route_origin {
+	SL_RO_KERNEL = 1, /* made from a port address (local + connected) */
+	SL_RO_CONFIG,     /* from the config file */
+	SL_RO_STATIC,     /* added at runtime with `route add` */
+};
+
+struct sl_route {
+	uint32_t prefix;
+	uint8_t plen;
+	uint8_t type;   /* enum sl_route_type */
+	uint8_t origin; /* enum sl_route_origin */
+	uint8_t pad;
+	uint16_t port;  /* output port index (config order) */
+	uint16_t pad2;
+	uint32_t gw;    /* SL_RT_GATEWAY only */
+};
+
+struct sl_route_table {
+	rte_seqcount_t seq;
+	uint32_t n;
+	struct sl_route r[SL_ROUTES_MAX];
+};
+
+/* Neighbours, as the main lcore (their owner) last published them. */
+enum sl_neigh_state {
+	SL_NEIGH_INCOMPLETE = 1,
+	SL_NEIGH_REACHABLE,
+	SL_NEIGH_STALE,
+	SL_NEIGH_PROBE,
+	SL_NEIGH_FAILED,
+	SL_NEIGH_PERMANENT,
+};
+
+struct sl_neigh_view_entry {
+	uint32_t ip;      /* host order */
+	uint16_t port;
+	uint8_t mac[6];
+	uint8_t state;    /* enum sl_neigh_state */
+	uint8_t probes;
+	uint16_t pending; /* packets waiting for resolution */
+	uint32_t age_ms;  /* since last confirmation */
+};
+
+struct sl_neigh_view {
+	rte_seqcount_t seq;
+	uint32_t n;
+	struct sl_neigh_view_entry e[SL_NEIGH_MAX];
+};
+
+/* Ports: identity written once at start, link and ethdev stats refreshed by
+ * the main lcore every stats period. */
+struct sl_port_view {
+	char name[SL_NAME_LEN];
+	char dev[SL_DEV_LEN];
+	char driver[SL_NAME_LEN];
+	uint16_t port_id; /* ethdev port id */
+	uint16_t mtu;
+	uint8_t mac[6];
+	uint8_t link_up;
+	uint8_t plen;
+	uint32_t addr;    /* host order */
+	uint32_t link_speed;
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+};
+
+struct sl_port_counters {
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t tx_pkts, tx_bytes;
+};
+
+/* Per-lcore counters: written only by their lcore, read relaxed by others.
+ * `clear counters` is a ring command so the owner zeroes them itself. */
+struct sl_lcore_stats {
+	struct sl_port_counters port[SL_MAX_PORTS];
+	uint64_t drops[SL_DROP_MAX];
+	uint64_t fwd;         /* IPv4 packets forwarded */
+	uint64_t local_in;    /* IPv4 packets addressed to the appliance */
+	uint64_t icmp_out;    /* ICMP messages generated (echo replies, errors) */
+	uint64_t arp_in, arp_out;
+	uint64_t slowpath;    /* packets handed to the main lcore */
+	uint64_t cmds;        /* ring commands processed */
+	uint64_t polls, busy_polls;
+	uint64_t cycles_work; /* TSC cycles in busy iterations outside rx/tx bursts */
+	uint64_t cycles_io;   /* TSC cycles inside rx/tx burst calls of busy iterations */
+};
+
+struct sl_lcore_shm {
+	/* owner lcore: rw; others: ro */
+	struct sl_lcore_stats st __attribute__((aligned(64)));
+	struct sl_impair impair[SL_MAX_PORTS];  /* owner applies ring commands */
+	struct sl_route_table rt;               /* owner's routes (workers only) */
+	uint32_t lcore_id;
+	uint8_t is_main;
+	uint8_t running;
+	uint64_t heartbeat_tsc;
+} __attribute__((aligned(64)));
+
+struct sl_shm {
+	/* dp main: written once before workers start */
+	uint32_t magic;
+	uint32_t version;
+	uint32_t n_ports;
+	uint32_t n_workers; /* lcore slots: 0..n_workers-1 workers, n_workers main */
+	int32_t dp_pid;
+	uint32_t pad;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	uint32_t icmp_rate, icmp_burst;
+	uint32_t neigh_max;
+	uint32_t pad2;
+	/* dp main: rw */
+	struct sl_port_view ports[SL_MAX_PORTS];
+	struct sl_neigh_view neigh;
+	/* per lcore */
+	struct sl_lcore_shm lcore[SL_MAX_LCORES];
+};
+
+#endif
