@@ -79,10 +79,13 @@ struct sl_route_table {
 };
 
 /* Neighbours, as the main lcore (their owner) last published them. */
+/* Life of an entry (dataplane/l2/neigh_sm.c): INCOMPLETE (broadcast requests)
+ * -> REACHABLE (answered) -> PROBE after reachable_ms (unicast requests, still
+ * used) -> REACHABLE again or deleted; INCOMPLETE without answer -> FAILED
+ * (packets dropped) for retrans_ms, then deleted.  PERMANENT = static entry. */
 enum sl_neigh_state {
 	SL_NEIGH_INCOMPLETE = 1,
 	SL_NEIGH_REACHABLE,
-	SL_NEIGH_STALE,
 	SL_NEIGH_PROBE,
 	SL_NEIGH_FAILED,
 	SL_NEIGH_PERMANENT,

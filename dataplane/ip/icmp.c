@@ -1,0 +1,169 @@
+/*
+ * ICMP the appliance speaks itself: echo replies for its own addresses
+ * (RFC 792) and rate-limited errors (RFC 1812 4.3.2).
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "ipv4_check.h"
+#include "worker.h"
+
+/* RFC 1812 4.3.2.3: an error carries as much of the original datagram as
+ * fits in 576 bytes of IP. */
+#define ICMP_ERR_MAX_IP 576
+
+static inline struct ipv4_hdr_raw *ip_hdr(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct ipv4_hdr_raw *, RTE_ETHER_HDR_LEN);
+}
+
+void icmp_local_input(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
+{
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	unsigned int tlen = rte_be_to_cpu_16(ip->total_len);
+	struct rte_icmp_hdr *icmp;
+	uint32_t tmp, sum;
+
+	(void)in_port;
+	if (ip->proto != IPPROTO_ICMP) {
+		worker_drop(w, m, SL_DROP_LOCAL_PROTO);
+		return;
+	}
+	if (ipv4_is_fragment(ip)) {
+		worker_drop(w, m, SL_DROP_IP_FRAG_LOCAL);
+		return;
+	}
+	if (tlen - hlen < sizeof(*icmp) ||
+	    rte_raw_cksum((const uint8_t *)ip + hlen, tlen - hlen) != 0xffff) {
+		worker_drop(w, m, SL_DROP_ICMP_MALFORMED);
+		return;
+	}
+	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+		worker_drop(w, m, SL_DROP_ICMP_TYPE);
+		return;
+	}
+	/* RFC 792: swap the addresses, type 0, same id/sequence/data.  The type
+	 * byte falls from 8 to 0, so the checksum rises by 0x0800 (RFC 1624). */
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	sum = (uint32_t)icmp->icmp_cksum + RTE_BE16(0x0800);
+	icmp->icmp_cksum = (uint16_t)(sum + (sum >> 16));
+	tmp = ip->src;
+	ip->src = ip->dst;
+	ip->dst = tmp;
+	ip->ttl = 64;
+	ip->cksum = 0;
+	ip->cksum = ipv4_cksum(ip, hlen);
+	/* trim link-layer padding so the reply is exactly the datagram */
+	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN - tlen);
+	w->st->icmp_out++;
+	ipv4_output(w, m);
+}
+
+/* Token bucket in TSC cycles: `rate` messages per second, `burst` deep. */
+static int icmp_allowed(struct worker *w)
+{
+	uint64_t now, add;
+
+	if (w->icmp_rate == 0)
+		return 0;
+	now = rte_get_tsc_cycles();
+	add = now - w->icmp_last;
+	w->icmp_last = now;
+	/* cap the elapsed time before multiplying so it cannot overflow */
+	if (add > w->icmp_cap / w->icmp_rate)
+		w->icmp_tokens = w->icmp_cap;
+	else if ((w->icmp_tokens += add * w->icmp_rate) > w->icmp_cap)
+		w->icmp_tokens = w->icmp_cap;
+	if (w->icmp_tokens < dp.tsc_hz)
+		return 0;
+	w->icmp_tokens -= dp.tsc_hz;
+	return 1;
+}
+
+static int is_icmp_error(const struct ipv4_hdr_raw *ip, const struct rte_mbuf *m)
+{
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	const uint8_t *t;
+
+	if (ip->proto != IPPROTO_ICMP)
+		return 0;
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 1)
+		return 1; /* cannot tell: be conservative */
+	t = (const uint8_t *)ip + hlen;
+	/* RFC 1812 4.3.2.7: never an error about an error.  Queries (echo,
+	 * timestamp, information, address mask) may get one. */
+	return !(*t == 0 || *t == 8 || *t == 13 || *t == 14 || *t == 15 || *t == 16 ||
+		 *t == 17 || *t == 18);
+}
+
+void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8_t type,
+		uint8_t code, uint16_t mtu)
+{
+	const struct ipv4_hdr_raw *oip = ip_hdr(orig);
+	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
+	unsigned int olen = rte_be_to_cpu_16(oip->total_len), quote;
+	struct rte_mbuf *m;
+	struct ipv4_hdr_raw *ip;
+	struct rte_icmp_hdr *icmp;
+	uint8_t *p;
+
+	/* RFC 1812 4.3.2.7: not for non-initial fragments, errors, or
+	 * link-layer broadcasts */
+	if (ipv4_is_later_fragment(oip) || is_icmp_error(oip, orig) ||
+	    rte_is_multicast_ether_addr(&oeth->dst_addr))
+		return;
+	if (!icmp_allowed(w)) {
+		w->st->drops[SL_DROP_ICMP_RATELIMIT]++;
+		return;
+	}
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m) {
+		w->st->drops[SL_DROP_NOMBUF]++;
+		return;
+	}
+	quote = olen;
+	if (quote > ICMP_ERR_MAX_IP - 20 - 8)
+		quote = ICMP_ERR_MAX_IP - 20 - 8;
+	if (quote > rte_pktmbuf_pkt_len(orig) - RTE_ETHER_HDR_LEN)
+		quote = rte_pktmbuf_pkt_len(orig) - RTE_ETHER_HDR_LEN;
+	p = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + 20 + 8 + quote);
+	if (!p) {
+		worker_drop(w, m, SL_DROP_NOMBUF);
+		return;
+	}
+	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct ipv4_hdr_raw *)(p + RTE_ETHER_HDR_LEN);
+	*ip = (struct ipv4_hdr_raw){
+		.ver_ihl = 0x45,
+		.total_len = rte_cpu_to_be_16((uint16_t)(20 + 8 + quote)),
+		.ttl = 64,
+		.proto = IPPROTO_ICMP,
+		/* RFC 1812 4.3.2.4: from the interface the offending packet came in on */
+		.src = rte_cpu_to_be_32(dp.ports[in_port].addr),
+		.dst = oip->src,
+	};
+	ip->cksum = ipv4_cksum(ip, 20);
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = type;
+	icmp->icmp_code = code;
+	icmp->icmp_cksum = 0;
+	icmp->icmp_ident = 0;
+	/* RFC 1191: "fragmentation needed" carries the next-hop MTU */
+	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	{
+		/* contiguous data comes back in place, a chain is copied into ours */
+		const void *src = rte_pktmbuf_read(orig, RTE_ETHER_HDR_LEN, quote, icmp + 1);
+
+		if (src && src != (const void *)(icmp + 1))
+			memcpy(icmp + 1, src, quote);
+	}
+	icmp->icmp_cksum = ipv4_cksum(icmp, 8 + quote);
+	w->st->icmp_out++;
+	ipv4_output(w, m);
+}

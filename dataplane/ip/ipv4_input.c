@@ -1,0 +1,158 @@
+/*
+ * IPv4 on the worker: validate (RFC 1812 5.2.2), look up the whole burst in
+ * the LPM at once, then deliver locally, forward, or answer with ICMP.
+ */
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_prefetch.h>
+
+#include "ipv4_check.h"
+#include "l2/neigh.h"
+#include "worker.h"
+
+static inline struct ipv4_hdr_raw *ip_hdr(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct ipv4_hdr_raw *, RTE_ETHER_HDR_LEN);
+}
+
+/* Validation with a fast path for the common 20-byte header. */
+static inline unsigned int validate(struct rte_mbuf *m, const struct ipv4_hdr_raw *ip)
+{
+	uint32_t avail = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
+	unsigned int r;
+
+	if (likely(ip->ver_ihl == 0x45 && avail >= 20 &&
+		   rte_be_to_cpu_16(ip->total_len) <= avail &&
+		   rte_be_to_cpu_16(ip->total_len) >= 20)) {
+		uint64_t ol = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+		if (ol == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+			r = SL_DROP_MAX;
+		else if (ol == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+			r = SL_DROP_IP_CHECKSUM;
+		else
+			/* a correct header sums to 0xffff, checksum included */
+			r = rte_raw_cksum(ip, 20) == 0xffff ? SL_DROP_MAX : SL_DROP_IP_CHECKSUM;
+	} else {
+		r = ipv4_check(ip, avail);
+	}
+	if (unlikely(r != SL_DROP_MAX))
+		return r;
+	r = ipv4_check_src(rte_be_to_cpu_32(ip->src));
+	if (unlikely(r != SL_DROP_MAX))
+		return r;
+	return ipv4_check_dst(rte_be_to_cpu_32(ip->dst));
+}
+
+/* Fill the Ethernet header and queue for TX, or hand to the main lcore when
+ * the next hop's MAC is not known yet. */
+static inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh, uint32_t dst)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	const struct dp_port *op = &dp.ports[nh->port];
+	uint32_t nh_ip = nh->type == SL_RT_GATEWAY ? nh->gw : dst;
+	int32_t pos = -1;
+	uint32_t gen = 0;
+	int32_t *ppos = nh->type == SL_RT_GATEWAY ? &nh->neigh_pos : &pos;
+	uint32_t *pgen = nh->type == SL_RT_GATEWAY ? &nh->neigh_gen : &gen;
+
+	if (likely(neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &eth->dst_addr) == 0)) {
+		rte_ether_addr_copy(&op->mac, &eth->src_addr);
+		worker_tx(w, nh->port, m);
+		return;
+	}
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	m->hash.usr = nh_ip;
+	m->port = nh->port;
+	worker_to_slowpath(w, m);
+}
+
+static void forward(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
+		    uint16_t in_port, struct nexthop *nh, uint32_t dst)
+{
+	const struct dp_port *op = &dp.ports[nh->port];
+
+	/* RFC 1812 5.3.1: a packet whose TTL would reach zero is not forwarded */
+	if (unlikely(ip->ttl <= 1)) {
+		icmp_error(w, m, in_port, 11, 0, 0);
+		worker_drop(w, m, SL_DROP_TTL_EXCEEDED);
+		return;
+	}
+	/* RFC 1812 5.3.5.1: directed broadcasts are not forwarded by default */
+	if (unlikely(nh->type == SL_RT_DIRECT && (dst == op->bcast || dst == op->net) &&
+		     op->plen < 31)) {
+		worker_drop(w, m, SL_DROP_IP_MCAST_BCAST);
+		return;
+	}
+	if (unlikely(rte_be_to_cpu_16(ip->total_len) > op->mtu)) {
+		/* RFC 1191: DF set -> fragmentation needed, with the next-hop MTU */
+		if (ip->frag_off & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
+			icmp_error(w, m, in_port, 3, 4, op->mtu);
+		worker_drop(w, m, SL_DROP_MTU);
+		return;
+	}
+	ipv4_ttl_dec(ip);
+	w->st->fwd++;
+	l2_output(w, m, nh, dst);
+}
+
+void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsigned int n)
+{
+	struct rte_mbuf *ok[2 * MAX_BURST + 1];
+	uint32_t dst[2 * MAX_BURST + 1];
+	uint32_t hop[2 * MAX_BURST + 1];
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ipv4_hdr_raw *ip = ip_hdr(m);
+		unsigned int r = validate(m, ip);
+
+		if (unlikely(r != SL_DROP_MAX)) {
+			worker_drop(w, m, r);
+			continue;
+		}
+		ok[k] = m;
+		dst[k++] = rte_be_to_cpu_32(ip->dst);
+	}
+	if (k == 0)
+		return;
+	rte_lpm_lookup_bulk(w->lpm, dst, hop, k);
+	for (unsigned int i = 0; i < k; i++) {
+		struct rte_mbuf *m = ok[i];
+		struct nexthop *nh;
+
+		if (unlikely(!(hop[i] & RTE_LPM_LOOKUP_SUCCESS))) {
+			icmp_error(w, m, in_port, 3, 0, 0); /* net unreachable */
+			worker_drop(w, m, SL_DROP_NO_ROUTE);
+			continue;
+		}
+		nh = &w->nhp.nh[hop[i] & 0xffffff];
+		if (unlikely(nh->type == SL_RT_LOCAL)) {
+			w->st->local_in++;
+			icmp_local_input(w, m, in_port);
+			continue;
+		}
+		forward(w, m, ip_hdr(m), in_port, nh, dst[i]);
+	}
+}
+
+/* A packet the appliance originates (ICMP): route it, no TTL decrement. */
+void ipv4_output(struct worker *w, struct rte_mbuf *m)
+{
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst), hop;
+	struct nexthop *nh;
+
+	if (rte_lpm_lookup(w->lpm, dst, &hop) != 0) {
+		worker_drop(w, m, SL_DROP_NO_ROUTE);
+		return;
+	}
+	nh = &w->nhp.nh[hop];
+	if (nh->type == SL_RT_LOCAL) {
+		worker_drop(w, m, SL_DROP_LOCAL_PROTO);
+		return;
+	}
+	l2_output(w, m, nh, dst);
+}

@@ -1,0 +1,274 @@
+/*
+ * The worker loop: for each port, receive a burst, sort it by next step,
+ * process each group, transmit in bursts.  No locks, no syscalls, no heap:
+ * everything comes from this worker's mempool and struct.
+ */
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "worker.h"
+
+/* A packet held back for reordering leaves after this long at the latest. */
+#define IMPAIR_HOLD_US 2000
+
+int worker_create(unsigned int idx, unsigned int lcore_id)
+{
+	const struct sl_conf *c = dp.conf;
+	struct rte_lpm_config lc = {
+		.max_rules = SL_ROUTES_MAX,
+		.number_tbl8s = 256,
+	};
+	char name[RTE_MEMZONE_NAMESIZE];
+	struct worker *w;
+	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+
+	w = rte_zmalloc_socket("sl_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+	if (!w)
+		return -ENOMEM;
+	w->idx = idx;
+	w->lcore_id = lcore_id;
+	w->burst = c->burst > MAX_BURST ? MAX_BURST : c->burst;
+	w->shm = &dp.shm->lcore[idx];
+	w->st = &w->shm->st;
+	w->shm->lcore_id = lcore_id;
+	rte_seqcount_init(&w->shm->rt.seq);
+
+	snprintf(name, sizeof(name), "sl_mp_w%u", idx);
+	w->pool = rte_pktmbuf_pool_create(name, c->mbufs_per_worker, 256, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	snprintf(name, sizeof(name), "sl_lpm_w%u", idx);
+	w->lpm = rte_lpm_create(name, socket, &lc);
+	snprintf(name, sizeof(name), "sl_slow_%u", idx);
+	w->slow = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!w->pool || !w->lpm || !w->slow)
+		return -rte_errno;
+	w->cmd = dp.cmd[idx];
+	w->evt = dp.evt[idx];
+	dp.slow[idx] = w->slow;
+
+	w->rng = impair_seed(idx + 1);
+	/* ICMP error budget: icmp_rate per second, bursts of icmp_burst */
+	w->icmp_rate = c->icmp_rate;
+	w->icmp_cap = (uint64_t)c->icmp_burst * dp.tsc_hz;
+	w->icmp_tokens = w->icmp_cap;
+	w->icmp_last = rte_get_tsc_cycles();
+	dp.workers[idx] = w;
+	return 0;
+}
+
+static void impair_free(void *ctx, void *pkt)
+{
+	worker_drop(ctx, pkt, SL_DROP_IMPAIR);
+}
+
+static void *impair_copy(void *ctx, void *pkt)
+{
+	struct worker *w = ctx;
+	struct rte_mbuf *c = rte_pktmbuf_copy(pkt, w->pool, 0, UINT32_MAX);
+
+	if (!c)
+		w->st->drops[SL_DROP_NOMBUF]++;
+	return c;
+}
+
+static const struct impair_ops impair_mbuf_ops = {
+	.drop = impair_free,
+	.copy = impair_copy,
+};
+
+static void impair_update_mask(struct worker *w, uint16_t port, unsigned int dir)
+{
+	uint32_t bit = 1u << (2 * port + dir);
+
+	if (impair_dir_active(&w->imp[port][dir]))
+		w->impair_mask |= bit;
+	else
+		w->impair_mask &= ~bit;
+}
+
+void worker_impair_set(struct worker *w, uint16_t port, unsigned int dir_mask,
+		       const struct sl_impair_dir *cfg, uint64_t seed)
+{
+	for (unsigned int d = 0; d < SL_DIR_MAX; d++) {
+		if (!(dir_mask & (1u << d)))
+			continue;
+		impair_dir_set(&w->imp[port][d], cfg);
+		w->shm->impair[port].dir[d] = *cfg;
+		impair_update_mask(w, port, d);
+	}
+	if (seed) {
+		/* each worker draws its own sequence from the shared seed */
+		w->rng = impair_seed(seed * 0x9E3779B97F4A7C15ull + w->idx);
+		w->shm->impair[port].seed = seed;
+	}
+}
+
+void worker_tx_flush(struct worker *w, uint16_t port)
+{
+	struct txbuf *tb = &w->tx[port];
+	struct rte_mbuf **pkts = tb->pkts;
+	struct rte_mbuf *imp[2 * TXBUF_SIZE + 1];
+	unsigned int n = tb->n, sent;
+	uint64_t bytes = 0;
+
+	tb->n = 0;
+	if (unlikely(w->impair_mask & (1u << (2 * port + SL_DIR_OUT)))) {
+		n = impair_apply(&w->imp[port][SL_DIR_OUT], &w->rng, rte_get_tsc_cycles(),
+				 (void **)pkts, n, (void **)imp, &impair_mbuf_ops, w);
+		pkts = imp;
+		impair_update_mask(w, port, SL_DIR_OUT);
+	}
+	if (n == 0)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	sent = rte_eth_tx_burst(dp.ports[port].port_id, (uint16_t)w->idx, pkts, (uint16_t)n);
+	if (unlikely(sent < n)) {
+		for (unsigned int i = sent; i < n; i++) {
+			bytes -= pkts[i]->pkt_len;
+			worker_drop(w, pkts[i], SL_DROP_TX_FULL);
+		}
+	}
+	w->st->port[port].tx_pkts += sent;
+	w->st->port[port].tx_bytes += bytes;
+}
+
+static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts,
+				unsigned int n);
+
+/* Packets held back for reordering must not wait forever on a quiet flow. */
+static void impair_release(struct worker *w, uint64_t now)
+{
+	uint64_t timeout = dp.tsc_hz / 1000000 * IMPAIR_HOLD_US;
+
+	for (uint16_t p = 0; p < dp.n_ports; p++) {
+		struct rte_mbuf *m;
+
+		m = impair_release_held(&w->imp[p][SL_DIR_OUT], now, timeout);
+		if (m) {
+			impair_update_mask(w, p, SL_DIR_OUT);
+			/* straight out: it was already judged once */
+			if (rte_eth_tx_burst(dp.ports[p].port_id, (uint16_t)w->idx, &m, 1) == 1) {
+				w->st->port[p].tx_pkts++;
+				w->st->port[p].tx_bytes += m->pkt_len;
+			} else {
+				worker_drop(w, m, SL_DROP_TX_FULL);
+			}
+		}
+		m = impair_release_held(&w->imp[p][SL_DIR_IN], now, timeout);
+		if (m) {
+			impair_update_mask(w, p, SL_DIR_IN);
+			rx_classify(w, p, &m, 1);
+		}
+	}
+}
+
+static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts,
+				unsigned int n)
+{
+	struct rte_mbuf *ip[MAX_BURST * 2 + 1];
+	unsigned int nip = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eth;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (unlikely(rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN)) {
+			worker_drop(w, m, SL_DROP_ETH_RUNT);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+			ip[nip++] = m;
+		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+			m->port = port;
+			w->st->arp_in++;
+			worker_to_slowpath(w, m);
+		} else {
+			worker_drop(w, m, SL_DROP_ETHERTYPE);
+		}
+	}
+	if (nip)
+		ipv4_input(w, port, ip, nip);
+	return n;
+}
+
+static unsigned int rx_port(struct worker *w, uint16_t port, uint64_t *io)
+{
+	struct rte_mbuf *pkts[MAX_BURST];
+	struct rte_mbuf *imp[2 * MAX_BURST + 1];
+	uint64_t t0 = rte_rdtsc(), bytes = 0;
+	unsigned int n = rte_eth_rx_burst(dp.ports[port].port_id, (uint16_t)w->idx, pkts, w->burst);
+
+	*io += rte_rdtsc() - t0;
+	if (n == 0)
+		return 0;
+	for (unsigned int i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	w->st->port[port].rx_pkts += n;
+	w->st->port[port].rx_bytes += bytes;
+	if (unlikely(w->impair_mask & (1u << (2 * port + SL_DIR_IN)))) {
+		unsigned int k = impair_apply(&w->imp[port][SL_DIR_IN], &w->rng, t0, (void **)pkts,
+					      n, (void **)imp, &impair_mbuf_ops, w);
+
+		impair_update_mask(w, port, SL_DIR_IN);
+		rx_classify(w, port, imp, k);
+		return n;
+	}
+	return rx_classify(w, port, pkts, n);
+}
+
+int worker_loop(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int iter = 0;
+	uint32_t idle_us = dp.conf->idle_sleep_us;
+
+	rte_rcu_qsbr_thread_register(dp.qsbr, w->idx);
+	rte_rcu_qsbr_thread_online(dp.qsbr, w->idx);
+	w->shm->running = 1;
+
+	while (!dp.quit) {
+		uint64_t t0 = rte_rdtsc(), io = 0, t1;
+		unsigned int got = 0;
+
+		for (uint16_t p = 0; p < dp.n_ports; p++)
+			got += rx_port(w, p, &io);
+		if (unlikely(w->impair_mask))
+			impair_release(w, t0);
+		for (uint16_t p = 0; p < dp.n_ports; p++) {
+			if (w->tx[p].n) {
+				uint64_t s = rte_rdtsc();
+				worker_tx_flush(w, p);
+				io += rte_rdtsc() - s;
+			}
+		}
+		rte_rcu_qsbr_quiescent(dp.qsbr, w->idx);
+		w->st->polls++;
+		if (got) {
+			t1 = rte_rdtsc();
+			w->st->busy_polls++;
+			w->st->cycles_io += io;
+			w->st->cycles_work += t1 - t0 - io;
+		} else if (idle_us) {
+			rte_delay_us_sleep(idle_us); /* opt-in: dataplane.idle_sleep_us */
+		}
+		if ((++iter & 15) == 0) {
+			w->shm->heartbeat_tsc = t0;
+			worker_poll_cmds(w);
+		}
+	}
+	for (uint16_t p = 0; p < dp.n_ports; p++)
+		worker_tx_flush(w, p);
+	rte_rcu_qsbr_thread_offline(dp.qsbr, w->idx);
+	rte_rcu_qsbr_thread_unregister(dp.qsbr, w->idx);
+	w->shm->running = 0;
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * A worker lcore: everything it touches per packet, in one cache-aligned
+ * struct it owns.  Nothing here is written by another thread; the control
+ * plane changes it only through ring commands the worker applies itself.
+ */
+#ifndef SLUICE_WORKER_H
+#define SLUICE_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_lpm.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+#include "impair.h"
+#include "ip/route_list.h"
+
+#define MAX_BURST 64
+#define TXBUF_SIZE (2 * MAX_BURST)
+
+struct txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[TXBUF_SIZE];
+};
+
+struct worker {
+	unsigned int idx;            /* slot: RX/TX queue id, ring index */
+	unsigned int lcore_id;
+	uint16_t burst;
+	struct sl_lcore_shm *shm;    /* counters, routes, impairment view */
+	struct sl_lcore_stats *st;   /* == &shm->st */
+	struct rte_mempool *pool;
+	struct rte_lpm *lpm;         /* value = index into nhp */
+	struct rte_ring *cmd, *evt, *slow;
+
+	/* impairment: bit (2 * port + dir) set when that direction is active,
+	 * so the fast path costs one predictable branch when all are off */
+	uint32_t impair_mask;
+	uint64_t rng;
+	struct impair_dir_state imp[SL_MAX_PORTS][SL_DIR_MAX];
+
+	/* ICMP error token bucket, in TSC cycles (one message = tsc_hz) */
+	uint64_t icmp_tokens, icmp_last, icmp_cap, icmp_rate;
+
+	struct txbuf tx[SL_MAX_PORTS];
+	struct nh_pool nhp;
+} __rte_cache_aligned;
+
+int worker_create(unsigned int idx, unsigned int lcore_id);
+int worker_loop(void *arg);
+
+/* worker_cmd.c: ring commands, also used at start-up for the initial routes */
+int worker_route_add(struct worker *w, const struct sl_route *r);
+int worker_route_del(struct worker *w, uint32_t prefix, uint8_t plen);
+void worker_impair_set(struct worker *w, uint16_t port, unsigned int dir_mask,
+		       const struct sl_impair_dir *cfg, uint64_t seed);
+void worker_poll_cmds(struct worker *w);
+
+/* ip/ipv4_input.c */
+void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsigned int n);
+void ipv4_output(struct worker *w, struct rte_mbuf *m);
+
+/* ip/icmp.c */
+void icmp_local_input(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
+void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8_t type,
+		uint8_t code, uint16_t mtu);
+
+static inline void worker_drop(struct worker *w, struct rte_mbuf *m, unsigned int reason)
+{
+	w->st->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+void worker_tx_flush(struct worker *w, uint16_t port);
+
+static inline void worker_tx(struct worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct txbuf *tb = &w->tx[port];
+
+	if (unlikely(tb->n == TXBUF_SIZE))
+		worker_tx_flush(w, port);
+	tb->pkts[tb->n++] = m;
+}
+
+/* Hand a packet to the main lcore (ARP, unresolved next hop). */
+static inline void worker_to_slowpath(struct worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(rte_ring_sp_enqueue(w->slow, m) != 0)) {
+		worker_drop(w, m, SL_DROP_SLOWPATH_FULL);
+		return;
+	}
+	w->st->slowpath++;
+}
+
+#endif
