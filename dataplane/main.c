@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 		struct sl_port_view *v = &dp.shm->ports[i];
 
 		if ((ret = port_setup(&dp.ports[i], &conf.ports[i], (uint16_t)i)) ||
-		    (ret = port_start(&dp.ports[i], dp.n_workers, dp.n_workers + 1, pools,
+		    (ret = port_start(&dp.ports[i], dp.n_workers, dp.n_workers, pools,
 				      conf.rx_desc, conf.tx_desc)))
 			die(conf.ports[i].name, ret);
 		{

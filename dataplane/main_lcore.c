@@ -12,6 +12,8 @@
 #include <rte_ethdev.h>
 #include <rte_ring_elem.h>
 
+#include "worker.h"
+
 #include <sluice/cpdp.h>
 #include "dp.h"
 #include "l2/arp.h"
@@ -28,17 +30,13 @@ static uint64_t now_ms(void)
 
 void main_tx(uint16_t port_idx, struct rte_mbuf *m)
 {
-	struct sl_lcore_stats *st = main_stats();
-	uint32_t len = m->pkt_len;
-
-	/* the main lcore's TX queue comes after the workers' */
-	if (rte_eth_tx_burst(dp.ports[port_idx].port_id, (uint16_t)dp.n_workers, &m, 1) != 1) {
-		st->drops[SL_DROP_TX_FULL]++;
+	/* Devices such as net_tap need as many TX as RX queues, so there is no
+	 * queue for the main lcore: worker 0 transmits for it (and counts it). */
+	m->port = port_idx;
+	if (rte_ring_sp_enqueue(dp.workers[0]->from_main, m) != 0) {
+		main_stats()->drops[SL_DROP_TX_FULL]++;
 		rte_pktmbuf_free(m);
-		return;
 	}
-	st->port[port_idx].tx_pkts++;
-	st->port[port_idx].tx_bytes += len;
 }
 
 static void slow_input(struct rte_mbuf *m, uint64_t ms)

@@ -45,7 +45,9 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->lpm = rte_lpm_create(name, socket, &lc);
 	snprintf(name, sizeof(name), "sl_slow_%u", idx);
 	w->slow = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!w->pool || !w->lpm || !w->slow)
+	snprintf(name, sizeof(name), "sl_mtx_%u", idx);
+	w->from_main = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!w->pool || !w->lpm || !w->slow || !w->from_main)
 		return -rte_errno;
 	w->cmd = dp.cmd[idx];
 	w->evt = dp.evt[idx];
@@ -225,6 +227,18 @@ static unsigned int rx_port(struct worker *w, uint16_t port, uint64_t *io)
 	return rx_classify(w, port, pkts, n);
 }
 
+/* Frames the main lcore built or released (ARP, resolved packets): ports
+ * may have no queue to spare for it, so it hands them to a worker. */
+static unsigned int from_main(struct worker *w)
+{
+	struct rte_mbuf *pkts[MAX_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(w->from_main, (void **)pkts, MAX_BURST, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		worker_tx(w, pkts[i]->port, pkts[i]);
+	return n;
+}
+
 int worker_loop(void *arg)
 {
 	struct worker *w = arg;
@@ -241,6 +255,7 @@ int worker_loop(void *arg)
 
 		for (uint16_t p = 0; p < dp.n_ports; p++)
 			got += rx_port(w, p, &io);
+		got += from_main(w);
 		if (unlikely(w->impair_mask))
 			impair_release(w, t0);
 		for (uint16_t p = 0; p < dp.n_ports; p++) {

@@ -33,6 +33,7 @@ struct worker {
 	struct rte_mempool *pool;
 	struct rte_lpm *lpm;         /* value = index into nhp */
 	struct rte_ring *cmd, *evt, *slow;
+	struct rte_ring *from_main;  /* main -> this worker: frames to transmit (m->port) */
 
 	/* impairment: bit (2 * port + dir) set when that direction is active,
 	 * so the fast path costs one predictable branch when all are off */
