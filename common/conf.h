@@ -94,5 +94,24 @@ int sl_parse_mac(const char *s, uint8_t mac[6]);
 int sl_parse_pct(const char *s, uint32_t *ppm);                     /* "1%", "0.5%", "100%"; 4 decimals max */
 void sl_format_ipv4(uint32_t ip, char *buf, size_t len);
 void sl_format_pct(uint32_t ppm, char *buf, size_t len);            /* 10000 -> "1%", 5000 -> "0.5%" */
+void sl_format_mac(const uint8_t mac[6], char *buf, size_t len);    /* "02:53:4c:00:00:01" */
+
+/* EAL -l list ("0-1", "0,2-3"; ranges ascending): the number of distinct
+ * lcores, -EINVAL for bad syntax, -ERANGE for an id above SL_LCORE_ID_MAX.
+ * EAL makes the lowest one the main lcore; the others are workers. */
+#define SL_LCORE_ID_MAX (RTE_MAX_LCORE - 1)
+int sl_parse_lcores(const char *s);
+
+/* A port's dev: 1 for a vdev ("net_<driver>[,args]"), 0 for a PCI address
+ * (DDDD:BB:DD.F or BB:DD.F), -EINVAL otherwise.  key (optional) gets the
+ * device's identity: the vdev name before the first ',', or the PCI address
+ * normalised to "dddd:bb:dd.f"; two ports with one key are one device. */
+int sl_parse_dev(const char *dev, char *key, size_t len);
+
+/* Netmask of a prefix length 0..32, host order (0 -> 0, 24 -> 0xffffff00). */
+static inline uint32_t sl_plen_mask(unsigned int plen)
+{
+	return plen == 0 ? 0 : plen >= 32 ? 0xffffffffu : ~0u << (32 - plen);
+}
 
 #endif

@@ -1,0 +1,899 @@
+/*
+ * Configuration loader: libconfig text -> struct sl_conf, fully validated.
+ *
+ * The schema is strict on purpose: an unknown key, a wrong type or a value out
+ * of range is an error with "file:line:", never something silently ignored,
+ * because a typo'd key in a gateway config otherwise means a default quietly
+ * applied in production.  Scalar sections (eal, dataplane, control) are
+ * described by tables; the port, route and neighbour lists, whose entries
+ * refer to each other, are checked by hand.  docs/config.md is the reference
+ * for every key and must change with this file.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "conf_priv.h"
+
+#define CONF_MAX_FILE (1u << 20) /* a config is a few KiB; refuse anything absurd */
+/* Length cap for strings whose format is checked next: a bad address gets
+ * "must be a.b.c.d/n", not "too long". */
+#define FMTLEN 255
+#define QLEN 256     /* "'key' in 'ports[7].impair.out'" and friends */
+
+/* State of one load. */
+struct ld {
+	struct sl_conf *c;
+	const char *name;       /* stands in for the file name in messages */
+	char *err;
+	size_t errlen;
+	/* settings of accepted entries, for "first defined at line N" */
+	const config_setting_t *port_set[SL_MAX_PORTS];
+	const config_setting_t *route_set[SL_CONF_MAX_ROUTES];
+	const config_setting_t *neigh_set[SL_CONF_MAX_NEIGH];
+};
+
+static int vfail(struct ld *l, const char *file, unsigned int line, const char *fmt, va_list ap)
+{
+	char msg[SL_CONF_ERR_LEN];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (file == NULL)
+		file = l->name;
+	if (l->err != NULL && l->errlen > 0) {
+		if (line > 0)
+			snprintf(l->err, l->errlen, "%s:%u: %s", file, line, msg);
+		else
+			snprintf(l->err, l->errlen, "%s: %s", file, msg);
+	}
+	return -EINVAL;
+}
+
+static int fail_at(struct ld *l, const char *file, unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(struct ld *l, const char *file, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(l, file, line, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Every semantic error leaves through here: "file:line: message" with the
+ * line of setting s, or "file: message" when no line applies (s == NULL). */
+static int fail(struct ld *l, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct ld *l, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(l, s ? config_setting_source_file(s) : NULL,
+		   s ? config_setting_source_line(s) : 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static unsigned int line_of(const config_setting_t *s)
+{
+	return s ? config_setting_source_line(s) : 0;
+}
+
+static const char *type_str(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	}
+	return "nothing";
+}
+
+/* "'burst' in 'dataplane'", "'ports'" at the top level, "'ports[1]'" for a
+ * list element (key == NULL). */
+static const char *qual(char *buf, size_t len, const char *key, const char *where)
+{
+	if (key == NULL)
+		snprintf(buf, len, "'%s'", where ? where : "?");
+	else if (where != NULL)
+		snprintf(buf, len, "'%s' in '%s'", key, where);
+	else
+		snprintf(buf, len, "'%s'", key);
+	return buf;
+}
+
+/* Strict type check: libconfig's two integer widths are one type to us, and an
+ * empty array "[]" is accepted where a list "()" is expected. */
+static int want_type(struct ld *l, const config_setting_t *s, const char *where, int type)
+{
+	int t = config_setting_type(s);
+	char q[QLEN];
+
+	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64) ||
+	    (type == CONFIG_TYPE_LIST && t == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0))
+		return 0;
+	return fail(l, s, "%s must be %s, not %s",
+		    qual(q, sizeof(q), config_setting_name(s), where), type_str(type), type_str(t));
+}
+
+/* Every member of group g must be in known[] (NULL-terminated). */
+static int check_keys(struct ld *l, const config_setting_t *g, const char *where,
+		      const char *const *known)
+{
+	const config_setting_t *s;
+	const char *name, *hint;
+	char sugg[64] = "";
+	unsigned int best, d;
+	size_t longest;
+	int i, k;
+
+	for (i = 0; (s = config_setting_get_elem(g, (unsigned int)i)) != NULL; i++) {
+		name = config_setting_name(s);
+		for (k = 0; known[k] != NULL && strcmp(known[k], name) != 0; k++)
+			;
+		if (known[k] != NULL)
+			continue;
+		hint = NULL;
+		best = 3; /* suggest only close matches: at most two edits, */
+		for (k = 0; known[k] != NULL; k++) {
+			d = conf_edit_distance(name, known[k]);
+			/* a truncation ("reachable" for "reachable_ms") is one, */
+			if (strlen(name) >= 4 && strncmp(name, known[k], strlen(name)) == 0)
+				d = 1;
+			/* and a third of the longer word at most: 'a' is not 'eal' */
+			longest = strlen(name) > strlen(known[k]) ? strlen(name) : strlen(known[k]);
+			if (d < best && 3 * d <= longest) {
+				best = d;
+				hint = known[k];
+			}
+		}
+		if (hint != NULL)
+			snprintf(sugg, sizeof(sugg), " (did you mean '%s'?)", hint);
+		if (where == NULL)
+			return fail(l, s, "unknown section '%s'%s", name, sugg);
+		return fail(l, s, "unknown key '%s' in '%s'%s", name, where, sugg);
+	}
+	return 0;
+}
+
+/* Member `key` of g, type-checked.  1 when present (*sp set), 0 when absent,
+ * -EINVAL on a wrong type. */
+static int get_member(struct ld *l, const config_setting_t *g, const char *key, const char *where,
+		      int type, const config_setting_t **sp)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int rc;
+
+	*sp = s;
+	if (s == NULL)
+		return 0;
+	rc = want_type(l, s, where, type);
+	return rc < 0 ? rc : 1;
+}
+
+static int get_int(struct ld *l, const config_setting_t *g, const char *key, const char *where,
+		   int64_t min, int64_t max, int64_t *v, const config_setting_t **sp)
+{
+	char q[QLEN];
+	int rc;
+
+	rc = get_member(l, g, key, where, CONFIG_TYPE_INT, sp);
+	if (rc <= 0)
+		return rc;
+	*v = config_setting_get_int64(*sp);
+	if (*v < min || *v > max)
+		return fail(l, *sp, "%s must be in %lld..%lld, got %lld", qual(q, sizeof(q), key, where),
+			    (long long)min, (long long)max, (long long)*v);
+	return 1;
+}
+
+static int get_str(struct ld *l, const config_setting_t *g, const char *key, const char *where,
+		   size_t maxlen, const char **v, const config_setting_t **sp)
+{
+	char q[QLEN];
+	int rc;
+
+	rc = get_member(l, g, key, where, CONFIG_TYPE_STRING, sp);
+	if (rc <= 0)
+		return rc;
+	*v = config_setting_get_string(*sp);
+	if (strlen(*v) > maxlen)
+		return fail(l, *sp, "%s is too long (at most %zu characters)",
+			    qual(q, sizeof(q), key, where), maxlen);
+	return 1;
+}
+
+static int need_str(struct ld *l, const config_setting_t *g, const char *key, const char *where,
+		    size_t maxlen, const char **v, const config_setting_t **sp)
+{
+	int rc = get_str(l, g, key, where, maxlen, v, sp);
+
+	if (rc == 0)
+		return fail(l, g, "missing required key '%s' in '%s'", key, where);
+	return rc;
+}
+
+/*
+ * Scalar sections, table-driven.
+ */
+
+/* String validators: NULL when fine, else what is wrong (may use buf). */
+typedef const char *str_check_fn(const char *v, char *buf, size_t len);
+
+enum { F_POW2 = 1 };
+
+struct ikey {
+	const char *name;
+	int64_t min, max;
+	unsigned int flags;
+	size_t off, size;       /* field of struct sl_conf: uint16_t or uint32_t */
+};
+
+struct skey {
+	const char *name;
+	size_t off, size;       /* char array in struct sl_conf */
+	str_check_fn *check;
+};
+
+struct section {
+	const char *key;        /* name in the parent group */
+	const char *where;      /* full path, for messages */
+	const struct ikey *ik;  /* both arrays end with .name == NULL */
+	const struct skey *sk;
+	const struct section *sub;
+};
+
+#define CF(f) offsetof(struct sl_conf, f), sizeof(((struct sl_conf *)0)->f)
+
+static const struct ikey eal_ik[] = {
+	{ "mem_mb", 0, 65536, 0, CF(mem_mb) },
+	{ .name = NULL },
+};
+static const struct skey eal_sk[] = {
+	{ "lcores", CF(lcores), conf_check_lcores },
+	{ "file_prefix", CF(file_prefix), conf_check_file_prefix },
+	{ "huge_dir", CF(huge_dir), conf_check_huge_dir },
+	{ "log_level", CF(log_level), conf_check_log_level },
+	{ .name = NULL },
+};
+static const struct ikey neigh_ik[] = {
+	{ "max", 16, SL_NEIGH_MAX, 0, CF(neigh_max) },
+	{ "reachable_ms", 1000, 3600000, 0, CF(neigh_reachable_ms) },
+	{ "retrans_ms", 100, 60000, 0, CF(neigh_retrans_ms) },
+	{ "probes", 1, 10, 0, CF(neigh_probes) },
+	{ "pending_per_entry", 0, 64, 0, CF(neigh_pending_per_entry) },
+	{ "pending_max", 0, 65536, 0, CF(neigh_pending_max) },
+	{ .name = NULL },
+};
+static const struct ikey dp_ik[] = {
+	{ "mbufs_per_worker", 1023, 1048575, 0, CF(mbufs_per_worker) },
+	{ "burst", 1, 64, 0, CF(burst) },
+	{ "rx_desc", 64, 4096, F_POW2, CF(rx_desc) },
+	{ "tx_desc", 64, 4096, F_POW2, CF(tx_desc) },
+	{ "idle_sleep_us", 0, 100000, 0, CF(idle_sleep_us) },
+	{ "icmp_rate", 0, 1000000, 0, CF(icmp_rate) },
+	{ "icmp_burst", 1, 100000, 0, CF(icmp_burst) },
+	{ "stats_period_ms", 10, 10000, 0, CF(stats_period_ms) },
+	{ .name = NULL },
+};
+static const struct skey ctl_sk[] = {
+	{ "socket", CF(ctl_socket), conf_check_socket },
+	{ .name = NULL },
+};
+static const struct ikey no_ik[] = { { .name = NULL } };
+static const struct skey no_sk[] = { { .name = NULL } };
+
+static const struct section neigh_sec = { "neighbors", "dataplane.neighbors", neigh_ik, no_sk, NULL };
+static const struct section sections[] = {
+	{ "eal", "eal", eal_ik, eal_sk, NULL },
+	{ "dataplane", "dataplane", dp_ik, no_sk, &neigh_sec },
+	{ "control", "control", no_ik, ctl_sk, NULL },
+};
+
+static int parse_section(struct ld *l, const config_setting_t *g, const struct section *sec)
+{
+	const config_setting_t *s;
+	const char *known[16], *str, *why;
+	char q[QLEN], buf[128];
+	unsigned int n = 0;
+	const struct ikey *ik;
+	const struct skey *sk;
+	uint8_t *base = (uint8_t *)l->c;
+	int64_t v;
+	int rc;
+
+	for (ik = sec->ik; ik->name != NULL; ik++)
+		known[n++] = ik->name;
+	for (sk = sec->sk; sk->name != NULL; sk++)
+		known[n++] = sk->name;
+	if (sec->sub != NULL)
+		known[n++] = sec->sub->key;
+	known[n] = NULL;
+	rc = check_keys(l, g, sec->where, known);
+	if (rc < 0)
+		return rc;
+
+	for (ik = sec->ik; ik->name != NULL; ik++) {
+		rc = get_int(l, g, ik->name, sec->where, ik->min, ik->max, &v, &s);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		if ((ik->flags & F_POW2) && (v & (v - 1)) != 0)
+			return fail(l, s, "%s must be a power of two, got %lld",
+				    qual(q, sizeof(q), ik->name, sec->where), (long long)v);
+		if (ik->size == sizeof(uint16_t)) {
+			uint16_t x = (uint16_t)v;
+			memcpy(base + ik->off, &x, sizeof(x));
+		} else {
+			uint32_t x = (uint32_t)v;
+			memcpy(base + ik->off, &x, sizeof(x));
+		}
+	}
+	for (sk = sec->sk; sk->name != NULL; sk++) {
+		rc = get_str(l, g, sk->name, sec->where, sk->size - 1, &str, &s);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		why = sk->check(str, buf, sizeof(buf));
+		if (why != NULL)
+			return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), sk->name, sec->where), why, str);
+		memcpy(base + sk->off, str, strlen(str) + 1);
+	}
+	if (sec->sub != NULL) {
+		rc = get_member(l, g, sec->sub->key, sec->where, CONFIG_TYPE_GROUP, &s);
+		if (rc > 0)
+			rc = parse_section(l, s, sec->sub);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Ports.
+ */
+
+static const char *check_port_name(const char *s)
+{
+	if (!conf_name_ok(s))
+		return "must be 1..31 characters of [A-Za-z0-9_-]";
+	/* a number means a port index wherever a port is named (CLI, routes) */
+	if (strspn(s, "0123456789") == strlen(s))
+		return "must not be all digits (a number means a port index)";
+	return NULL;
+}
+
+static int parse_impair(struct ld *l, const config_setting_t *g, const char *where, struct sl_impair *im)
+{
+	static const char *const keys[] = { "seed", "in", "out", NULL };
+	static const char *const dkeys[] = { "drop", "reorder", "dup", NULL };
+	static const char *const dnames[SL_DIR_MAX] = { "in", "out" };
+	const config_setting_t *s, *d;
+	char dw[64], q[QLEN];
+	const char *v;
+	uint32_t *ppm;
+	int64_t seed;
+	int rc, i, k;
+
+	rc = check_keys(l, g, where, keys);
+	if (rc < 0)
+		return rc;
+	rc = get_int(l, g, "seed", where, INT64_MIN, INT64_MAX, &seed, &s);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		im->seed = (uint64_t)seed;
+	for (i = 0; i < SL_DIR_MAX; i++) {
+		rc = get_member(l, g, dnames[i], where, CONFIG_TYPE_GROUP, &d);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		snprintf(dw, sizeof(dw), "%s.%s", where, dnames[i]);
+		rc = check_keys(l, d, dw, dkeys);
+		if (rc < 0)
+			return rc;
+		for (k = 0; dkeys[k] != NULL; k++) {
+			rc = get_str(l, d, dkeys[k], dw, FMTLEN, &v, &s);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				continue;
+			ppm = k == 0 ? &im->dir[i].drop_ppm : k == 1 ? &im->dir[i].reorder_ppm
+							  : &im->dir[i].dup_ppm;
+			if (sl_parse_pct(v, ppm) < 0)
+				return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), dkeys[k], dw),
+					    conf_pct_problem(v), v);
+		}
+	}
+	return 0;
+}
+
+static int parse_port(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
+{
+	static const char *const keys[] = { "name", "dev", "addr", "mac", "mtu", "impair", NULL };
+	struct sl_conf_port *p = &l->c->ports[idx], *o;
+	const config_setting_t *s;
+	char key[SL_DEV_LEN], okey[SL_DEV_LEN], a1[16], a2[16], q[QLEN], iw[48];
+	const char *v, *why;
+	unsigned int i, m;
+	int rc;
+	int64_t mtu;
+
+	memset(p, 0, sizeof(*p));
+	p->impair.seed = 1;
+	rc = check_keys(l, e, where, keys);
+	if (rc < 0)
+		return rc;
+
+	rc = need_str(l, e, "name", where, SL_NAME_LEN - 1, &v, &s);
+	if (rc < 0)
+		return rc;
+	why = check_port_name(v);
+	if (why != NULL)
+		return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), "name", where), why, v);
+	for (i = 0; i < idx; i++)
+		if (strcmp(l->c->ports[i].name, v) == 0)
+			return fail(l, s, "duplicate port name \"%s\" (first at line %u)", v,
+				    line_of(l->port_set[i]));
+	strcpy(p->name, v);
+
+	rc = need_str(l, e, "dev", where, SL_DEV_LEN - 1, &v, &s);
+	if (rc < 0)
+		return rc;
+	rc = sl_parse_dev(v, key, sizeof(key));
+	if (rc < 0)
+		return fail(l, s, "%s must be a DPDK virtual device \"net_<driver>[,args]\" or a PCI "
+			    "address DDDD:BB:DD.F or BB:DD.F, got \"%s\"", qual(q, sizeof(q), "dev", where), v);
+	p->is_vdev = rc;
+	for (i = 0; i < idx; i++) {
+		o = &l->c->ports[i];
+		sl_parse_dev(o->dev, okey, sizeof(okey));
+		if (strcmp(key, okey) == 0)
+			return fail(l, s, "port '%s' uses device %s, already used by port '%s'",
+				    p->name, key, o->name);
+	}
+	strcpy(p->dev, v);
+
+	rc = need_str(l, e, "addr", where, FMTLEN, &v, &s);
+	if (rc < 0)
+		return rc;
+	if (sl_parse_addr_plen(v, &p->addr, &p->plen) < 0 || p->plen < 1 || p->plen > 31)
+		return fail(l, s, "%s must be \"a.b.c.d/n\" with n in 1..31, got \"%s\"",
+			    qual(q, sizeof(q), "addr", where), v);
+	why = conf_not_unicast(p->addr);
+	if (why != NULL)
+		return fail(l, s, "port '%s' address %s", p->name, why);
+	m = sl_plen_mask(p->plen);
+	sl_format_ipv4(p->addr & m, a1, sizeof(a1));
+	why = conf_net_or_bcast(p->addr, p->plen);
+	if (why != NULL)
+		return fail(l, s, "port '%s' address \"%s\" is the %s address of %s/%u", p->name, v,
+			    why, a1, p->plen);
+	for (i = 0; i < idx; i++) {
+		o = &l->c->ports[i];
+		m = sl_plen_mask(o->plen < p->plen ? o->plen : p->plen);
+		if ((o->addr & m) != (p->addr & m))
+			continue;
+		sl_format_ipv4(o->addr & sl_plen_mask(o->plen), a2, sizeof(a2));
+		return fail(l, s, "port '%s' subnet %s/%u overlaps port '%s' subnet %s/%u (line %u)",
+			    p->name, a1, p->plen, o->name, a2, o->plen, line_of(l->port_set[i]));
+	}
+
+	rc = get_str(l, e, "mac", where, FMTLEN, &v, &s);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		if (sl_parse_mac(v, p->mac) < 0)
+			return fail(l, s, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"",
+				    qual(q, sizeof(q), "mac", where), v);
+		if (p->mac[0] & 1)
+			return fail(l, s, "%s \"%s\" is a multicast address", qual(q, sizeof(q), "mac", where), v);
+		if (!(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
+			return fail(l, s, "%s must not be all zeros", qual(q, sizeof(q), "mac", where));
+		p->has_mac = 1;
+	}
+
+	rc = get_int(l, e, "mtu", where, 68, 9600, &mtu, &s);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		p->mtu = (uint16_t)mtu;
+
+	rc = get_member(l, e, "impair", where, CONFIG_TYPE_GROUP, &s);
+	if (rc > 0) {
+		snprintf(iw, sizeof(iw), "%s.impair", where);
+		rc = parse_impair(l, s, iw, &p->impair);
+	}
+	if (rc < 0)
+		return rc;
+	l->port_set[idx] = e;
+	return 0;
+}
+
+/* Index of the port whose subnet holds ip, or -1. */
+static int port_of(const struct sl_conf *c, uint32_t ip)
+{
+	unsigned int i;
+	uint32_t m;
+
+	for (i = 0; i < c->n_ports; i++) {
+		m = sl_plen_mask(c->ports[i].plen);
+		if ((ip & m) == (c->ports[i].addr & m))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* "client 198.18.0.0/24, server 198.19.0.0/24", for messages. */
+static const char *subnets_str(const struct sl_conf *c, char *buf, size_t len)
+{
+	char a[16];
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n_ports && off < len; i++) {
+		sl_format_ipv4(c->ports[i].addr & sl_plen_mask(c->ports[i].plen), a, sizeof(a));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %s/%u", i ? ", " : "",
+					c->ports[i].name, a, c->ports[i].plen);
+	}
+	return buf;
+}
+
+static const char *port_names_str(const struct sl_conf *c, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n_ports && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", c->ports[i].name);
+	return buf;
+}
+
+/*
+ * Routes and static neighbours: after the ports, which they refer to.
+ */
+
+static int parse_route(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
+{
+	static const char *const keys[] = { "prefix", "via", "dev", NULL };
+	struct sl_conf *c = l->c;
+	struct sl_conf_route *r = &c->routes[idx];
+	const config_setting_t *sp, *sv, *sd;
+	char a[16], g[16], list[256], q[QLEN];
+	const char *v, *why;
+	unsigned int i;
+	uint32_t addr;
+	int rc, pi;
+
+	memset(r, 0, sizeof(*r));
+	rc = check_keys(l, e, where, keys);
+	if (rc < 0)
+		return rc;
+	rc = need_str(l, e, "prefix", where, FMTLEN, &v, &sp);
+	if (rc < 0)
+		return rc;
+	if (sl_parse_addr_plen(v, &addr, &r->plen) < 0)
+		return fail(l, sp, "%s must be \"a.b.c.d/n\" with n in 0..32, got \"%s\"",
+			    qual(q, sizeof(q), "prefix", where), v);
+	r->prefix = addr & sl_plen_mask(r->plen);
+	sl_format_ipv4(r->prefix, a, sizeof(a));
+	if (r->prefix != addr)
+		return fail(l, sp, "route prefix \"%s\" has host bits set (did you mean \"%s/%u\"?)",
+			    v, a, r->plen);
+	for (i = 0; i < idx; i++)
+		if (c->routes[i].prefix == r->prefix && c->routes[i].plen == r->plen)
+			return fail(l, sp, "duplicate route %s/%u (first at line %u)", a, r->plen,
+				    line_of(l->route_set[i]));
+	for (i = 0; i < c->n_ports; i++) {
+		if (r->plen == 32 && r->prefix == c->ports[i].addr)
+			return fail(l, sp, "route %s/32 is the address of port '%s' itself", a,
+				    c->ports[i].name);
+		if (r->plen == c->ports[i].plen &&
+		    r->prefix == (c->ports[i].addr & sl_plen_mask(r->plen)))
+			return fail(l, sp, "route %s/%u is the connected subnet of port '%s', "
+				    "which is routed already", a, r->plen, c->ports[i].name);
+	}
+
+	rc = get_str(l, e, "via", where, FMTLEN, &v, &sv);
+	if (rc >= 0)
+		rc = get_str(l, e, "dev", where, SL_NAME_LEN - 1, &v, &sd);
+	if (rc < 0)
+		return rc;
+	if (sv != NULL && sd != NULL)
+		return fail(l, sd, "route %s/%u has both 'via' and 'dev'; give exactly one", a, r->plen);
+	if (sv == NULL && sd == NULL)
+		return fail(l, e, "route %s/%u needs 'via' (a gateway) or 'dev' (a port)", a, r->plen);
+	if (sd != NULL) {
+		v = config_setting_get_string(sd);
+		pi = sl_conf_port_find(c, v);
+		if (pi < 0)
+			return fail(l, sd, "route %s/%u: unknown port \"%s\" (ports: %s)", a, r->plen, v,
+				    port_names_str(c, list, sizeof(list)));
+		r->type = SL_RT_DIRECT;
+		r->port = (uint16_t)pi;
+	} else {
+		v = config_setting_get_string(sv);
+		if (sl_parse_ipv4(v, &r->gw) < 0)
+			return fail(l, sv, "%s must be \"a.b.c.d\", got \"%s\"", qual(q, sizeof(q), "via", where), v);
+		pi = port_of(c, r->gw);
+		if (pi < 0)
+			return fail(l, sv, "route %s/%u: gateway %s is outside every port subnet (%s)",
+				    a, r->plen, v, subnets_str(c, list, sizeof(list)));
+		if (r->gw == c->ports[pi].addr)
+			return fail(l, sv, "route %s/%u: gateway %s is the address of port '%s' itself",
+				    a, r->plen, v, c->ports[pi].name);
+		why = conf_net_or_bcast(r->gw, c->ports[pi].plen);
+		if (why != NULL) {
+			sl_format_ipv4(r->gw & sl_plen_mask(c->ports[pi].plen), g, sizeof(g));
+			return fail(l, sv, "route %s/%u: gateway %s is the %s address of %s/%u", a,
+				    r->plen, v, why, g, c->ports[pi].plen);
+		}
+		r->type = SL_RT_GATEWAY;
+		r->port = (uint16_t)pi;
+	}
+	l->route_set[idx] = e;
+	return 0;
+}
+
+static int parse_neigh(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
+{
+	static const char *const keys[] = { "addr", "mac", "port", NULL };
+	struct sl_conf *c = l->c;
+	struct sl_conf_neigh *n = &c->neigh[idx];
+	const struct sl_conf_port *p;
+	const config_setting_t *sa, *sm, *sp;
+	const char *va, *vm, *vp, *why;
+	char list[256], q[QLEN], a[16];
+	unsigned int i;
+	int rc, pi;
+
+	memset(n, 0, sizeof(*n));
+	rc = check_keys(l, e, where, keys);
+	if (rc >= 0)
+		rc = need_str(l, e, "addr", where, FMTLEN, &va, &sa);
+	if (rc >= 0)
+		rc = need_str(l, e, "mac", where, FMTLEN, &vm, &sm);
+	if (rc >= 0)
+		rc = need_str(l, e, "port", where, SL_NAME_LEN - 1, &vp, &sp);
+	if (rc < 0)
+		return rc;
+
+	pi = sl_conf_port_find(c, vp);
+	if (pi < 0)
+		return fail(l, sp, "neighbor %s: unknown port \"%s\" (ports: %s)", va, vp,
+			    port_names_str(c, list, sizeof(list)));
+	p = &c->ports[pi];
+	n->port = (uint16_t)pi;
+	if (sl_parse_ipv4(va, &n->ip) < 0)
+		return fail(l, sa, "%s must be \"a.b.c.d\", got \"%s\"", qual(q, sizeof(q), "addr", where), va);
+	sl_format_ipv4(p->addr & sl_plen_mask(p->plen), a, sizeof(a));
+	if ((n->ip & sl_plen_mask(p->plen)) != (p->addr & sl_plen_mask(p->plen)))
+		return fail(l, sa, "neighbor %s is outside port '%s' subnet %s/%u", va, p->name, a, p->plen);
+	if (n->ip == p->addr)
+		return fail(l, sa, "neighbor %s is the address of port '%s' itself", va, p->name);
+	why = conf_net_or_bcast(n->ip, p->plen);
+	if (why != NULL)
+		return fail(l, sa, "neighbor %s is the %s address of %s/%u", va, why, a, p->plen);
+	for (i = 0; i < idx; i++)
+		if (c->neigh[i].ip == n->ip)
+			return fail(l, sa, "duplicate neighbor %s (first at line %u)", va,
+				    line_of(l->neigh_set[i]));
+	if (sl_parse_mac(vm, n->mac) < 0)
+		return fail(l, sm, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"", qual(q, sizeof(q), "mac", where), vm);
+	if ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] | n->mac[4] | n->mac[5]))
+		return fail(l, sm, "neighbor %s: mac \"%s\" is not a unicast address", va, vm);
+	l->neigh_set[idx] = e;
+	return 0;
+}
+
+typedef int entry_fn(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx);
+
+/* A top-level list of groups, each handed to fn; returns the count or -EINVAL. */
+static int parse_list(struct ld *l, const config_setting_t *list, const char *key,
+		      unsigned int max, entry_fn *fn)
+{
+	const config_setting_t *e;
+	char where[32];
+	unsigned int i, n = (unsigned int)config_setting_length(list);
+	int rc;
+
+	if (n > max)
+		return fail(l, config_setting_get_elem(list, max), "too many entries in '%s' (at most %u)",
+			    key, max);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, i);
+		snprintf(where, sizeof(where), "%s[%u]", key, i);
+		rc = want_type(l, e, where, CONFIG_TYPE_GROUP);
+		if (rc == 0)
+			rc = fn(l, e, where, i);
+		if (rc < 0)
+			return rc;
+	}
+	return (int)n;
+}
+
+static int parse_root(struct ld *l, const config_setting_t *root)
+{
+	static const char *const keys[] = { "eal", "dataplane", "control", "ports", "routes", "neighbors", NULL };
+	const config_setting_t *s;
+	struct sl_conf *c = l->c;
+	unsigned int i;
+	int rc;
+
+	rc = check_keys(l, root, NULL, keys);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		rc = get_member(l, root, sections[i].key, NULL, CONFIG_TYPE_GROUP, &s);
+		if (rc > 0)
+			rc = parse_section(l, s, &sections[i]);
+		if (rc < 0)
+			return rc;
+	}
+
+	rc = get_member(l, root, "ports", NULL, CONFIG_TYPE_LIST, &s);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return fail(l, NULL, "missing required list 'ports'");
+	if (config_setting_length(s) == 0)
+		return fail(l, s, "'ports' is empty; at least one port is required");
+	rc = parse_list(l, s, "ports", SL_MAX_PORTS, parse_port);
+	if (rc < 0)
+		return rc;
+	c->n_ports = (unsigned int)rc;
+
+	rc = get_member(l, root, "routes", NULL, CONFIG_TYPE_LIST, &s);
+	if (rc > 0)
+		rc = parse_list(l, s, "routes", SL_CONF_MAX_ROUTES, parse_route);
+	if (rc < 0)
+		return rc;
+	c->n_routes = (unsigned int)rc;
+
+	rc = get_member(l, root, "neighbors", NULL, CONFIG_TYPE_LIST, &s);
+	if (rc > 0)
+		rc = parse_list(l, s, "neighbors", SL_CONF_MAX_NEIGH, parse_neigh);
+	if (rc < 0)
+		return rc;
+	c->n_neigh = (unsigned int)rc;
+	/* static entries live in the same table as learned ones */
+	if (c->n_neigh > c->neigh_max)
+		return fail(l, s, "%u static neighbors do not fit in dataplane.neighbors.max = %u",
+			    c->n_neigh, c->neigh_max);
+	return 0;
+}
+
+static int check_int_literals(struct ld *l, const char *text)
+{
+	const char *tok;
+	unsigned int line;
+	int len, is64;
+
+	if (conf_scan_int_literals(text, &line, &tok, &len, &is64) == 0)
+		return 0;
+	if (is64)
+		return fail_at(l, NULL, line, "integer %.*s does not fit in 64 bits", len, tok);
+	return fail_at(l, NULL, line, "integer %.*s does not fit in 32 bits (add an L suffix "
+		       "for a 64-bit integer)", len, tok);
+}
+
+/*
+ * Entry points.
+ */
+
+/* Parse into a private copy so that *out changes only on success. */
+static int load(struct sl_conf *out, const char *name, const char *text, const char *incdir,
+		char *err, size_t errlen)
+{
+	struct ld l = { .name = name, .err = err, .errlen = errlen };
+	struct sl_conf *c;
+	config_t cfg;
+	int rc;
+
+	c = malloc(sizeof(*c));
+	if (c == NULL) {
+		fail(&l, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	sl_conf_defaults(c);
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	l.c = c;
+	config_init(&cfg);
+	if (incdir != NULL)
+		config_set_include_dir(&cfg, incdir);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		rc = fail_at(&l, config_error_file(&cfg), (unsigned int)config_error_line(&cfg), "%s",
+			     config_error_text(&cfg));
+	} else {
+		rc = check_int_literals(&l, text);
+		if (rc == 0)
+			rc = parse_root(&l, config_root_setting(&cfg));
+	}
+	config_destroy(&cfg);
+	if (rc == 0)
+		memcpy(out, c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
+int sl_conf_load_str(struct sl_conf *c, const char *name, const char *text, char *err, size_t errlen)
+{
+	struct ld l = { .name = name ? name : "<string>", .err = err, .errlen = errlen };
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (c == NULL || text == NULL)
+		return fail(&l, NULL, "no configuration given");
+	return load(c, l.name, text, NULL, err, errlen);
+}
+
+int sl_conf_load(struct sl_conf *c, const char *path, char *err, size_t errlen)
+{
+	struct ld l = { .name = path ? path : "<null>", .err = err, .errlen = errlen };
+	char *buf = NULL, *dir = NULL;
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (c == NULL || path == NULL)
+		return fail(&l, NULL, "no configuration given");
+	f = fopen(path, "r");
+	if (f == NULL)
+		return fail(&l, NULL, "cannot open: %s", strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = fail(&l, NULL, "is a directory");
+		goto out;
+	}
+	buf = malloc(CONF_MAX_FILE + 1);
+	dir = strdup(path);
+	if (buf == NULL || dir == NULL) {
+		rc = fail(&l, NULL, "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, CONF_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		rc = fail(&l, NULL, "read error: %s", strerror(errno));
+		goto out;
+	}
+	if (n > CONF_MAX_FILE) {
+		rc = fail(&l, NULL, "larger than %u bytes; not a configuration file", CONF_MAX_FILE);
+		goto out;
+	}
+	if (memchr(buf, '\0', n) != NULL) {
+		rc = fail(&l, NULL, "contains a NUL byte; not a text file");
+		goto out;
+	}
+	buf[n] = '\0';
+	/* @include "x.conf" is relative to the directory of the main file */
+	rc = load(c, path, buf, dirname(dir), err, errlen);
+out:
+	free(dir);
+	free(buf);
+	fclose(f);
+	return rc;
+}
