@@ -764,6 +764,16 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	if (rc < 0)
 		return rc;
 	c->n_ports = (unsigned int)rc;
+	if (c->mbufs_per_worker < sl_conf_mbufs_needed(c)) {
+		const config_setting_t *d = config_setting_get_member(root, "dataplane");
+		const config_setting_t *m = d ? config_setting_get_member(d, "mbufs_per_worker") : NULL;
+
+		return fail(l, m ? m : s,
+			    "dataplane.mbufs_per_worker = %u is too small for %u ports with rx_desc %u "
+			    "and tx_desc %u: need at least %u",
+			    c->mbufs_per_worker, c->n_ports, c->rx_desc, c->tx_desc,
+			    sl_conf_mbufs_needed(c));
+	}
 
 	rc = get_member(l, root, "routes", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc > 0)

@@ -73,6 +73,13 @@ struct sl_conf {
 	struct sl_conf_neigh neigh[SL_CONF_MAX_NEIGH];
 };
 
+/* Mbufs a worker's pool needs: every RX and TX ring of every port full, a few
+ * bursts in flight and the per-lcore caches. */
+static inline uint32_t sl_conf_mbufs_needed(const struct sl_conf *c)
+{
+	return c->n_ports * ((uint32_t)c->rx_desc + c->tx_desc) + 4 * 64 + 2 * 256;
+}
+
 /* Fill defaults (everything but ports). */
 void sl_conf_defaults(struct sl_conf *c);
 

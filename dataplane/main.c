@@ -156,12 +156,6 @@ static int initial_routes(struct worker *w)
 	return 0;
 }
 
-static int mbufs_needed(void)
-{
-	/* every RX ring full, every TX ring full, bursts in flight, caches */
-	return (int)(dp.n_ports * (conf.rx_desc + conf.tx_desc) + 4 * MAX_BURST + 2 * 256);
-}
-
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "sluice-dp: %s: %s\n", what, strerror(err < 0 ? -err : err));
@@ -232,12 +226,6 @@ int main(int argc, char **argv)
 	if (dp.n_workers < 1 || dp.n_workers > SL_MAX_WORKERS) {
 		fprintf(stderr, "sluice-dp: eal.lcores '%s' gives %u workers; need 1..%d besides the main lcore\n",
 			conf.lcores, dp.n_workers, SL_MAX_WORKERS);
-		return 1;
-	}
-	if ((int)conf.mbufs_per_worker < mbufs_needed()) {
-		fprintf(stderr, "sluice-dp: dataplane.mbufs_per_worker = %u is too small for %u ports with "
-			"rx_desc %u / tx_desc %u: need at least %d\n", conf.mbufs_per_worker,
-			dp.n_ports, conf.rx_desc, conf.tx_desc, mbufs_needed());
 		return 1;
 	}
 	if ((ret = shm_create()) || (ret = rings_create()))
