@@ -202,29 +202,24 @@ static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf
 	return n;
 }
 
-static unsigned int rx_port(struct worker *w, uint16_t port, uint64_t *io)
+/* Count, impair (one predictable branch when off), classify. */
+static void rx_process(struct worker *w, uint16_t port, struct rte_mbuf **pkts, unsigned int n,
+		       uint64_t now)
 {
-	struct rte_mbuf *pkts[MAX_BURST];
 	struct rte_mbuf *imp[2 * MAX_BURST + 1];
-	uint64_t t0 = rte_rdtsc(), bytes = 0;
-	unsigned int n = rte_eth_rx_burst(dp.ports[port].port_id, (uint16_t)w->idx, pkts, w->burst);
+	uint64_t bytes = 0;
 
-	*io += rte_rdtsc() - t0;
-	if (n == 0)
-		return 0;
 	for (unsigned int i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
 	w->st->port[port].rx_pkts += n;
 	w->st->port[port].rx_bytes += bytes;
 	if (unlikely(w->impair_mask & (1u << (2 * port + SL_DIR_IN)))) {
-		unsigned int k = impair_apply(&w->imp[port][SL_DIR_IN], &w->rng, t0, (void **)pkts,
-					      n, (void **)imp, &impair_mbuf_ops, w);
-
+		n = impair_apply(&w->imp[port][SL_DIR_IN], &w->rng, now, (void **)pkts, n,
+				 (void **)imp, &impair_mbuf_ops, w);
+		pkts = imp;
 		impair_update_mask(w, port, SL_DIR_IN);
-		rx_classify(w, port, imp, k);
-		return n;
 	}
-	return rx_classify(w, port, pkts, n);
+	rx_classify(w, port, pkts, n);
 }
 
 /* Frames the main lcore built or released (ARP, resolved packets): ports
@@ -250,31 +245,42 @@ int worker_loop(void *arg)
 	w->shm->running = 1;
 
 	while (!dp.quit) {
-		uint64_t t0 = rte_rdtsc(), io = 0, t1;
-		unsigned int got = 0;
+		struct rte_mbuf *pkts[SL_MAX_PORTS][MAX_BURST];
+		uint16_t n[SL_MAX_PORTS];
+		unsigned int got = 0, txq = 0;
+		uint64_t t0, t1, t2, t3;
 
-		for (uint16_t p = 0; p < dp.n_ports; p++)
-			got += rx_port(w, p, &io);
+		/* Phases, so four TSC reads split a busy loop into port I/O
+		 * (rx and tx bursts) and our own work, whatever the port count. */
+		t0 = rte_rdtsc();
+		for (uint16_t p = 0; p < dp.n_ports; p++) {
+			n[p] = rte_eth_rx_burst(dp.ports[p].port_id, (uint16_t)w->idx, pkts[p], w->burst);
+			got += n[p];
+		}
+		t1 = rte_rdtsc();
+		if (got)
+			for (uint16_t p = 0; p < dp.n_ports; p++)
+				if (n[p])
+					rx_process(w, p, pkts[p], n[p], t0);
 		got += from_main(w);
 		if (unlikely(w->impair_mask))
 			impair_release(w, t0);
-		for (uint16_t p = 0; p < dp.n_ports; p++) {
-			if (w->tx[p].n) {
-				uint64_t s = rte_rdtsc();
-				worker_tx_flush(w, p);
-				io += rte_rdtsc() - s;
-			}
-		}
-		rte_rcu_qsbr_quiescent(dp.qsbr, w->idx);
-		w->st->polls++;
-		if (got) {
-			t1 = rte_rdtsc();
+		for (uint16_t p = 0; p < dp.n_ports; p++)
+			txq |= w->tx[p].n;
+		if (got || txq) {
+			t2 = rte_rdtsc();
+			for (uint16_t p = 0; p < dp.n_ports; p++)
+				if (w->tx[p].n)
+					worker_tx_flush(w, p);
+			t3 = rte_rdtsc();
 			w->st->busy_polls++;
-			w->st->cycles_io += io;
-			w->st->cycles_work += t1 - t0 - io;
+			w->st->cycles_io += (t1 - t0) + (t3 - t2);
+			w->st->cycles_work += t2 - t1;
 		} else if (idle_us) {
 			rte_delay_us_sleep(idle_us); /* opt-in: dataplane.idle_sleep_us */
 		}
+		rte_rcu_qsbr_quiescent(dp.qsbr, w->idx);
+		w->st->polls++;
 		if ((++iter & 15) == 0) {
 			w->shm->heartbeat_tsc = t0;
 			worker_poll_cmds(w);

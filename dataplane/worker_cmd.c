@@ -70,7 +70,7 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 	case CPDP_ROUTE_ADD: {
 		struct sl_route r = {
 			.prefix = cr->prefix, .plen = cr->plen, .type = cr->type,
-			.origin = cr->origin ? cr->origin : SL_RO_STATIC, .port = cr->port,
+			.origin = cr->origin, .port = cr->port,
 			.gw = cr->gw,
 		};
 		return worker_route_add(w, &r);

@@ -53,26 +53,3 @@ unsigned int ipv4_check(const void *hdr, size_t len)
 		return SL_DROP_IP_CHECKSUM;
 	return SL_DROP_MAX;
 }
-
-unsigned int ipv4_check_src(uint32_t src)
-{
-	uint8_t a = src >> 24;
-
-	/* RFC 1812 5.3.7: never forward from {0,x}, {127,x}, class D/E or
-	 * limited broadcast sources. */
-	if (a == 0 || a == 127 || a >= 224)
-		return SL_DROP_IP_BAD_SRC;
-	return SL_DROP_MAX;
-}
-
-unsigned int ipv4_check_dst(uint32_t dst)
-{
-	uint8_t a = dst >> 24;
-
-	if (a == 0 || a == 127)
-		return SL_DROP_IP_BAD_DST;
-	/* multicast (class D), class E and limited broadcast */
-	if (a >= 224)
-		return SL_DROP_IP_MCAST_BCAST;
-	return SL_DROP_MAX;
-}

@@ -29,9 +29,28 @@ struct ipv4_hdr_raw {
 unsigned int ipv4_check(const void *hdr, size_t len);
 
 /* Martian source/destination checks (RFC 1812 5.3.7 / 4.2.2.11), addresses
- * in host order.  SL_DROP_MAX when acceptable. */
-unsigned int ipv4_check_src(uint32_t src);
-unsigned int ipv4_check_dst(uint32_t dst);
+ * in host order.  SL_DROP_MAX when acceptable.  Inline: every packet. */
+static inline unsigned int ipv4_check_src(uint32_t src)
+{
+	uint8_t a = src >> 24;
+
+	/* never forward from {0,x}, {127,x}, class D/E or limited broadcast */
+	if (a == 0 || a == 127 || a >= 224)
+		return SL_DROP_IP_BAD_SRC;
+	return SL_DROP_MAX;
+}
+
+static inline unsigned int ipv4_check_dst(uint32_t dst)
+{
+	uint8_t a = dst >> 24;
+
+	if (a == 0 || a == 127)
+		return SL_DROP_IP_BAD_DST;
+	/* multicast (class D), class E and limited broadcast */
+	if (a >= 224)
+		return SL_DROP_IP_MCAST_BCAST;
+	return SL_DROP_MAX;
+}
 
 /* Ones'-complement checksum over len bytes (RFC 1071), result in network
  * order ready to store. */

@@ -16,6 +16,20 @@ static inline struct ipv4_hdr_raw *ip_hdr(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod_offset(m, struct ipv4_hdr_raw *, RTE_ETHER_HDR_LEN);
 }
 
+/* A correct header sums to 0xffff, checksum included (RFC 1071): five
+ * 32-bit words into 64 bits, then fold. */
+static inline int hdr20_sum_ok(const struct ipv4_hdr_raw *ip)
+{
+	const uint32_t *w = (const uint32_t *)ip;
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
 /* Validation with a fast path for the common 20-byte header. */
 static inline unsigned int validate(struct rte_mbuf *m, const struct ipv4_hdr_raw *ip)
 {
@@ -32,8 +46,7 @@ static inline unsigned int validate(struct rte_mbuf *m, const struct ipv4_hdr_ra
 		else if (ol == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			r = SL_DROP_IP_CHECKSUM;
 		else
-			/* a correct header sums to 0xffff, checksum included */
-			r = rte_raw_cksum(ip, 20) == 0xffff ? SL_DROP_MAX : SL_DROP_IP_CHECKSUM;
+			r = hdr20_sum_ok(ip) ? SL_DROP_MAX : SL_DROP_IP_CHECKSUM;
 	} else {
 		r = ipv4_check(ip, avail);
 	}
@@ -45,56 +58,71 @@ static inline unsigned int validate(struct rte_mbuf *m, const struct ipv4_hdr_ra
 	return ipv4_check_dst(rte_be_to_cpu_32(ip->dst));
 }
 
+/* The 12 bytes of Ethernet addresses a next hop gets, looked up once per
+ * run of packets to the same next hop in a burst. */
+struct l2_memo {
+	const struct nexthop *nh;
+	uint32_t nh_ip;
+	uint8_t addrs[12]; /* dst MAC, src MAC */
+};
+
 /* Fill the Ethernet header and queue for TX, or hand to the main lcore when
  * the next hop's MAC is not known yet. */
-static inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh, uint32_t dst)
+static inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh, uint32_t dst,
+			     struct l2_memo *memo)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	const struct dp_port *op = &dp.ports[nh->port];
 	uint32_t nh_ip = nh->type == SL_RT_GATEWAY ? nh->gw : dst;
-	int32_t pos = -1;
-	uint32_t gen = 0;
-	int32_t *ppos = nh->type == SL_RT_GATEWAY ? &nh->neigh_pos : &pos;
-	uint32_t *pgen = nh->type == SL_RT_GATEWAY ? &nh->neigh_gen : &gen;
 
-	if (likely(neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &eth->dst_addr) == 0)) {
-		rte_ether_addr_copy(&op->mac, &eth->src_addr);
-		worker_tx(w, nh->port, m);
-		return;
+	if (unlikely(memo->nh != nh || memo->nh_ip != nh_ip)) {
+		struct rte_ether_addr mac;
+		int32_t pos = -1;
+		uint32_t gen = 0;
+		int32_t *ppos = nh->type == SL_RT_GATEWAY ? &nh->neigh_pos : &pos;
+		uint32_t *pgen = nh->type == SL_RT_GATEWAY ? &nh->neigh_gen : &gen;
+
+		if (neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &mac) != 0) {
+			memo->nh = NULL;
+			m->hash.usr = nh_ip;
+			m->port = nh->port;
+			worker_to_slowpath(w, m);
+			return;
+		}
+		memo->nh = nh;
+		memo->nh_ip = nh_ip;
+		memcpy(memo->addrs, mac.addr_bytes, 6);
+		memcpy(memo->addrs + 6, dp.ports[nh->port].mac.addr_bytes, 6);
 	}
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	m->hash.usr = nh_ip;
-	m->port = nh->port;
-	worker_to_slowpath(w, m);
+	memcpy(eth, memo->addrs, 12);
+	worker_tx(w, nh->port, m);
 }
 
-static void forward(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
-		    uint16_t in_port, struct nexthop *nh, uint32_t dst)
+/* The uncommon cases of forwarding, out of line: TTL expiry, directed
+ * broadcast, too big.  Returns 1 when the packet was consumed. */
+static int forward_exception(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
+			     uint16_t in_port, const struct nexthop *nh, uint32_t dst)
 {
 	const struct dp_port *op = &dp.ports[nh->port];
 
 	/* RFC 1812 5.3.1: a packet whose TTL would reach zero is not forwarded */
-	if (unlikely(ip->ttl <= 1)) {
+	if (ip->ttl <= 1) {
 		icmp_error(w, m, in_port, 11, 0, 0);
 		worker_drop(w, m, SL_DROP_TTL_EXCEEDED);
-		return;
+		return 1;
 	}
 	/* RFC 1812 5.3.5.1: directed broadcasts are not forwarded by default */
-	if (unlikely(nh->type == SL_RT_DIRECT && (dst == op->bcast || dst == op->net) &&
-		     op->plen < 31)) {
+	if (nh->type == SL_RT_DIRECT && (dst == op->bcast || dst == op->net) && op->plen < 31) {
 		worker_drop(w, m, SL_DROP_IP_MCAST_BCAST);
-		return;
+		return 1;
 	}
-	if (unlikely(rte_be_to_cpu_16(ip->total_len) > op->mtu)) {
+	if (rte_be_to_cpu_16(ip->total_len) > op->mtu) {
 		/* RFC 1191: DF set -> fragmentation needed, with the next-hop MTU */
 		if (ip->frag_off & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
 			icmp_error(w, m, in_port, 3, 4, op->mtu);
 		worker_drop(w, m, SL_DROP_MTU);
-		return;
+		return 1;
 	}
-	ipv4_ttl_dec(ip);
-	w->st->fwd++;
-	l2_output(w, m, nh, dst);
+	return 0;
 }
 
 void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsigned int n)
@@ -102,7 +130,8 @@ void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsi
 	struct rte_mbuf *ok[2 * MAX_BURST + 1];
 	uint32_t dst[2 * MAX_BURST + 1];
 	uint32_t hop[2 * MAX_BURST + 1];
-	unsigned int k = 0;
+	unsigned int k = 0, nfwd = 0;
+	struct l2_memo memo = { .nh = NULL };
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -134,8 +163,22 @@ void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsi
 			icmp_local_input(w, m, in_port);
 			continue;
 		}
-		forward(w, m, ip_hdr(m), in_port, nh, dst[i]);
+		{
+			struct ipv4_hdr_raw *ip = ip_hdr(m);
+			const struct dp_port *op = &dp.ports[nh->port];
+
+			/* one test for every exception: TTL, broadcast, MTU */
+			if (unlikely(ip->ttl <= 1 || (dst[i] & ~op->mask) == (op->bcast & ~op->mask) ||
+				     (dst[i] & ~op->mask) == 0 ||
+				     rte_be_to_cpu_16(ip->total_len) > op->mtu) &&
+			    forward_exception(w, m, ip, in_port, nh, dst[i]))
+				continue;
+			ipv4_ttl_dec(ip);
+			l2_output(w, m, nh, dst[i], &memo);
+			nfwd++;
+		}
 	}
+	w->st->fwd += nfwd;
 }
 
 /* A packet the appliance originates (ICMP): route it, no TTL decrement. */
@@ -154,5 +197,8 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 		worker_drop(w, m, SL_DROP_LOCAL_PROTO);
 		return;
 	}
-	l2_output(w, m, nh, dst);
+	{
+		struct l2_memo memo = { .nh = NULL };
+		l2_output(w, m, nh, dst, &memo);
+	}
 }
