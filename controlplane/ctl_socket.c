@@ -131,7 +131,7 @@ struct ctl_server *ctl_server_open(const char *path, ctl_exec_fn fn, void *arg)
 		cp_log("bind %s: %s", path, strerror(-ret));
 		goto fail;
 	}
-	if (chmod(path, 0600) != 0 || listen(s->fd, 16) != 0) {
+	if (chmod(path, 0600) != 0 || listen(s->fd, SOMAXCONN) != 0) {
 		ret = -errno;
 		cp_log("chmod/listen %s: %s", path, strerror(-ret));
 		unlink(path);
