@@ -1,0 +1,38 @@
+# Thin wrapper: the build is meson (build/), the work is in scripts/.
+#   make         build (meson setup build if needed, ninja -C build)
+#   make run     setup + build + the demo topology in the foreground (Ctrl-C stops)
+#   make test    setup + build + unit tests + integration tests
+#   make bench   setup + build + forwarding benchmark (bench/results/forward.json)
+#   make clean   remove build/ and bench/work/
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all build setup run test bench clean
+
+all: build
+
+build:
+	@command -v meson >/dev/null && command -v ninja >/dev/null || scripts/setup.sh
+	@if [ ! -f $(BUILD)/build.ninja ]; then \
+		if [ -d $(BUILD) ]; then meson setup --wipe $(BUILD) $(MESON_OPTS); \
+		else meson setup $(BUILD) $(MESON_OPTS); fi; \
+	fi
+	ninja -C $(BUILD)
+
+setup:
+	scripts/setup.sh
+
+run: setup
+	@$(MAKE) --no-print-directory build
+	SLUICE_BUILD=$(abspath $(BUILD)) scripts/run.sh
+
+test: setup
+	@$(MAKE) --no-print-directory build
+	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --unit
+
+bench: setup
+	@$(MAKE) --no-print-directory build
+	SLUICE_BUILD=$(abspath $(BUILD)) bench/run.sh
+
+clean:
+	rm -rf $(BUILD) bench/work

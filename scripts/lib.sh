@@ -1,0 +1,535 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/run.sh, tests/integration/*.sh and bench/run.sh.
+# Source it; it does not change shell options.
+#
+# Resource tracking: every process, namespace, DPDK file prefix, file and
+# directory a script creates is recorded, one per line, in the state file
+# $SL_STATE ("pid PID STARTTIME NAME", "netns NAME", "prefix PREFIX",
+# "path PATH").  sl_cleanup_state undoes them in reverse order, killing only
+# the PIDs recorded there (and only if /proc still shows the same start
+# time), deleting only namespaces it created, removing only the hugepage
+# files of its own prefix.  The integration runner calls it again after a
+# test that was killed, so nothing leaks even from a test that hung.
+
+SL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SL_BUILD=${SLUICE_BUILD:-$SL_ROOT/build}
+SL_DP=${SLUICE_DP_BIN:-$SL_BUILD/dataplane/sluice-dp}
+SL_CP=${SLUICE_CP_BIN:-$SL_BUILD/controlplane/sluice-cp}
+SL_CTL=${SLUICE_CTL_BIN:-$SL_BUILD/controlplane/sluicectl}
+SL_PY=/usr/bin/python3 # Debian's python (scapy lives there), never a pyenv shim
+SL_STATE=${SL_STATE:-}
+SL_LAST_PID=
+
+# ---------------------------------------------------------------- logging ----
+
+sl_log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
+sl_die() {
+	printf '%s ERROR: %s\n' "$(date +%T.%3N)" "$*" >&2
+	exit 1
+}
+
+# ----------------------------------------------------- resource tracking ----
+
+sl_state_init() { # sl_state_init FILE
+	SL_STATE=$1
+	touch "$SL_STATE"
+}
+
+sl_pid_starttime() { # print field 22 of /proc/PID/stat; fails if no such pid
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $s ]] || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	printf '%s\n' "${20}"
+}
+
+sl_pid_alive() { # sl_pid_alive PID [STARTTIME]: running (not a zombie) and, if given, same start time
+	local s want=${2:-}
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $s ]] || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	[[ $1 != Z && $1 != X ]] || return 1
+	[[ -z $want || $want == "-" || ${20} == "$want" ]]
+}
+
+sl_track() { # sl_track KIND VALUE...
+	[[ -n $SL_STATE ]] || return 0
+	printf '%s\n' "$*" >>"$SL_STATE"
+}
+
+sl_track_pid() { # sl_track_pid PID NAME
+	local st
+	st=$(sl_pid_starttime "$1") || st=-
+	sl_track pid "$1" "$st" "$2"
+}
+
+sl_hugetlbfs_mounts() { awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts; }
+
+sl_valid_prefix() { [[ $1 =~ ^[A-Za-z0-9_.-]+$ ]]; }
+
+# Is a DPDK primary with this file prefix running?  It holds an fcntl write
+# lock on /var/run/dpdk/PREFIX/config for its whole life.
+sl_prefix_in_use() {
+	"$SL_PY" - "$1" <<'EOF'
+import fcntl, os, sys
+path = "/var/run/dpdk/%s/config" % sys.argv[1]
+try:
+    fd = os.open(path, os.O_RDWR)
+except OSError:
+    sys.exit(1)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except OSError:
+    sys.exit(0)
+fcntl.lockf(fd, fcntl.LOCK_UN)
+sys.exit(1)
+EOF
+}
+
+# Stop one process: SIGTERM, wait up to GRACE seconds, then SIGKILL.
+sl_stop_pid() { # sl_stop_pid PID STARTTIME NAME [GRACE]
+	local pid=$1 st=$2 name=$3 grace=${4:-5} i
+	if ! sl_pid_alive "$pid" "$st"; then
+		# reap it if it is our zombie child; never wait for a live stranger
+		sl_pid_alive "$pid" || wait "$pid" 2>/dev/null || true
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < grace * 20; i++)); do
+		sl_pid_alive "$pid" "$st" || break
+		sleep 0.05
+	done
+	if sl_pid_alive "$pid" "$st"; then
+		sl_log "cleanup: $name (pid $pid) ignored SIGTERM for ${grace}s, sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			sl_pid_alive "$pid" "$st" || break
+			sleep 0.05
+		done
+	fi
+	sl_pid_alive "$pid" || wait "$pid" 2>/dev/null || true
+}
+
+sl_cleanup_prefix() { # remove a (dead) DPDK instance's hugepage files and runtime dir
+	local prefix=$1 m
+	sl_valid_prefix "$prefix" || return 0
+	if sl_prefix_in_use "$prefix"; then
+		sl_log "cleanup: DPDK prefix $prefix still has a live primary; leaving its files"
+		return 0
+	fi
+	while read -r m; do
+		rm -f "$m/${prefix}map_"* 2>/dev/null || true
+	done < <(sl_hugetlbfs_mounts)
+	rm -rf "/var/run/dpdk/$prefix"
+}
+
+# Undo everything recorded in a state file, newest first.  Idempotent.
+sl_cleanup_state() { # sl_cleanup_state FILE
+	local file=$1 kind a b c pid
+	[[ -s $file ]] || return 0
+	local -a lines=()
+	mapfile -t lines <"$file"
+	local i
+	# processes first (newest first: clients and sluice-cp before sluice-dp)
+	for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
+		read -r kind a b c <<<"${lines[i]}"
+		[[ $kind == pid ]] && sl_stop_pid "$a" "$b" "${c:-?}"
+	done
+	for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
+		read -r kind a b c <<<"${lines[i]}"
+		case $kind in
+		netns)
+			if [[ -e /run/netns/$a ]]; then
+				# Tests: anything still inside a namespace the test created was
+				# started by the test.  (run.sh leaves an operator's shells alone.)
+				if [[ ${SL_NS_SWEEP:-0} == 1 ]]; then
+					for pid in $(ip netns pids "$a" 2>/dev/null); do
+						sl_stop_pid "$pid" "$(sl_pid_starttime "$pid" || echo -)" "pid in $a" 2
+					done
+				fi
+				ip netns del "$a" 2>/dev/null || sl_log "cleanup: ip netns del $a failed"
+			fi
+			;;
+		prefix) sl_cleanup_prefix "$a" ;;
+		path) [[ -n $a && $a == /* && $a != / ]] && rm -rf -- "$a" ;;
+		esac
+	done
+	if [[ -e $file ]]; then : >"$file"; fi
+}
+
+# --------------------------------------------------------------- processes ----
+
+# sl_spawn LOG NAME [--setsid] [--ns NETNS] -- CMD ARGS...
+# Start CMD in the background (stdin /dev/null, stdout+stderr appended to
+# LOG), record it, leave its PID in SL_LAST_PID.  --setsid puts it in its own
+# session so a terminal Ctrl-C reaches only the calling script, which then
+# stops it in order.  Must be called from the main shell, not $(...).
+sl_spawn() {
+	local log=$1 name=$2
+	shift 2
+	local -a pre=()
+	while (($#)); do
+		case $1 in
+		--setsid) pre+=(setsid) ;;
+		--ns) pre+=(ip netns exec "$2"); shift ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+		shift
+	done
+	"${pre[@]}" "$@" </dev/null >>"$log" 2>&1 &
+	SL_LAST_PID=$!
+	sl_track_pid "$SL_LAST_PID" "$name"
+}
+
+# sl_wait_for TIMEOUT_S DESCRIPTION CMD...: poll CMD every 0.1 s.
+sl_wait_for() {
+	local t=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	sl_log "timed out after ${t}s waiting for $what"
+	return 1
+}
+
+# ----------------------------------------------------------- the instance ----
+# An instance is one sluice-dp + sluice-cp with two net_tap ports whose tap
+# devices live in a client and a server namespace:
+#
+#   client ns SL_NS_C              appliance               server ns SL_NS_S
+#   SL_TAP_C 198.18.0.2/24 --- port "client"  port "server" --- SL_TAP_S 198.19.0.10/24
+#                              198.18.0.1/24  198.19.0.1/24
+#
+# sl_instance_init sets unique names for tests; run.sh sets the demo ones.
+
+SL_C_ADDR=198.18.0.2
+SL_C_GW=198.18.0.1
+SL_S_ADDR=198.19.0.10
+SL_S_GW=198.19.0.1
+SL_PORT_C=client
+SL_PORT_S=server
+SL_C_MAC=02:00:00:00:01:02 # kernel side of the client tap
+SL_S_MAC=02:00:00:00:02:0a # kernel side of the server tap
+
+sl_instance_init() { # sl_instance_init NAME: unique names, work dir, state file, traps
+	local name=$1 id
+	[[ $(id -u) -eq 0 ]] || sl_die "integration tests must run as root"
+	id=${SL_ID:-$$}
+	SL_PREFIX=slt${id}
+	SL_NS_C=slt${id}c
+	SL_NS_S=slt${id}s
+	SL_TAP_C=slt${id}tc # <= 15 characters for any pid
+	SL_TAP_S=slt${id}ts
+	SL_MEM_MB=${SL_MEM_MB:-256}
+	SL_LCORES=${SL_LCORES:-0-1}
+	mkdir -p /run/sluice-test
+	chmod 700 /run/sluice-test
+	SL_WORK=$(mktemp -d "/run/sluice-test/$name.XXXXXX")
+	SL_SOCK=$SL_WORK/ctl.sock
+	SL_CONF=$SL_WORK/sluice.conf
+	SL_NS_SWEEP=1
+	sl_state_init "${SLT_STATE:-$SL_WORK/state}"
+	# The work dir goes first so it is removed last (logs are printed before).
+	if [[ -z ${SLT_KEEP:-} ]]; then sl_track path "$SL_WORK"; fi
+	trap sl_test_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	sl_log "test $name: prefix $SL_PREFIX, namespaces $SL_NS_C/$SL_NS_S, work dir $SL_WORK"
+}
+
+sl_dump_logs() {
+	local f
+	for f in "$SL_WORK"/*.log; do
+		[[ -e $f ]] || continue
+		printf '\n----- %s (last 60 lines) -----\n' "$(basename "$f")"
+		tail -n 60 "$f"
+	done
+	printf -- '-----\n'
+}
+
+sl_test_exit() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	if ((rc != 0)) && [[ -n ${SL_WORK:-} && -d $SL_WORK ]]; then
+		sl_log "exit status $rc; process logs follow"
+		sl_dump_logs
+	fi
+	[[ -n $SL_STATE ]] && sl_cleanup_state "$SL_STATE"
+	exit "$rc"
+}
+
+# Write the instance's config.  Extra libconfig text for the routes and
+# neighbors lists may be given in SL_CONF_ROUTES / SL_CONF_NEIGH.
+sl_conf_write() { # sl_conf_write FILE
+	cat >"$1" <<EOF
+# generated by scripts/lib.sh for a test instance
+eal = {
+  lcores = "$SL_LCORES";
+  file_prefix = "$SL_PREFIX";
+  mem_mb = $SL_MEM_MB;
+  log_level = "notice";
+};
+control = {
+  socket = "$SL_SOCK";
+};
+ports = (
+  {
+    name = "$SL_PORT_C";
+    dev = "net_tap0,iface=$SL_TAP_C";
+    addr = "$SL_C_GW/24";
+    mac = "02:53:4c:00:00:01";
+  },
+  {
+    name = "$SL_PORT_S";
+    dev = "net_tap1,iface=$SL_TAP_S";
+    addr = "$SL_S_GW/24";
+    mac = "02:53:4c:00:00:02";
+  }
+);
+routes = (${SL_CONF_ROUTES:-});
+neighbors = (${SL_CONF_NEIGH:-});
+EOF
+}
+
+sl_need_binaries() {
+	local b
+	for b in "$SL_DP" "$SL_CP" "$SL_CTL"; do
+		[[ -x $b ]] || sl_die "$b not built (run: make)"
+	done
+}
+
+sl_netns_create() { # sl_netns_create NAME
+	[[ ! -e /run/netns/$1 ]] || sl_die "network namespace $1 already exists"
+	ip netns add "$1" || sl_die "ip netns add $1 failed"
+	sl_track netns "$1"
+	ip -n "$1" link set lo up
+	# No IPv6 chatter (router solicitations, MLD) through the appliance.
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
+}
+
+# Move a tap the data plane created into a namespace and configure it.
+sl_ns_attach() { # sl_ns_attach NS TAP ADDR/PLEN GW [MAC]
+	local ns=$1 tap=$2 addr=$3 gw=$4 mac=${5:-}
+	ip link show dev "$tap" >/dev/null 2>&1 || sl_die "tap $tap not found in the root namespace (did sluice-dp create it?)"
+	ip link set dev "$tap" netns "$ns" || sl_die "cannot move $tap into $ns"
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null || true
+	# net_tap gives the kernel side the port's own MAC; a distinct one makes
+	# the link look like a real one (and a wrong destination MAC is dropped).
+	if [[ -n $mac ]]; then
+		ip -n "$ns" link set dev "$tap" address "$mac" || sl_die "cannot set $tap's MAC to $mac"
+	fi
+	ip -n "$ns" addr add "$addr" dev "$tap" || sl_die "ip addr add $addr dev $tap in $ns failed"
+	ip -n "$ns" link set dev "$tap" up || sl_die "ip link set $tap up in $ns failed"
+	ip -n "$ns" route add default via "$gw" dev "$tap" || sl_die "default route via $gw in $ns failed"
+	# Checksums computed by the kernel, no segmentation offloads: what goes
+	# through the tap is what the wire would carry.  Optional.
+	if command -v ethtool >/dev/null; then
+		ip netns exec "$ns" ethtool -K "$tap" tx off tso off gso off gro off >/dev/null 2>&1 || true
+	fi
+}
+
+sl_dp_start() { # sl_dp_start LOG [--setsid] [ARGS...]: start sluice-dp
+	local log=$1
+	shift
+	local -a opt=()
+	if [[ ${1:-} == --setsid ]]; then opt=(--setsid); shift; fi
+	sl_log "starting sluice-dp $*"
+	# stdbuf: line-buffered stdout so "sluice-dp: ready" reaches the log now.
+	sl_spawn "$log" sluice-dp "${opt[@]}" -- stdbuf -oL -eL "$SL_DP" "$@"
+	SL_DP_PID=$SL_LAST_PID
+	[[ -n ${SL_PREFIX:-} ]] && sl_track prefix "$SL_PREFIX"
+	return 0
+}
+
+sl_dp_wait_ready() { # sl_dp_wait_ready LOG [TIMEOUT]
+	local log=$1 t=${2:-30} i
+	for ((i = 0; i < t * 10; i++)); do
+		if grep -q '^sluice-dp: ready' "$log" 2>/dev/null; then
+			sl_log "sluice-dp (pid $SL_DP_PID) is ready"
+			return 0
+		fi
+		if ! sl_pid_alive "$SL_DP_PID"; then
+			local rc=0
+			wait "$SL_DP_PID" 2>/dev/null || rc=$?
+			sl_log "sluice-dp exited (status $rc) before printing 'sluice-dp: ready'; its output:"
+			tail -n 40 "$log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	sl_log "sluice-dp did not print 'sluice-dp: ready' within ${t}s; its output:"
+	tail -n 40 "$log" >&2
+	return 1
+}
+
+sl_cp_start() { # sl_cp_start LOG [--setsid] [ARGS...]
+	local log=$1
+	shift
+	local -a opt=()
+	if [[ ${1:-} == --setsid ]]; then opt=(--setsid); shift; fi
+	sl_log "starting sluice-cp $*"
+	sl_spawn "$log" sluice-cp "${opt[@]}" -- stdbuf -oL -eL "$SL_CP" "$@"
+	SL_CP_PID=$SL_LAST_PID
+}
+
+sl_cp_wait() { # sl_cp_wait LOG [TIMEOUT]: until `sluicectl show ports` answers
+	local log=$1 t=${2:-40} i
+	for ((i = 0; i < t * 5; i++)); do
+		if [[ -S $SL_SOCK ]] && timeout 5 "$SL_CTL" --socket "$SL_SOCK" show ports >/dev/null 2>&1; then
+			sl_log "sluice-cp (pid $SL_CP_PID) answers on $SL_SOCK"
+			return 0
+		fi
+		if ! sl_pid_alive "$SL_CP_PID"; then
+			local rc=0
+			wait "$SL_CP_PID" 2>/dev/null || rc=$?
+			sl_log "sluice-cp exited (status $rc) before answering on $SL_SOCK; its output:"
+			tail -n 40 "$log" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+	sl_log "sluice-cp did not answer on $SL_SOCK within ${t}s; its output:"
+	tail -n 40 "$log" >&2
+	return 1
+}
+
+# Everything: namespaces, config, sluice-dp, taps into namespaces, sluice-cp.
+sl_appliance_start() {
+	sl_need_binaries
+	! sl_prefix_in_use "$SL_PREFIX" || sl_die "a DPDK primary with prefix $SL_PREFIX already runs"
+	sl_netns_create "$SL_NS_C"
+	sl_netns_create "$SL_NS_S"
+	[[ -s $SL_CONF ]] || sl_conf_write "$SL_CONF"
+	sl_dp_start "$SL_WORK/dp.log" -c "$SL_CONF"
+	sl_dp_wait_ready "$SL_WORK/dp.log" 30 || sl_fail "sluice-dp did not start"
+	sl_ns_attach "$SL_NS_C" "$SL_TAP_C" "$SL_C_ADDR/24" "$SL_C_GW" "$SL_C_MAC"
+	sl_ns_attach "$SL_NS_S" "$SL_TAP_S" "$SL_S_ADDR/24" "$SL_S_GW" "$SL_S_MAC"
+	sl_cp_start "$SL_WORK/cp.log" -c "$SL_CONF"
+	sl_cp_wait "$SL_WORK/cp.log" 40 || sl_fail "sluice-cp did not start"
+}
+
+# ------------------------------------------------------------ assertions ----
+
+sl_fail() {
+	printf '%s FAIL: %s\n' "$(date +%T.%3N)" "$*" >&2
+	exit 1
+}
+sl_ok() { printf '%s ok: %s\n' "$(date +%T.%3N)" "$*" >&2; }
+
+# sl_run DESC CMD...: run, show output, fail the test when it fails.
+sl_run() {
+	local desc=$1 rc=0
+	shift
+	sl_log "+ $*"
+	"$@" || rc=$?
+	((rc == 0)) || sl_fail "$desc (exit status $rc: $*)"
+	sl_ok "$desc"
+}
+
+# sl_expect_rc RC DESC CMD...: run, capture output in SL_OUT, check exit status.
+# RC may be a list like "1|2".
+sl_expect_rc() {
+	local want=$1 desc=$2 rc=0
+	shift 2
+	sl_log "+ $*"
+	SL_OUT=$("$@" 2>&1) || rc=$?
+	printf '%s\n' "$SL_OUT" | sed 's/^/    | /' >&2
+	[[ $rc =~ ^($want)$ ]] || sl_fail "$desc: exit status $rc, expected $want"
+	sl_ok "$desc (exit $rc)"
+}
+
+sl_assert_alive() { # both daemons still running
+	sl_pid_alive "$SL_DP_PID" || sl_fail "sluice-dp (pid $SL_DP_PID) died"
+	if [[ -n ${SL_CP_PID:-} ]]; then
+		sl_pid_alive "$SL_CP_PID" || sl_fail "sluice-cp (pid $SL_CP_PID) died"
+	fi
+}
+
+# ---------------------------------------------------------------- sluicectl ----
+
+sl_ctl() { timeout 20 "$SL_CTL" --socket "$SL_SOCK" "$@"; }
+sl_ctl_json() { timeout 20 "$SL_CTL" --socket "$SL_SOCK" --json "$@"; }
+
+# The JSON shapes are read in one place, here.
+#   show ports:  {"ports": [{"name", "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", ...}]}
+# Callers may use the ethdev names (ipackets, opackets, ibytes, obytes) too.
+# shellcheck disable=SC2016 # jq, not shell
+SL_JQ_PORTSTAT='def pstat($f): ({"ipackets": "rx_packets", "opackets": "tx_packets",
+	"ibytes": "rx_bytes", "obytes": "tx_bytes"}[$f] // $f) as $g | (.[$g] // .[$f]);'
+sl_jq_port_stat() { # sl_jq_port_stat PORT FIELD <<<JSON
+	jq -e -r --arg n "$1" --arg f "$2" "$SL_JQ_PORTSTAT"'
+		[.ports[] | select(.name == $n) | pstat($f)]
+		| if length == 1 and (.[0] | type) == "number" then .[0] else error("no numeric \($f) for port \($n)") end'
+}
+sl_port_stat() { # sl_port_stat PORT FIELD
+	local out
+	out=$(sl_ctl_json show ports) || sl_fail "sluicectl --json show ports failed: $out"
+	sl_jq_port_stat "$1" "$2" <<<"$out" || sl_fail "cannot read $2 of port $1 from: $out"
+}
+
+# A drop counter from `show errors --json`:
+#   {"total": N, "drops": [{"reason": "impair", "count": N, "per_lcore": {...}}, ...]}
+sl_json_counter() { # sl_json_counter REASON <<<JSON
+	jq -e --arg n "$1" '[.drops[] | select(.reason == $n) | .count] | if length == 1 then .[0] else error("no drop reason \($n)") end'
+}
+
+sl_routes_json() { sl_ctl_json show routes; }
+
+# Is PREFIX ("a.b.c.d/n") in `show routes --json`?
+#   {"routes": [{"dst": "198.19.0.0/24", "prefix", "plen", "type", "via", "dev", "origin"}, ...]}
+sl_route_listed() { # sl_route_listed PREFIX [JSON]
+	local js=${2:-}
+	[[ -n $js ]] || js=$(sl_routes_json) || sl_fail "sluicectl --json show routes failed: $js"
+	jq -e --arg p "$1" '
+		[.routes[] | .dst // "\(.prefix)/\(.plen)"] | index($p) != null' \
+		<<<"$js" >/dev/null
+}
+
+# ------------------------------------------------------------ traffic peers ----
+
+sl_ns() { # sl_ns NS CMD...: run in a namespace
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# sl_ping_loss NS ARGS...: run ping, print the packet loss percentage.
+sl_ping_loss() {
+	local ns=$1 out
+	shift
+	out=$(ip netns exec "$ns" ping "$@" 2>&1) || true
+	printf '%s\n' "$out" | sed 's/^/    | /' >&2
+	sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$out" | head -n1 | grep . || echo 100
+}
+
+sl_listening() { # sl_listening NS PORT: a TCP listener on PORT in NS
+	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
+# HTTP server (scripts/httpserver.py) in the server namespace.
+sl_http_start() { # sl_http_start DIR [PORT]
+	local dir=$1 port=${2:-8080}
+	sl_spawn "$SL_WORK/http.log" http-server --ns "$SL_NS_S" -- \
+		"$SL_PY" "$SL_ROOT/scripts/httpserver.py" --bind "$SL_S_ADDR" --port "$port" --directory "$dir"
+	sl_wait_for 10 "HTTP server on $SL_S_ADDR:$port" sl_listening "$SL_NS_S" "$port" ||
+		sl_fail "HTTP server did not start: $(tail -n 5 "$SL_WORK/http.log")"
+}
+
+# iperf3 server in the server namespace.
+sl_iperf_server_start() { # sl_iperf_server_start [PORT]
+	local port=${1:-5201}
+	sl_spawn "$SL_WORK/iperf3-server.log" iperf3-server --ns "$SL_NS_S" -- \
+		iperf3 -s -B "$SL_S_ADDR" -p "$port"
+	sl_wait_for 10 "iperf3 server on $SL_S_ADDR:$port" sl_listening "$SL_NS_S" "$port" ||
+		sl_fail "iperf3 server did not start: $(tail -n 5 "$SL_WORK/iperf3-server.log")"
+}
+
+# Received throughput (bits/s) of an iperf3 -J result, 0 when absent.
+sl_iperf_bps() { jq -r '(.end.sum_received.bits_per_second // 0) | floor' "$1"; }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 machine to build, run and test Sluice.  Idempotent.
+#
+#  - installs the Debian packages that are missing (build + test peers),
+#  - makes sure at least SLUICE_HUGEPAGES (default 512) free 2 MB hugepages
+#    exist, raising vm.nr_hugepages when needed,
+#  - mounts hugetlbfs on /dev/hugepages when no hugetlbfs is mounted there.
+#
+# Prints what it did; does nothing (but say so) when all is in place.
+# Environment: SLUICE_HUGEPAGES (default 512), SLUICE_SKIP_PACKAGES=1 to skip
+# the package step (e.g. offline machines that are known to be complete).
+set -euo pipefail
+
+want_pages=${SLUICE_HUGEPAGES:-512}
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (hugepages, namespaces, package installs)"
+
+# --- packages -----------------------------------------------------------------
+# Build: meson/ninja/gcc, DPDK 22.11 (libdpdk-dev; dpdk-dev has dpdk-testpmd,
+# dpdk-dumpcap and dpdk-telemetry.py), libconfig, cmocka, intel-ipsec-mb,
+# OpenSSL, libpcap.  Tests and demo peers: iproute2, ping, curl, iperf3,
+# tshark, scapy, socat, nftables, procps, ethtool, jq.
+build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig-dev
+	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
+test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
+	ethtool coreutils util-linux)
+
+installed() {
+	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
+}
+
+if [[ ${SLUICE_SKIP_PACKAGES:-0} == 1 ]]; then
+	say "packages: skipped (SLUICE_SKIP_PACKAGES=1)"
+else
+	missing=()
+	for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+		installed "$p" || missing+=("$p")
+	done
+	if ((${#missing[@]} == 0)); then
+		say "packages: all ${#build_pkgs[@]} build and ${#test_pkgs[@]} test packages present"
+	else
+		say "packages: installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		# tshark asks whether non-root users may capture; answer for it.
+		echo 'wireshark-common wireshark-common/install-setuid boolean false' |
+			debconf-set-selections 2>/dev/null || true
+		apt-get update -q || die "apt-get update failed"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+			die "apt-get install ${missing[*]} failed"
+		still=()
+		for p in "${missing[@]}"; do installed "$p" || still+=("$p"); done
+		((${#still[@]} == 0)) || die "still not installed: ${still[*]}"
+		say "packages: installed ${#missing[@]}"
+	fi
+fi
+
+# --- hugepages ----------------------------------------------------------------
+hp=/sys/kernel/mm/hugepages/hugepages-2048kB
+[[ -d $hp ]] || die "this kernel has no 2 MB hugepages ($hp missing)"
+nr=$(<"$hp/nr_hugepages")
+free=$(<"$hp/free_hugepages")
+if ((free >= want_pages)); then
+	say "hugepages: $free of $nr 2 MB pages free (need $want_pages): ok"
+else
+	target=$((nr + want_pages - free))
+	say "hugepages: only $free of $nr 2 MB pages free, raising nr_hugepages to $target"
+	try_raise() {
+		echo "$target" >"$hp/nr_hugepages" 2>/dev/null || true
+		nr=$(<"$hp/nr_hugepages")
+		free=$(<"$hp/free_hugepages")
+	}
+	try_raise
+	if ((free < want_pages)); then
+		# Memory may be fragmented: drop clean caches, compact, retry once.
+		sync
+		echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+		echo 1 >/proc/sys/vm/compact_memory 2>/dev/null || true
+		try_raise
+	fi
+	((free >= want_pages)) ||
+		die "could not reserve $want_pages free 2 MB hugepages (now $free free of $nr;" \
+			"is /proc/sys writable, is there enough free memory?)"
+	say "hugepages: now $free of $nr 2 MB pages free"
+fi
+
+# --- hugetlbfs mount ------------------------------------------------------------
+if awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts; then
+	say "hugetlbfs: mounted on /dev/hugepages: ok"
+else
+	mkdir -p /dev/hugepages
+	mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages ||
+		die "mount -t hugetlbfs nodev /dev/hugepages failed"
+	say "hugetlbfs: mounted on /dev/hugepages"
+fi
+
+say "done"
