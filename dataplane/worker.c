@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "worker.h"
+#include "ip/ipv4_input.h"
 
 /* A packet held back for reordering leaves after this long at the latest. */
 #define IMPAIR_HOLD_US 2000
@@ -140,8 +141,8 @@ void worker_tx_flush(struct worker *w, uint16_t port)
 	w->st->port[port].tx_bytes += bytes;
 }
 
-static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts,
-				unsigned int n);
+static void rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts, unsigned int n,
+			int count);
 
 /* Packets held back for reordering must not wait forever on a quiet flow. */
 static void impair_release(struct worker *w, uint64_t now)
@@ -165,30 +166,34 @@ static void impair_release(struct worker *w, uint64_t now)
 		m = impair_release_held(&w->imp[p][SL_DIR_IN], now, timeout);
 		if (m) {
 			impair_update_mask(w, p, SL_DIR_IN);
-			rx_classify(w, p, &m, 1);
+			rx_classify(w, p, &m, 1, 0);
 		}
 	}
 }
 
-static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts,
-				unsigned int n)
+/* Classify and validate in one pass; `count` is 0 for a packet the
+ * impairment held back, which was counted when it arrived. */
+static void rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts, unsigned int n,
+			int count)
 {
-	struct rte_mbuf *ip[MAX_BURST * 2 + 1];
-	unsigned int nip = 0;
+	struct ipv4_burst ip;
+	uint64_t bytes = 0;
 
+	ip.k = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth;
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		bytes += m->pkt_len;
 		if (unlikely(rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN)) {
 			worker_drop(w, m, SL_DROP_ETH_RUNT);
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
-			ip[nip++] = m;
+			ipv4_burst_add(w, &ip, m);
 		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 			m->port = port;
 			w->st->arp_in++;
@@ -197,9 +202,11 @@ static unsigned int rx_classify(struct worker *w, uint16_t port, struct rte_mbuf
 			worker_drop(w, m, SL_DROP_ETHERTYPE);
 		}
 	}
-	if (nip)
-		ipv4_input(w, port, ip, nip);
-	return n;
+	if (count) {
+		w->st->port[port].rx_pkts += n;
+		w->st->port[port].rx_bytes += bytes;
+	}
+	ipv4_burst_route(w, port, &ip);
 }
 
 /* Count, impair (one predictable branch when off), classify. */
@@ -207,19 +214,19 @@ static void rx_process(struct worker *w, uint16_t port, struct rte_mbuf **pkts, 
 		       uint64_t now)
 {
 	struct rte_mbuf *imp[2 * MAX_BURST + 1];
-	uint64_t bytes = 0;
 
-	for (unsigned int i = 0; i < n; i++)
-		bytes += pkts[i]->pkt_len;
-	w->st->port[port].rx_pkts += n;
-	w->st->port[port].rx_bytes += bytes;
 	if (unlikely(w->impair_mask & (1u << (2 * port + SL_DIR_IN)))) {
+		/* count what arrived, before the impairment drops any of it */
+		for (unsigned int i = 0; i < n; i++)
+			w->st->port[port].rx_bytes += pkts[i]->pkt_len;
+		w->st->port[port].rx_pkts += n;
 		n = impair_apply(&w->imp[port][SL_DIR_IN], &w->rng, now, (void **)pkts, n,
 				 (void **)imp, &impair_mbuf_ops, w);
-		pkts = imp;
 		impair_update_mask(w, port, SL_DIR_IN);
+		rx_classify(w, port, imp, n, 0);
+		return;
 	}
-	rx_classify(w, port, pkts, n);
+	rx_classify(w, port, pkts, n, 1);
 }
 
 /* Frames the main lcore built or released (ARP, resolved packets): ports
@@ -262,7 +269,8 @@ int worker_loop(void *arg)
 			for (uint16_t p = 0; p < dp.n_ports; p++)
 				if (n[p])
 					rx_process(w, p, pkts[p], n[p], t0);
-		got += from_main(w);
+		if (unlikely(rte_ring_count(w->from_main) != 0))
+			got += from_main(w);
 		if (unlikely(w->impair_mask))
 			impair_release(w, t0);
 		for (uint16_t p = 0; p < dp.n_ports; p++)

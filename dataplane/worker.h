@@ -58,8 +58,7 @@ void worker_impair_set(struct worker *w, uint16_t port, unsigned int dir_mask,
 		       const struct sl_impair_dir *cfg, uint64_t seed);
 void worker_poll_cmds(struct worker *w);
 
-/* ip/ipv4_input.c */
-void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsigned int n);
+/* ip/ipv4_input.c (the receive path is in ip/ipv4_input.h) */
 void ipv4_output(struct worker *w, struct rte_mbuf *m);
 
 /* ip/icmp.c */

@@ -7,56 +7,8 @@
 #include <rte_lpm.h>
 #include <rte_prefetch.h>
 
-#include "ipv4_check.h"
+#include "ipv4_input.h"
 #include "l2/neigh.h"
-#include "worker.h"
-
-static inline struct ipv4_hdr_raw *ip_hdr(struct rte_mbuf *m)
-{
-	return rte_pktmbuf_mtod_offset(m, struct ipv4_hdr_raw *, RTE_ETHER_HDR_LEN);
-}
-
-/* A correct header sums to 0xffff, checksum included (RFC 1071): five
- * 32-bit words into 64 bits, then fold. */
-static inline int hdr20_sum_ok(const struct ipv4_hdr_raw *ip)
-{
-	const uint32_t *w = (const uint32_t *)ip;
-	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
-}
-
-/* Validation with a fast path for the common 20-byte header. */
-static inline unsigned int validate(struct rte_mbuf *m, const struct ipv4_hdr_raw *ip)
-{
-	uint32_t avail = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
-	unsigned int r;
-
-	if (likely(ip->ver_ihl == 0x45 && avail >= 20 &&
-		   rte_be_to_cpu_16(ip->total_len) <= avail &&
-		   rte_be_to_cpu_16(ip->total_len) >= 20)) {
-		uint64_t ol = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-		if (ol == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-			r = SL_DROP_MAX;
-		else if (ol == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-			r = SL_DROP_IP_CHECKSUM;
-		else
-			r = hdr20_sum_ok(ip) ? SL_DROP_MAX : SL_DROP_IP_CHECKSUM;
-	} else {
-		r = ipv4_check(ip, avail);
-	}
-	if (unlikely(r != SL_DROP_MAX))
-		return r;
-	r = ipv4_check_src(rte_be_to_cpu_32(ip->src));
-	if (unlikely(r != SL_DROP_MAX))
-		return r;
-	return ipv4_check_dst(rte_be_to_cpu_32(ip->dst));
-}
 
 /* The 12 bytes of Ethernet addresses a next hop gets, looked up once per
  * run of packets to the same next hop in a burst. */
@@ -125,26 +77,14 @@ static int forward_exception(struct worker *w, struct rte_mbuf *m, struct ipv4_h
 	return 0;
 }
 
-void ipv4_input(struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, unsigned int n)
+void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 {
-	struct rte_mbuf *ok[2 * MAX_BURST + 1];
-	uint32_t dst[2 * MAX_BURST + 1];
 	uint32_t hop[2 * MAX_BURST + 1];
-	unsigned int k = 0, nfwd = 0;
+	struct rte_mbuf **ok = b->m;
+	const uint32_t *dst = b->dst;
+	unsigned int k = b->k, nfwd = 0;
 	struct l2_memo memo = { .nh = NULL };
 
-	for (unsigned int i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct ipv4_hdr_raw *ip = ip_hdr(m);
-		unsigned int r = validate(m, ip);
-
-		if (unlikely(r != SL_DROP_MAX)) {
-			worker_drop(w, m, r);
-			continue;
-		}
-		ok[k] = m;
-		dst[k++] = rte_be_to_cpu_32(ip->dst);
-	}
 	if (k == 0)
 		return;
 	rte_lpm_lookup_bulk(w->lpm, dst, hop, k);
