@@ -28,7 +28,7 @@ run: setup
 
 test: setup
 	@$(MAKE) --no-print-directory build
-	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --unit
+	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --unit --fuzz
 
 bench: setup
 	@$(MAKE) --no-print-directory build

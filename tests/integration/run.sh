@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration test runner.
 #
-#   tests/integration/run.sh [--unit] [--keep] [-t SECONDS] [NAME...]
+#   tests/integration/run.sh [--unit] [--fuzz] [--keep] [-t SECONDS] [NAME...]
 #
 # Runs every tests/integration/test_*.sh (or the NAMEs given, with or without
 # the test_ prefix and .sh suffix) one after another, each in its own process
@@ -11,6 +11,8 @@
 # that failed, and as its last line "N passed, N failed".  Exit status 0 only
 # if nothing failed.  A test exits 77 to be skipped.
 #
+# --fuzz  build the libFuzzer targets with clang (build-fuzz/, ASan+UBSan) and
+#         run each for a CI-sized number of inputs, counted like the others.
 # --unit  first run the cmocka unit suites (meson test --suite unit) and count
 #         them in the summary (this is what `make test` does).
 # --keep  keep each test's work dir (configs, logs) under /run/sluice-test.
@@ -25,12 +27,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../scripts/lib.sh"
 
 unit=0
+fuzz=0
 keep=0
 default_timeout=180
 names=()
 while (($#)); do
 	case $1 in
 	--unit) unit=1 ;;
+	--fuzz) fuzz=1 ;;
 	--keep) keep=1 ;;
 	-t) default_timeout=$2; shift ;;
 	-h | --help) sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
@@ -67,27 +71,52 @@ interrupted() {
 trap interrupted INT TERM
 
 # ------------------------------------------------------------------ unit tests ----
-if ((unit)); then
-	echo "== unit tests: meson test -C $SL_BUILD --suite unit"
-	logbase=unit-$$
-	urc=0
-	meson test -C "$SL_BUILD" --suite unit --print-errorlogs --logbase "$logbase" || urc=$?
-	ulog=$SL_BUILD/meson-logs/$logbase.json
+# Run one meson test suite and count its tests in the summary.
+meson_suite() { # meson_suite BUILDDIR SUITE
+	local build=$1 suite=$2 logbase urc=0 ulog name result
+	echo "== $suite tests: meson test -C $build --suite $suite"
+	logbase=$suite-$$
+	meson test -C "$build" --suite "$suite" --print-errorlogs --logbase "$logbase" || urc=$?
+	ulog=$build/meson-logs/$logbase.json
 	if [[ -s $ulog ]]; then
 		while IFS=$'\t' read -r name result; do
 			case $result in
-			OK | EXPECTEDFAIL) echo "PASS unit/$name"; passed=$((passed + 1)) ;;
-			SKIP) echo "SKIP unit/$name"; skipped=$((skipped + 1)); skipped_names+=("unit/$name") ;;
-			*) echo "FAIL unit/$name ($result)"; failed=$((failed + 1)); failed_names+=("unit/$name") ;;
+			OK | EXPECTEDFAIL) echo "PASS $suite/$name"; passed=$((passed + 1)) ;;
+			SKIP) echo "SKIP $suite/$name"; skipped=$((skipped + 1)); skipped_names+=("$suite/$name") ;;
+			*) echo "FAIL $suite/$name ($result)"; failed=$((failed + 1)); failed_names+=("$suite/$name") ;;
 			esac
 		done < <(jq -r '[.name, .result] | @tsv' "$ulog")
 		rm -f "$ulog" "${ulog%.json}.txt"
 	elif ((urc != 0)); then
-		echo "FAIL unit (meson test exited $urc without a test log)"
+		echo "FAIL $suite (meson test exited $urc without a test log)"
 		failed=$((failed + 1))
-		failed_names+=(unit)
+		failed_names+=("$suite")
 	else
-		echo "(no unit tests defined)"
+		echo "(no $suite tests defined)"
+	fi
+}
+
+if ((unit)); then
+	meson_suite "$SL_BUILD" unit
+fi
+
+# ------------------------------------------------------------------ fuzz smoke ----
+# libFuzzer needs clang: a separate build dir with ASan+UBSan, CI-sized runs.
+if ((fuzz)); then
+	fbuild=${SLUICE_FUZZ_BUILD:-$SL_ROOT/build-fuzz}
+	if [[ ! -f $fbuild/build.ninja ]]; then
+		rm -rf "$fbuild"
+		CC=clang meson setup "$fbuild" "$SL_ROOT" -Dfuzz=true -Dtests=false \
+			-Db_sanitize=address,undefined >"$SL_ROOT/build-fuzz.setup.log" 2>&1 ||
+			{ cat "$SL_ROOT/build-fuzz.setup.log"; }
+	fi
+	if ninja -C "$fbuild" >/dev/null; then
+		meson_suite "$fbuild" fuzz
+	else
+		ninja -C "$fbuild" 2>&1 | tail -30
+		echo "FAIL fuzz (build)"
+		failed=$((failed + 1))
+		failed_names+=(fuzz-build)
 	fi
 fi
 
