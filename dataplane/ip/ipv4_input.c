@@ -18,34 +18,42 @@ struct l2_memo {
 	uint8_t addrs[12]; /* dst MAC, src MAC */
 };
 
-/* Fill the Ethernet header and queue for TX, or hand to the main lcore when
- * the next hop's MAC is not known yet. */
-static inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh, uint32_t dst,
-			     struct l2_memo *memo)
+/* Look the next hop's MAC up and refill the memo; hand the packet to the main
+ * lcore when the MAC is not known yet.  Out of line: once per run of packets
+ * to the same next hop.  Returns 0 when the memo is ready. */
+static __rte_noinline int l2_memo_fill(struct worker *w, struct rte_mbuf *m, struct nexthop *nh,
+				       uint32_t nh_ip, struct l2_memo *memo)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr mac;
+	int32_t pos = -1;
+	uint32_t gen = 0;
+	int32_t *ppos = nh->type == SL_RT_GATEWAY ? &nh->neigh_pos : &pos;
+	uint32_t *pgen = nh->type == SL_RT_GATEWAY ? &nh->neigh_gen : &gen;
+
+	if (neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &mac) != 0) {
+		memo->nh = NULL;
+		m->hash.usr = nh_ip;
+		m->port = nh->port;
+		worker_to_slowpath(w, m);
+		return -1;
+	}
+	memo->nh = nh;
+	memo->nh_ip = nh_ip;
+	memcpy(memo->addrs, mac.addr_bytes, 6);
+	memcpy(memo->addrs + 6, dp.ports[nh->port].mac.addr_bytes, 6);
+	return 0;
+}
+
+/* Fill the Ethernet header and queue for TX. */
+static __rte_always_inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh,
+					  uint32_t dst, struct l2_memo *memo)
+{
 	uint32_t nh_ip = nh->type == SL_RT_GATEWAY ? nh->gw : dst;
 
-	if (unlikely(memo->nh != nh || memo->nh_ip != nh_ip)) {
-		struct rte_ether_addr mac;
-		int32_t pos = -1;
-		uint32_t gen = 0;
-		int32_t *ppos = nh->type == SL_RT_GATEWAY ? &nh->neigh_pos : &pos;
-		uint32_t *pgen = nh->type == SL_RT_GATEWAY ? &nh->neigh_gen : &gen;
-
-		if (neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &mac) != 0) {
-			memo->nh = NULL;
-			m->hash.usr = nh_ip;
-			m->port = nh->port;
-			worker_to_slowpath(w, m);
-			return;
-		}
-		memo->nh = nh;
-		memo->nh_ip = nh_ip;
-		memcpy(memo->addrs, mac.addr_bytes, 6);
-		memcpy(memo->addrs + 6, dp.ports[nh->port].mac.addr_bytes, 6);
-	}
-	memcpy(eth, memo->addrs, 12);
+	if (unlikely(memo->nh != nh || memo->nh_ip != nh_ip) &&
+	    l2_memo_fill(w, m, nh, nh_ip, memo) != 0)
+		return;
+	memcpy(rte_pktmbuf_mtod(m, void *), memo->addrs, 12);
 	worker_tx(w, nh->port, m);
 }
 
