@@ -711,6 +711,85 @@ static int parse_neigh(struct ld *l, const config_setting_t *e, const char *wher
 typedef int entry_fn(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx);
 
 /* A top-level list of groups, each handed to fn; returns the count or -EINVAL. */
+/*
+ * Policy rules: { src, dst, proto, dport, action }, first match wins.
+ */
+static int parse_rule_prefix(struct ld *l, const config_setting_t *e, const char *key,
+			     const char *where, uint32_t *pfx, uint8_t *plen)
+{
+	const config_setting_t *s;
+	const char *v;
+	char q[QLEN];
+	int rc = get_str(l, e, key, where, FMTLEN, &v, &s);
+
+	if (rc <= 0)
+		return rc;
+	if (sl_parse_prefix(v, pfx, plen) < 0)
+		return fail(l, s, "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
+			    qual(q, sizeof(q), key, where), v);
+	return 1;
+}
+
+static int parse_rule(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
+{
+	static const char *const keys[] = { "src", "dst", "proto", "dport", "action", NULL };
+	struct sl_rule *r = &l->c->rules[idx];
+	const config_setting_t *s;
+	const char *v;
+	char q[QLEN];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->id = idx + 1;
+	r->dport_hi = 65535;
+	rc = check_keys(l, e, where, keys);
+	if (rc >= 0)
+		rc = parse_rule_prefix(l, e, "src", where, &r->src, &r->src_plen);
+	if (rc >= 0)
+		rc = parse_rule_prefix(l, e, "dst", where, &r->dst, &r->dst_plen);
+	if (rc >= 0)
+		rc = get_str(l, e, "proto", where, FMTLEN, &v, &s);
+	if (rc < 0)
+		return rc;
+	if (rc > 0 && sl_parse_proto(v, &r->proto) < 0)
+		return fail(l, s, "%s must be one of tcp, udp, icmp, any; got \"%s\"",
+			    qual(q, sizeof(q), "proto", where), v);
+	s = config_setting_get_member(e, "dport");
+	if (s) {
+		char buf[16];
+
+		if (config_setting_type(s) == CONFIG_TYPE_INT) {
+			long long n = config_setting_get_int64(s);
+
+			if (n < 0 || n > 65535)
+				return fail(l, s, "%s must be in 0..65535, got %lld",
+					    qual(q, sizeof(q), "dport", where), n);
+			snprintf(buf, sizeof(buf), "%lld", n);
+			v = buf;
+		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			v = config_setting_get_string(s);
+		} else {
+			return fail(l, s, "%s must be a port number or a \"LO-HI\" string",
+				    qual(q, sizeof(q), "dport", where));
+		}
+		if (sl_parse_port_range(v, &r->dport_lo, &r->dport_hi) < 0)
+			return fail(l, s, "%s must be N, \"LO-HI\" (LO <= HI <= 65535) or \"any\", got \"%s\"",
+				    qual(q, sizeof(q), "dport", where), v);
+		if (r->proto != 6 && r->proto != 17 && (r->dport_lo != 0 || r->dport_hi != 65535))
+			return fail(l, s, "%s needs proto \"tcp\" or \"udp\"",
+				    qual(q, sizeof(q), "dport", where));
+	}
+	rc = need_str(l, e, "action", where, FMTLEN, &v, &s);
+	if (rc < 0)
+		return rc;
+	if (strcmp(v, "proxy") == 0)
+		return fail(l, s, "action \"proxy\" needs the TCP stack, which this build does not have yet");
+	if (sl_parse_rule_action(v, &r->action) < 0)
+		return fail(l, s, "%s must be one of forward, drop, reject; got \"%s\"",
+			    qual(q, sizeof(q), "action", where), v);
+	return 0;
+}
+
 static int parse_list(struct ld *l, const config_setting_t *list, const char *key,
 		      unsigned int max, entry_fn *fn)
 {
@@ -736,7 +815,8 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
-	static const char *const keys[] = { "eal", "dataplane", "control", "ports", "routes", "neighbors", NULL };
+	static const char *const keys[] = { "eal", "dataplane", "control", "ports", "routes", "neighbors",
+					    "rules", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;
 	unsigned int i;
@@ -792,6 +872,13 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	if (c->n_neigh > c->neigh_max)
 		return fail(l, s, "%u static neighbors do not fit in dataplane.neighbors.max = %u",
 			    c->n_neigh, c->neigh_max);
+
+	rc = get_member(l, root, "rules", NULL, CONFIG_TYPE_LIST, &s);
+	if (rc > 0)
+		rc = parse_list(l, s, "rules", SL_CONF_MAX_RULES, parse_rule);
+	if (rc < 0)
+		return rc;
+	c->n_rules = (unsigned int)rc;
 	return 0;
 }
 

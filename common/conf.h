@@ -14,6 +14,7 @@
 #define SL_CONF_ERR_LEN 512
 #define SL_CONF_MAX_ROUTES 256
 #define SL_CONF_MAX_NEIGH 64
+#define SL_CONF_MAX_RULES 64
 
 struct sl_conf_port {
 	char name[SL_NAME_LEN];
@@ -71,6 +72,8 @@ struct sl_conf {
 	struct sl_conf_route routes[SL_CONF_MAX_ROUTES];
 	unsigned int n_neigh;
 	struct sl_conf_neigh neigh[SL_CONF_MAX_NEIGH];
+	unsigned int n_rules;
+	struct sl_rule rules[SL_CONF_MAX_RULES]; /* ids 1..n in file order */
 };
 
 /* Mbufs a worker's pool needs: every RX and TX ring of every port full, a few
@@ -101,6 +104,11 @@ int sl_parse_mac(const char *s, uint8_t mac[6]);
 int sl_parse_pct(const char *s, uint32_t *ppm);                     /* "1%", "0.5%", "100%"; 4 decimals max */
 void sl_format_ipv4(uint32_t ip, char *buf, size_t len);
 void sl_format_pct(uint32_t ppm, char *buf, size_t len);            /* 10000 -> "1%", 5000 -> "0.5%" */
+int sl_parse_proto(const char *s, uint8_t *proto);                  /* "tcp" "udp" "icmp" "any" */
+const char *sl_proto_str(uint8_t proto);
+int sl_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi); /* "80", "8000-8080", "any" */
+int sl_parse_rule_action(const char *s, uint8_t *action);           /* "forward" "drop" "reject" */
+const char *sl_rule_action_str(unsigned int action);
 void sl_format_mac(const uint8_t mac[6], char *buf, size_t len);    /* "02:53:4c:00:00:01" */
 
 /* EAL -l list ("0-1", "0,2-3"; ranges ascending): the number of distinct

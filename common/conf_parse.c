@@ -557,3 +557,89 @@ int conf_scan_int_literals(const char *t, unsigned int *line, const char **tok, 
 	}
 	return 0;
 }
+
+int sl_parse_proto(const char *s, uint8_t *proto)
+{
+	static const struct { const char *name; uint8_t v; } t[] = {
+		{ "any", 0 }, { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(s, t[i].name) == 0) {
+			*proto = t[i].v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sl_proto_str(uint8_t proto)
+{
+	switch (proto) {
+	case 0: return "any";
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	default: return "?";
+	}
+}
+
+static int parse_port(const char *s, const char **end, uint16_t *v)
+{
+	unsigned long n = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		n = n * 10 + (unsigned long)(*p++ - '0');
+		if (n > 65535)
+			return -EINVAL;
+	}
+	*v = (uint16_t)n;
+	*end = p;
+	return 0;
+}
+
+int sl_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	const char *p;
+
+	if (strcmp(s, "any") == 0) {
+		*lo = 0;
+		*hi = 65535;
+		return 0;
+	}
+	if (parse_port(s, &p, lo) != 0)
+		return -EINVAL;
+	if (*p == '\0') {
+		*hi = *lo;
+		return 0;
+	}
+	if (*p != '-' || parse_port(p + 1, &p, hi) != 0 || *p != '\0' || *hi < *lo)
+		return -EINVAL;
+	return 0;
+}
+
+int sl_parse_rule_action(const char *s, uint8_t *action)
+{
+	if (strcmp(s, "forward") == 0)
+		*action = SL_RA_FORWARD;
+	else if (strcmp(s, "drop") == 0)
+		*action = SL_RA_DROP;
+	else if (strcmp(s, "reject") == 0)
+		*action = SL_RA_REJECT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *sl_rule_action_str(unsigned int action)
+{
+	switch (action) {
+	case SL_RA_FORWARD: return "forward";
+	case SL_RA_DROP:    return "drop";
+	case SL_RA_REJECT:  return "reject";
+	default:            return "?";
+	}
+}

@@ -85,6 +85,33 @@ int cpdp_impair_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_impai
 	return impair_ok(&m->u.impair) ? 0 : -EINVAL;
 }
 
+/* The checks a message can carry on its own; the worker also validates the
+ * rule as a whole (dataplane/flow/rule_match.c). */
+static int rule_ok(const struct cpdp_rule *r, int add)
+{
+	if (r->id == 0)
+		return 0;
+	if (!add)
+		return 1;
+	return r->src_plen <= 32 && r->dst_plen <= 32 && r->dport_lo <= r->dport_hi &&
+	       r->action >= SL_RA_FORWARD && r->action <= SL_RA_REJECT &&
+	       (r->proto == 0 || r->proto == 1 || r->proto == 6 || r->proto == 17);
+}
+
+int cpdp_rule_add_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_rule *r)
+{
+	cpdp_msg_init(m, CPDP_RULE_ADD, seq);
+	m->u.rule = *r;
+	return rule_ok(&m->u.rule, 1) ? 0 : -EINVAL;
+}
+
+int cpdp_rule_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t id)
+{
+	cpdp_msg_init(m, CPDP_RULE_DEL, seq);
+	m->u.rule.id = id;
+	return rule_ok(&m->u.rule, 0) ? 0 : -EINVAL;
+}
+
 void cpdp_reply_encode(struct cpdp_msg *reply, const struct cpdp_msg *req, int32_t status)
 {
 	cpdp_msg_init(reply, CPDP_REPLY, req->seq);
@@ -108,6 +135,10 @@ int cpdp_msg_check(const struct cpdp_msg *m)
 		return route_ok(&m->u.route, 0) ? 0 : -EINVAL;
 	case CPDP_IMPAIR_SET:
 		return impair_ok(&m->u.impair) ? 0 : -EINVAL;
+	case CPDP_RULE_ADD:
+		return rule_ok(&m->u.rule, 1) ? 0 : -EINVAL;
+	case CPDP_RULE_DEL:
+		return rule_ok(&m->u.rule, 0) ? 0 : -EINVAL;
 	case CPDP_REPLY:
 		/* a reply answers a command; status is 0 or -errno */
 		if (m->u.reply.req_type >= CPDP_TYPE_MAX || m->u.reply.status > 0)
@@ -126,6 +157,8 @@ const char *cpdp_type_str(unsigned int type)
 		[CPDP_ROUTE_DEL] = "route_del",
 		[CPDP_IMPAIR_SET] = "impair_set",
 		[CPDP_STATS_CLEAR] = "stats_clear",
+		[CPDP_RULE_ADD] = "rule_add",
+		[CPDP_RULE_DEL] = "rule_del",
 	};
 
 	if (type == CPDP_REPLY)

@@ -147,6 +147,9 @@ static int initial_routes(struct worker *w)
 		if ((ret = worker_route_add(w, &r)))
 			return ret;
 	}
+	for (unsigned int i = 0; i < conf.n_rules; i++)
+		if ((ret = worker_rule_add(w, &conf.rules[i])))
+			return ret;
 	for (unsigned int i = 0; i < dp.n_ports; i++)
 		worker_impair_set(w, (uint16_t)i, 1u << SL_DIR_IN, &conf.ports[i].impair.dir[SL_DIR_IN],
 				  conf.ports[i].impair.seed);

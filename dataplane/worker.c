@@ -38,6 +38,7 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->st = &w->shm->st;
 	w->shm->lcore_id = lcore_id;
 	rte_seqcount_init(&w->shm->rt.seq);
+	rte_seqcount_init(&w->shm->rules.seq);
 
 	snprintf(name, sizeof(name), "sl_mp_w%u", idx);
 	w->pool = rte_pktmbuf_pool_create(name, c->mbufs_per_worker, 256, 0,

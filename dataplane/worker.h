@@ -44,6 +44,8 @@ struct worker {
 	/* ICMP error token bucket, in TSC cycles (one message = tsc_hz) */
 	uint64_t icmp_tokens, icmp_last, icmp_cap, icmp_rate;
 
+	uint32_t n_rules;            /* == shm->rules.n: one branch per packet when 0 */
+
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;
 } __rte_cache_aligned;
@@ -56,10 +58,14 @@ int worker_route_add(struct worker *w, const struct sl_route *r);
 int worker_route_del(struct worker *w, uint32_t prefix, uint8_t plen);
 void worker_impair_set(struct worker *w, uint16_t port, unsigned int dir_mask,
 		       const struct sl_impair_dir *cfg, uint64_t seed);
+int worker_rule_add(struct worker *w, const struct sl_rule *r);
 void worker_poll_cmds(struct worker *w);
 
 /* ip/ipv4_input.c (the receive path is in ip/ipv4_input.h) */
 void ipv4_output(struct worker *w, struct rte_mbuf *m);
+
+/* flow/rule.c: 1 when a policy rule consumed the packet */
+int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 
 /* ip/icmp.c */
 void icmp_local_input(struct worker *w, struct rte_mbuf *m, uint16_t in_port);

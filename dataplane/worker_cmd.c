@@ -9,6 +9,7 @@
 
 #include <sluice/cpdp.h>
 #include "worker.h"
+#include "flow/rule_match.h"
 
 int worker_route_add(struct worker *w, const struct sl_route *r)
 {
@@ -56,6 +57,14 @@ int worker_route_del(struct worker *w, uint32_t prefix, uint8_t plen)
 	return route_list_del(t, prefix, plen, NULL);
 }
 
+int worker_rule_add(struct worker *w, const struct sl_rule *r)
+{
+	int ret = rule_list_add(&w->shm->rules, r);
+
+	w->n_rules = w->shm->rules.n;
+	return ret;
+}
+
 static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 {
 	const struct cpdp_route *cr = &m->u.route;
@@ -89,7 +98,21 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 	}
 	case CPDP_STATS_CLEAR:
 		memset(w->st, 0, sizeof(*w->st));
+		memset(w->shm->rules.hits, 0, sizeof(w->shm->rules.hits));
 		return 0;
+	case CPDP_RULE_ADD: {
+		const struct cpdp_rule *c = &m->u.rule;
+		struct sl_rule r = {
+			.id = c->id, .src = c->src, .dst = c->dst, .src_plen = c->src_plen,
+			.dst_plen = c->dst_plen, .proto = c->proto, .action = c->action,
+			.dport_lo = c->dport_lo, .dport_hi = c->dport_hi,
+		};
+		return worker_rule_add(w, &r);
+	}
+	case CPDP_RULE_DEL:
+		ret = rule_list_del(&w->shm->rules, m->u.rule.id);
+		w->n_rules = w->shm->rules.n;
+		return ret;
 	default:
 		return -EOPNOTSUPP;
 	}

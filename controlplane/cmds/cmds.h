@@ -72,5 +72,8 @@ int cmd_route_add(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_route_del(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_clear_counters(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_port_impair(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_rule_del(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[]);
 
 #endif

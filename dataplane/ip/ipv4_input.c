@@ -111,6 +111,8 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 			icmp_local_input(w, m, in_port);
 			continue;
 		}
+		if (unlikely(w->n_rules) && rule_apply(w, m, in_port))
+			continue;
 		{
 			struct ipv4_hdr_raw *ip = ip_hdr(m);
 			const struct dp_port *op = &dp.ports[nh->port];

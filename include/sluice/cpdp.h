@@ -23,6 +23,8 @@ enum cpdp_type {
 	CPDP_ROUTE_DEL,   /* u.route: prefix, plen */
 	CPDP_IMPAIR_SET,  /* u.impair */
 	CPDP_STATS_CLEAR, /* no payload */
+	CPDP_RULE_ADD,    /* u.rule */
+	CPDP_RULE_DEL,    /* u.rule.id */
 	CPDP_TYPE_MAX,
 	CPDP_REPLY = 0x80, /* u.reply */
 };
@@ -47,6 +49,16 @@ struct cpdp_impair {
 	uint64_t seed;      /* 0 = keep the current RNG state */
 };
 
+/* Same fields as struct sl_rule (shm.h); host order. */
+struct cpdp_rule {
+	uint32_t id;
+	uint32_t src, dst;
+	uint8_t src_plen, dst_plen;
+	uint8_t proto;     /* 0 any, 1, 6, 17 */
+	uint8_t action;    /* enum sl_rule_action */
+	uint16_t dport_lo, dport_hi;
+};
+
 struct cpdp_reply {
 	uint16_t req_type;
 	uint16_t pad;
@@ -60,6 +72,7 @@ struct cpdp_msg {
 	union {
 		struct cpdp_route route;
 		struct cpdp_impair impair;
+		struct cpdp_rule rule;
 		struct cpdp_reply reply;
 		uint8_t raw[56];
 	} u;
@@ -72,6 +85,8 @@ void cpdp_msg_init(struct cpdp_msg *m, enum cpdp_type type, uint32_t seq);
 int cpdp_route_add_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_route *r);
 int cpdp_route_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t prefix, uint8_t plen);
 int cpdp_impair_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_impair *imp);
+int cpdp_rule_add_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_rule *r);
+int cpdp_rule_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t id);
 void cpdp_reply_encode(struct cpdp_msg *reply, const struct cpdp_msg *req, int32_t status);
 /* Validate a received message: 0, -EPROTO (version), -EINVAL (type or fields). */
 int cpdp_msg_check(const struct cpdp_msg *m);

@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    1u
+#define SL_SHM_VERSION    2u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -28,6 +28,7 @@
 #define SL_DEV_LEN        128
 #define SL_ROUTES_MAX     1024
 #define SL_NEIGH_MAX      4096
+#define SL_RULES_MAX      256
 
 /* Ring names; index = lcore slot (workers 0..n_workers-1, main = n_workers). */
 #define SL_CMD_RING_FMT   "sl_cmd_%u"
@@ -76,6 +77,30 @@ struct sl_route_table {
 	rte_seqcount_t seq;
 	uint32_t n;
 	struct sl_route r[SL_ROUTES_MAX];
+};
+
+/* Policy rules (P3): first match wins, in list order.  Addresses and
+ * prefixes in host order; proto 0 = any; ports inclusive, 0-65535 = any. */
+enum sl_rule_action {
+	SL_RA_FORWARD = 1, /* route as usual (an exception to later rules) */
+	SL_RA_DROP,        /* drop silently */
+	SL_RA_REJECT,      /* TCP: RST as from the destination; else ICMP admin-prohibited */
+};
+
+struct sl_rule {
+	uint32_t id;       /* stable handle for `rule del` */
+	uint32_t src, dst;
+	uint8_t src_plen, dst_plen;
+	uint8_t proto;
+	uint8_t action;    /* enum sl_rule_action */
+	uint16_t dport_lo, dport_hi;
+};
+
+struct sl_rule_table {
+	rte_seqcount_t seq;
+	uint32_t n;
+	struct sl_rule r[SL_RULES_MAX];
+	uint64_t hits[SL_RULES_MAX]; /* packets matched, by position */
 };
 
 /* Neighbours, as the main lcore (their owner) last published them. */
@@ -150,6 +175,7 @@ struct sl_lcore_shm {
 	struct sl_lcore_stats st __attribute__((aligned(64)));
 	struct sl_impair impair[SL_MAX_PORTS];  /* owner applies ring commands */
 	struct sl_route_table rt;               /* owner's routes (workers only) */
+	struct sl_rule_table rules;             /* owner's policy rules (workers only) */
 	uint32_t lcore_id;
 	uint8_t is_main;
 	uint8_t running;

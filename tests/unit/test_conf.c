@@ -204,7 +204,7 @@ static void test_examples(void **state)
  * says: the defaults, plus the few values its comments call out. */
 static void test_doc_example(void **state)
 {
-	static char text[16384];
+	static char text[65536];
 	static struct sl_conf def;
 	char *start, *end;
 	size_t n;

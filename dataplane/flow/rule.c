@@ -1,0 +1,113 @@
+/*
+ * Policy rules on the worker (P3): first match wins; forward, drop, or
+ * reject.  A reject answers as the destination would: a TCP RST from the
+ * server's address (RFC 9293 3.10.7.1), or for anything else ICMP
+ * "communication administratively prohibited" (RFC 1812 5.2.7.1, code 13)
+ * from the appliance's ingress address.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "flow/rule_match.h"
+#include "ip/ipv4_input.h"
+
+/* Rewrite the segment in place into the RST that refuses it. */
+static void tcp_reset_reply(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
+			    unsigned int hlen, unsigned int tlen)
+{
+	const struct rte_tcp_hdr *in = (const struct rte_tcp_hdr *)((uint8_t *)ip + hlen);
+	uint32_t saddr = ip->dst, daddr = ip->src;
+	uint16_t sport = in->dst_port, dport = in->src_port;
+	uint8_t flags = in->tcp_flags;
+	uint32_t seq, ack;
+	struct rte_tcp_hdr *th;
+	unsigned int doff = (in->data_off >> 4) * 4u;
+
+	if (flags & RTE_TCP_RST_FLAG) {
+		/* 3.10.7.1: a RST is never answered */
+		worker_drop(w, m, SL_DROP_RULE_REJECT);
+		return;
+	}
+	/* 3.10.7.1: take the sequence number from the ACK field if there is
+	 * one; otherwise sequence 0 and ACK the whole segment (SYN and FIN
+	 * count one each) */
+	if (flags & RTE_TCP_ACK_FLAG) {
+		seq = in->recv_ack;
+		ack = 0;
+		flags = RTE_TCP_RST_FLAG;
+	} else {
+		uint32_t len = tlen - hlen - (doff <= tlen - hlen ? doff : tlen - hlen);
+
+		len += !!(flags & RTE_TCP_SYN_FLAG) + !!(flags & RTE_TCP_FIN_FLAG);
+		seq = 0;
+		ack = rte_cpu_to_be_32(rte_be_to_cpu_32(in->sent_seq) + len);
+		flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	*ip = (struct ipv4_hdr_raw){
+		.ver_ihl = 0x45,
+		.total_len = RTE_BE16(40),
+		.ttl = 64,
+		.proto = IPPROTO_TCP,
+		.src = saddr,
+		.dst = daddr,
+	};
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	*th = (struct rte_tcp_hdr){
+		.src_port = sport,
+		.dst_port = dport,
+		.sent_seq = seq,
+		.recv_ack = ack,
+		.data_off = 5 << 4,
+		.tcp_flags = flags,
+	};
+	ip->cksum = ipv4_cksum(ip, 20);
+	th->cksum = rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)ip, th);
+	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (RTE_ETHER_HDR_LEN + 40));
+	w->st->drops[SL_DROP_RULE_REJECT]++;
+	ipv4_output(w, m);
+}
+
+int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
+{
+	struct sl_rule_table *t = &w->shm->rules;
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	unsigned int tlen = rte_be_to_cpu_16(ip->total_len);
+	struct rule_pkt p = {
+		.src = rte_be_to_cpu_32(ip->src),
+		.dst = rte_be_to_cpu_32(ip->dst),
+		.proto = ip->proto,
+	};
+	int pos;
+
+	/* ports: TCP/UDP, first fragment, and really there */
+	if ((p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) && !ipv4_is_later_fragment(ip) &&
+	    hlen + 4 <= tlen) {
+		const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + hlen);
+
+		p.has_port = 1;
+		p.dport = rte_be_to_cpu_16(ports[1]);
+	}
+	pos = rule_match(t, &p);
+	if (pos < 0)
+		return 0;
+	t->hits[pos]++;
+	switch (t->r[pos].action) {
+	case SL_RA_DROP:
+		worker_drop(w, m, SL_DROP_RULE_DROP);
+		return 1;
+	case SL_RA_REJECT:
+		if (p.proto == IPPROTO_TCP && p.has_port && !ipv4_is_fragment(ip) &&
+		    hlen + sizeof(struct rte_tcp_hdr) <= tlen) {
+			tcp_reset_reply(w, m, ip, hlen, tlen);
+		} else {
+			icmp_error(w, m, in_port, 3, 13, 0);
+			worker_drop(w, m, SL_DROP_RULE_REJECT);
+		}
+		return 1;
+	default:
+		return 0; /* forward */
+	}
+}
