@@ -59,7 +59,14 @@ void cmd_impair_json(struct cmd_ctx *c, const char *key, const struct sl_impair 
 
 /* Copy a route table its owner may be rewriting right now (seqcount):
  * 0, or -EBUSY if it never held still. */
-int cmd_read_routes(const struct sl_route_table *rt, struct sl_route *out, uint32_t *n);
+/* Copy a seqcount-protected array of *n elements (at most max) out of shared
+ * memory; 0, or -EBUSY when the writer never let go. */
+int cmd_seq_snapshot(const rte_seqcount_t *seq, const uint32_t *n, uint32_t max,
+		     const void *src, size_t esz, void *dst, uint32_t *count);
+struct tbl;
+/* Close a `show` list: the JSON array and object, or print the table (or
+ * `empty` when there were no rows) and free it. */
+void cmd_list_end(struct cmd_ctx *c, struct tbl *t, uint32_t n, const char *empty);
 
 /* handlers */
 int cmd_help(struct cmd_ctx *c, int argc, char *argv[]);

@@ -1,6 +1,5 @@
 /* rule add / rule del / show rules: policy rules applied by every worker. */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +9,12 @@
 #include "cmds.h"
 #include "table.h"
 
-#define SEQ_TRIES 1000
-
 /* Worker 0's rules, and the hits of every worker summed by rule id. */
 static int read_rules(struct cmd_ctx *c, struct sl_rule *out, uint64_t *hits, uint32_t *n)
 {
 	const struct sl_rule_table *t = &c->dp->shm->lcore[0].rules;
-	unsigned int tries;
 
-	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		uint32_t sn = rte_seqcount_read_begin(&t->seq);
-		uint32_t cnt = t->n;
-
-		if (cnt > SL_RULES_MAX)
-			cnt = SL_RULES_MAX; /* torn: the retry check fails below */
-		memcpy(out, t->r, cnt * sizeof(*out));
-		if (!rte_seqcount_read_retry(&t->seq, sn)) {
-			*n = cnt;
-			break;
-		}
-		if (tries > 100)
-			sched_yield();
-	}
-	if (tries == SEQ_TRIES)
+	if (cmd_seq_snapshot(&t->seq, &t->n, SL_RULES_MAX, t->r, sizeof(*out), out, n) != 0)
 		return -EBUSY;
 	memset(hits, 0, *n * sizeof(*hits));
 	for (unsigned int w = 0; w < c->dp->n_workers; w++) {
@@ -224,15 +206,6 @@ int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[])
 	}
 	free(r);
 	free(hits);
-	if (c->json) {
-		json_close(&c->j);
-		json_close(&c->j);
-	} else {
-		if (n)
-			tbl_print(&t, c->out, "");
-		else
-			sbuf_puts(c->out, "no rules (everything is routed)\n");
-		tbl_free(&t);
-	}
+	cmd_list_end(c, &t, n, "no rules (everything is routed)");
 	return 0;
 }

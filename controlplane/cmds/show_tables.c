@@ -12,21 +12,18 @@
 #include "cmds.h"
 #include "table.h"
 
-#define SEQ_TRIES 10000
-
-int cmd_read_routes(const struct sl_route_table *rt, struct sl_route *out, uint32_t *n)
+int cmd_seq_snapshot(const rte_seqcount_t *seq, const uint32_t *n, uint32_t max,
+		     const void *src, size_t esz, void *dst, uint32_t *count)
 {
-	unsigned int tries;
+	for (unsigned int tries = 0; tries < 10000; tries++) {
+		uint32_t sn = rte_seqcount_read_begin(seq);
+		uint32_t cnt = *(const volatile uint32_t *)n;
 
-	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		uint32_t sn = rte_seqcount_read_begin(&rt->seq);
-		uint32_t cnt = rt->n;
-
-		if (cnt > SL_ROUTES_MAX)
-			cnt = SL_ROUTES_MAX; /* torn read: the retry check fails below */
-		memcpy(out, rt->r, cnt * sizeof(*out));
-		if (!rte_seqcount_read_retry(&rt->seq, sn)) {
-			*n = cnt;
+		if (cnt > max)
+			cnt = max; /* torn read: the retry check fails below */
+		memcpy(dst, src, cnt * esz);
+		if (!rte_seqcount_read_retry(seq, sn)) {
+			*count = cnt;
 			return 0;
 		}
 		if (tries > 100)
@@ -35,25 +32,18 @@ int cmd_read_routes(const struct sl_route_table *rt, struct sl_route *out, uint3
 	return -EBUSY;
 }
 
-static int neigh_read(const struct sl_neigh_view *nv, struct sl_neigh_view_entry *out, uint32_t *n)
+void cmd_list_end(struct cmd_ctx *c, struct tbl *t, uint32_t n, const char *empty)
 {
-	unsigned int tries;
-
-	for (tries = 0; tries < SEQ_TRIES; tries++) {
-		uint32_t sn = rte_seqcount_read_begin(&nv->seq);
-		uint32_t cnt = nv->n;
-
-		if (cnt > SL_NEIGH_MAX)
-			cnt = SL_NEIGH_MAX;
-		memcpy(out, nv->e, cnt * sizeof(*out));
-		if (!rte_seqcount_read_retry(&nv->seq, sn)) {
-			*n = cnt;
-			return 0;
-		}
-		if (tries > 100)
-			sched_yield();
+	if (c->json) {
+		json_close(&c->j); /* the array */
+		json_close(&c->j); /* the object */
+		return;
 	}
-	return -EBUSY;
+	if (n)
+		tbl_print(t, c->out, "");
+	else
+		sbuf_printf(c->out, "%s\n", empty);
+	tbl_free(t);
 }
 
 static int route_cmp(const void *a, const void *b)
@@ -119,7 +109,8 @@ int cmd_show_routes(struct cmd_ctx *c, int argc, char *argv[])
 	if (r == NULL)
 		return cmd_err(c, "out of memory");
 	/* every worker holds the same routes; worker 0's copy stands for all */
-	if (cmd_read_routes(&c->dp->shm->lcore[0].rt, r, &n) != 0) {
+	if (cmd_seq_snapshot(&c->dp->shm->lcore[0].rt.seq, &c->dp->shm->lcore[0].rt.n, SL_ROUTES_MAX,
+			     c->dp->shm->lcore[0].rt.r, sizeof(*r), r, &n) != 0) {
 		free(r);
 		return cmd_err(c, "route table busy (being rewritten); try again");
 	}
@@ -160,16 +151,7 @@ int cmd_show_routes(struct cmd_ctx *c, int argc, char *argv[])
 		}
 	}
 	free(r);
-	if (c->json) {
-		json_close(&c->j);
-		json_close(&c->j);
-	} else {
-		if (n)
-			tbl_print(&t, c->out, "");
-		else
-			sbuf_puts(c->out, "no routes\n");
-		tbl_free(&t);
-	}
+	cmd_list_end(c, &t, n, "no routes");
 	return 0;
 }
 
@@ -186,7 +168,8 @@ int cmd_show_neighbors(struct cmd_ctx *c, int argc, char *argv[])
 	e = malloc(SL_NEIGH_MAX * sizeof(*e));
 	if (e == NULL)
 		return cmd_err(c, "out of memory");
-	if (neigh_read(&c->dp->shm->neigh, e, &n) != 0) {
+	if (cmd_seq_snapshot(&c->dp->shm->neigh.seq, &c->dp->shm->neigh.n, SL_NEIGH_MAX,
+			     c->dp->shm->neigh.e, sizeof(*e), e, &n) != 0) {
 		free(e);
 		return cmd_err(c, "neighbour table busy (being rewritten); try again");
 	}
@@ -229,15 +212,6 @@ int cmd_show_neighbors(struct cmd_ctx *c, int argc, char *argv[])
 		}
 	}
 	free(e);
-	if (c->json) {
-		json_close(&c->j);
-		json_close(&c->j);
-	} else {
-		if (n)
-			tbl_print(&t, c->out, "");
-		else
-			sbuf_puts(c->out, "no neighbors\n");
-		tbl_free(&t);
-	}
+	cmd_list_end(c, &t, n, "no neighbors");
 	return 0;
 }
