@@ -52,8 +52,8 @@ static void test_spread(void **s)
 	struct flow_key k;
 	(void)s;
 	/* one client, consecutive ephemeral ports: owners within 10% of even */
-	for (uint16_t p = 32768; p < 32768 + 40000; p++) {
-		flow_key_v4(&k, 0, 6, htonl(0xc6120002), htonl(0xc613000a), p, 443);
+	for (uint32_t p = 20000; p < 20000 + 40000; p++) {
+		flow_key_v4(&k, 0, 6, htonl(0xc6120002), htonl(0xc613000a), (uint16_t)p, 443);
 		count[flow_owner(&k, 4)]++;
 	}
 	for (int i = 0; i < 4; i++)
