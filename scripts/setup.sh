@@ -23,11 +23,12 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # dpdk-dumpcap and dpdk-telemetry.py), libconfig, cmocka, intel-ipsec-mb,
 # OpenSSL, libpcap.  Tests and demo peers: iproute2, ping, curl, iperf3,
 # tshark, scapy, socat, nftables, procps, ethtool, jq; clang + its runtime
-# for the libFuzzer smoke runs.
+# for the libFuzzer smoke runs; python3-cryptography-vectors for the AEAD
+# known-answer tests (NIST CAVS GCM, RFC 7539/8439 ChaCha20-Poly1305).
 build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig-dev
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
-	ethtool coreutils util-linux clang libclang-rt-14-dev)
+	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors)
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
