@@ -1,0 +1,226 @@
+/* TLS record protection and the TLS 1.3 key schedule pieces it needs. */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include "tls_record.h"
+
+int tls13_hkdf_expand_label(unsigned int hash_len, const uint8_t *secret, const char *label,
+			    const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
+{
+	/* struct { uint16 length; opaque label<7..255> = "tls13 " + Label;
+	 *          opaque context<0..255>; } HkdfLabel;  (RFC 8446 7.1) */
+	uint8_t info[2 + 1 + 255 + 1 + 255];
+	size_t ll = strlen(label), n = 0;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kc;
+	OSSL_PARAM p[5];
+	int ok;
+
+	if ((hash_len != 32 && hash_len != 48) || ll + 6 > 255 || ctx_len > 255 || out_len > 0xffff)
+		return -EINVAL;
+	info[n++] = (uint8_t)(out_len >> 8);
+	info[n++] = (uint8_t)out_len;
+	info[n++] = (uint8_t)(ll + 6);
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, ll);
+	n += ll;
+	info[n++] = (uint8_t)ctx_len;
+	if (ctx_len)
+		memcpy(info + n, ctx, ctx_len);
+	n += ctx_len;
+
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	EVP_KDF_free(kdf);
+	if (!kc)
+		return -ENOMEM;
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						hash_len == 32 ? "SHA256" : "SHA384", 0);
+	p[1] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, hash_len);
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
+	p[4] = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(kc, out, out_len, p) == 1;
+	EVP_KDF_CTX_free(kc);
+	return ok ? 0 : -EINVAL;
+}
+
+static unsigned int suite_hash_len(enum aead_alg alg)
+{
+	/* TLS_AES_256_GCM_SHA384; the other two suites use SHA-256 */
+	return alg == AEAD_AES_256_GCM ? 48 : 32;
+}
+
+static int tls13_rekey(struct tls_rec *r, enum aead_engine_id eng)
+{
+	uint8_t key[AEAD_KEY_MAX];
+	size_t kl = aead_key_len(r->alg);
+	int ret;
+
+	ret = tls13_hkdf_expand_label(r->hash_len, r->secret, "key", NULL, 0, key, kl);
+	if (!ret)
+		ret = tls13_hkdf_expand_label(r->hash_len, r->secret, "iv", NULL, 0, r->iv,
+					      AEAD_NONCE_LEN);
+	if (!ret) {
+		aead_key_wipe(&r->key);
+		ret = aead_key_init(&r->key, eng, r->alg, key, kl);
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	r->seq = 0;
+	return ret;
+}
+
+int tls13_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
+		   const uint8_t *secret, size_t secret_len)
+{
+	memset(r, 0, sizeof(*r));
+	r->key.eng = AEAD_ENG_MAX; /* nothing to wipe yet */
+	if (alg >= AEAD_ALG_MAX || secret_len != suite_hash_len(alg))
+		return -EINVAL;
+	r->version = 0x0304;
+	r->alg = (uint8_t)alg;
+	r->hash_len = (uint8_t)secret_len;
+	memcpy(r->secret, secret, secret_len);
+	return tls13_rekey(r, eng);
+}
+
+int tls13_rec_key_update(struct tls_rec *r, enum aead_engine_id eng)
+{
+	uint8_t next[TLS_SECRET_MAX];
+	int ret;
+
+	/* application_traffic_secret_N+1 =
+	 *     HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length) */
+	if (r->version != 0x0304)
+		return -EINVAL;
+	ret = tls13_hkdf_expand_label(r->hash_len, r->secret, "traffic upd", NULL, 0, next,
+				      r->hash_len);
+	if (!ret) {
+		memcpy(r->secret, next, r->hash_len);
+		ret = tls13_rekey(r, eng);
+	}
+	OPENSSL_cleanse(next, sizeof(next));
+	return ret;
+}
+
+int tls12_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
+		   const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,
+		   uint64_t seq)
+{
+	size_t want = alg == AEAD_CHACHA20_POLY1305 ? AEAD_NONCE_LEN : 4;
+
+	memset(r, 0, sizeof(*r));
+	r->key.eng = AEAD_ENG_MAX;
+	if (alg >= AEAD_ALG_MAX || iv_len != want)
+		return -EINVAL;
+	r->version = 0x0303;
+	r->alg = (uint8_t)alg;
+	r->seq = seq;
+	memcpy(r->iv, iv, iv_len);
+	return aead_key_init(&r->key, eng, alg, key, key_len);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* Nonce and AAD of record r->seq; *aadlen set.  `explicit` is the 1.2 GCM
+ * explicit nonce as sent (NULL when sealing: it is the sequence number). */
+static void nonce_aad(const struct tls_rec *r, uint8_t type, uint32_t len, const uint8_t *explicit,
+		      uint8_t nonce[AEAD_NONCE_LEN], uint8_t aad[13], size_t *aadlen)
+{
+	uint8_t seq[8];
+
+	put64(seq, r->seq);
+	memcpy(nonce, r->iv, AEAD_NONCE_LEN);
+	if (r->version == 0x0303 && r->alg != AEAD_CHACHA20_POLY1305) {
+		/* RFC 5288 3: salt (4) || explicit nonce (8) */
+		memcpy(nonce + 4, explicit ? explicit : seq, 8);
+	} else {
+		/* RFC 8446 5.3 / RFC 7905 2: IV xor sequence, left-padded */
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= seq[i];
+	}
+	if (r->version == 0x0304) {
+		/* RFC 8446 5.2: additional_data = the record header */
+		aad[0] = TLS_CT_APPLICATION_DATA;
+		aad[1] = 0x03;
+		aad[2] = 0x03;
+		aad[3] = (uint8_t)((len + AEAD_TAG_LEN) >> 8);
+		aad[4] = (uint8_t)(len + AEAD_TAG_LEN);
+		*aadlen = 5;
+	} else {
+		/* RFC 5246 6.2.3.3: seq_num + type + version + length (plaintext) */
+		memcpy(aad, seq, 8);
+		aad[8] = type;
+		aad[9] = 0x03;
+		aad[10] = 0x03;
+		aad[11] = (uint8_t)(len >> 8);
+		aad[12] = (uint8_t)len;
+		*aadlen = 13;
+	}
+}
+
+int tls_rec_seal(struct tls_rec *r, struct aead_thread *t, uint8_t type, uint8_t *hdr,
+		 const struct aead_seg *seg, unsigned int nseg, uint32_t len, uint8_t tag[AEAD_TAG_LEN])
+{
+	uint8_t nonce[AEAD_NONCE_LEN], aad[13];
+	size_t aadlen;
+	unsigned int hl = TLS_HDR_LEN, body;
+	int ret;
+
+	nonce_aad(r, type, len, NULL, nonce, aad, &aadlen);
+	if (r->version == 0x0303 && r->alg != AEAD_CHACHA20_POLY1305) {
+		memcpy(hdr + TLS_HDR_LEN, nonce + 4, TLS12_EXPLICIT_NONCE);
+		hl += TLS12_EXPLICIT_NONCE;
+	}
+	body = hl - TLS_HDR_LEN + len + AEAD_TAG_LEN;
+	/* 1.3 hides the real type inside; the outer one is always 23 */
+	hdr[0] = r->version == 0x0304 ? TLS_CT_APPLICATION_DATA : type;
+	hdr[1] = 0x03;
+	hdr[2] = 0x03;
+	hdr[3] = (uint8_t)(body >> 8);
+	hdr[4] = (uint8_t)body;
+	ret = aead_seal(t, &r->key, nonce, aad, aadlen, seg, nseg, tag);
+	if (ret)
+		return ret;
+	r->seq++;
+	return (int)hl;
+}
+
+int tls_rec_open(struct tls_rec *r, struct aead_thread *t, const uint8_t *hdr,
+		 const struct aead_seg *seg, unsigned int nseg, uint32_t len,
+		 const uint8_t tag[AEAD_TAG_LEN])
+{
+	uint8_t nonce[AEAD_NONCE_LEN], aad[13];
+	size_t aadlen;
+	const uint8_t *explicit = NULL;
+	int ret;
+
+	if (r->version == 0x0303 && r->alg != AEAD_CHACHA20_POLY1305)
+		explicit = hdr + TLS_HDR_LEN;
+	nonce_aad(r, hdr[0], len, explicit, nonce, aad, &aadlen);
+	if (r->version == 0x0304)
+		memcpy(aad, hdr, TLS_HDR_LEN); /* exactly what was received */
+	ret = aead_open(t, &r->key, nonce, aad, aadlen, seg, nseg, tag);
+	if (ret == 0)
+		r->seq++;
+	return ret;
+}
+
+void tls_rec_wipe(struct tls_rec *r)
+{
+	if (r->key.eng < AEAD_ENG_MAX)
+		aead_key_wipe(&r->key);
+	OPENSSL_cleanse(r, sizeof(*r));
+	r->key.eng = AEAD_ENG_MAX;
+}
