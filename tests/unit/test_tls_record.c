@@ -266,6 +266,56 @@ static void test_tls13_seal_to_openssl(void **s)
 	pair_down(&p);
 }
 
+/* TLS 1.2: the key block from the master secret (RFC 5246 6.3), then the
+ * server's first application record (sequence 1: its Finished was 0). */
+static void tls12_suite(const char *suite, enum aead_alg alg, const char *md)
+{
+	uint8_t master[48], cr[32], sr[32], seed[13 + 64], kb[2 * 32 + 2 * 12], plain[256];
+	size_t kl = aead_key_len(alg), ivl = alg == AEAD_CHACHA20_POLY1305 ? 12 : 4, plen;
+
+	for (unsigned int eng = 0; eng < AEAD_ENG_MAX; eng++) {
+		struct pair p;
+		struct tls_rec r;
+		EVP_KDF *kdf;
+		EVP_KDF_CTX *kc;
+		OSSL_PARAM prm[4];
+
+		if (eng == AEAD_ENG_IPSECMB && !thr.imb_mgr)
+			continue;
+		pair_up(&p, TLS1_2_VERSION, suite);
+		assert_int_equal(SSL_SESSION_get_master_key(SSL_get_session(p.s), master, 48), 48);
+		SSL_get_client_random(p.s, cr, 32);
+		SSL_get_server_random(p.s, sr, 32);
+		memcpy(seed, "key expansion", 13);
+		memcpy(seed + 13, sr, 32);
+		memcpy(seed + 45, cr, 32);
+		kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+		kc = EVP_KDF_CTX_new(kdf);
+		prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
+		prm[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, 48);
+		prm[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, 13 + 64);
+		prm[3] = OSSL_PARAM_construct_end();
+		assert_int_equal(EVP_KDF_derive(kc, kb, 2 * kl + 2 * ivl, prm), 1);
+		EVP_KDF_CTX_free(kc);
+		EVP_KDF_free(kdf);
+		/* client key, server key, client IV, server IV */
+		assert_int_equal(tls12_rec_init(&r, eng, alg, kb + kl, kl, kb + 2 * kl + ivl, ivl, 1), 0);
+		assert_int_equal(SSL_write(p.s, "tls12 record", 12), 12);
+		assert_int_equal(open_server_record(&p, &r, plain, &plen), 0);
+		assert_int_equal(plen, 12);
+		assert_memory_equal(plain, "tls12 record", 12);
+		assert_int_equal(SSL_write(p.s, "second", 6), 6);
+		assert_int_equal(open_server_record(&p, &r, plain, &plen), 0);
+		assert_memory_equal(plain, "second", 6);
+		tls_rec_wipe(&r);
+		pair_down(&p);
+	}
+}
+
+static void test_tls12_aes128(void **s) { (void)s; tls12_suite("ECDHE-ECDSA-AES128-GCM-SHA256", AEAD_AES_128_GCM, "SHA256"); }
+static void test_tls12_aes256(void **s) { (void)s; tls12_suite("ECDHE-ECDSA-AES256-GCM-SHA384", AEAD_AES_256_GCM, "SHA384"); }
+static void test_tls12_chacha(void **s) { (void)s; tls12_suite("ECDHE-ECDSA-CHACHA20-POLY1305", AEAD_CHACHA20_POLY1305, "SHA256"); }
+
 static void test_hkdf_vs_openssl(void **s)
 {
 	uint8_t secret[48], ours[48], theirs[48];
@@ -318,6 +368,9 @@ int main(void)
 		cmocka_unit_test(test_tls13_aes256),
 		cmocka_unit_test(test_tls13_chacha),
 		cmocka_unit_test(test_tls13_seal_to_openssl),
+		cmocka_unit_test(test_tls12_aes128),
+		cmocka_unit_test(test_tls12_aes256),
+		cmocka_unit_test(test_tls12_chacha),
 	};
 	return cmocka_run_group_tests_name("tls_record", tests, setup, teardown);
 }
