@@ -297,6 +297,14 @@ static const struct skey ctl_sk[] = {
 	{ "socket", CF(ctl_socket), conf_check_socket },
 	{ .name = NULL },
 };
+static const struct ikey crypto_ik[] = {
+	{ "measure_ms", 1, 1000, 0, CF(crypto_measure_ms) },
+	{ .name = NULL },
+};
+static const struct skey crypto_sk[] = {
+	{ "engine", CF(crypto_engine), conf_check_crypto_engine },
+	{ .name = NULL },
+};
 static const struct ikey no_ik[] = { { .name = NULL } };
 static const struct skey no_sk[] = { { .name = NULL } };
 
@@ -305,6 +313,7 @@ static const struct section sections[] = {
 	{ "eal", "eal", eal_ik, eal_sk, NULL },
 	{ "dataplane", "dataplane", dp_ik, no_sk, &neigh_sec },
 	{ "control", "control", no_ik, ctl_sk, NULL },
+	{ "crypto", "crypto", crypto_ik, crypto_sk, NULL },
 };
 
 static int parse_section(struct ld *l, const config_setting_t *g, const struct section *sec)
@@ -815,8 +824,8 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
-	static const char *const keys[] = { "eal", "dataplane", "control", "ports", "routes", "neighbors",
-					    "rules", NULL };
+	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "ports", "routes",
+					    "neighbors", "rules", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;
 	unsigned int i;

@@ -63,6 +63,9 @@ struct sl_conf {
 	uint32_t neigh_pending_per_entry;
 	uint32_t neigh_pending_max;
 	uint32_t stats_period_ms;
+	/* crypto */
+	char crypto_engine[16];     /* "auto", "ipsec-mb", "openssl" */
+	uint32_t crypto_measure_ms; /* per engine, algorithm and size at start */
 	/* control */
 	char ctl_socket[108];
 	/* tables */

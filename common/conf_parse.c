@@ -327,6 +327,8 @@ void sl_conf_defaults(struct sl_conf *c)
 	c->neigh_pending_per_entry = 4;
 	c->neigh_pending_max = 256;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", CTL_DEFAULT_SOCKET);
+	strcpy(c->crypto_engine, "auto");
+	c->crypto_measure_ms = 20;
 }
 
 /*
@@ -386,6 +388,14 @@ const char *conf_check_log_level(const char *s, char *buf, size_t len)
 	return "must be one of emerg, alert, crit, error, warning, notice, info, debug";
 }
 
+
+const char *conf_check_crypto_engine(const char *s, char *buf, size_t len)
+{
+	(void)buf, (void)len;
+	if (strcmp(s, "auto") == 0 || strcmp(s, "ipsec-mb") == 0 || strcmp(s, "openssl") == 0)
+		return NULL;
+	return "must be one of auto, ipsec-mb, openssl";
+}
 
 int conf_name_ok(const char *s)
 {

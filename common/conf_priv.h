@@ -15,6 +15,7 @@ const char *conf_check_lcores(const char *v, char *buf, size_t len);
 const char *conf_check_file_prefix(const char *v, char *buf, size_t len);
 const char *conf_check_huge_dir(const char *v, char *buf, size_t len);
 const char *conf_check_socket(const char *v, char *buf, size_t len);
+const char *conf_check_crypto_engine(const char *s, char *buf, size_t len);
 const char *conf_check_log_level(const char *v, char *buf, size_t len);
 
 /* 1 when s is one or more of [A-Za-z0-9_-]. */

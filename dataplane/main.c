@@ -26,6 +26,7 @@
 #include "worker.h"
 #include "l2/neigh.h"
 #include "default_conf.h"
+#include "aead.h"
 
 struct dp dp;
 static struct sl_conf conf;
@@ -159,6 +160,38 @@ static int initial_routes(struct worker *w)
 	return 0;
 }
 
+/* Measure both AEAD engines on this CPU and keep the faster per algorithm
+ * and record size (crypto.engine = "auto"), or pin the configured one. */
+static int crypto_choose(void)
+{
+	_Static_assert(SL_AEAD_ALGS == AEAD_ALG_MAX && SL_AEAD_SIZES == AEAD_SIZE_MAX &&
+			       SL_AEAD_ENGINES == AEAD_ENG_MAX, "shm crypto view matches crypto/aead.h");
+	struct sl_crypto_view *v = &dp.shm->crypto;
+	struct aead_thread t;
+	struct aead_choice c;
+	int force = -1, ret;
+
+	if (strcmp(conf.crypto_engine, "ipsec-mb") == 0)
+		force = AEAD_ENG_IPSECMB;
+	else if (strcmp(conf.crypto_engine, "openssl") == 0)
+		force = AEAD_ENG_OPENSSL;
+	aead_thread_init(&t);
+	if (force == AEAD_ENG_IPSECMB && !t.imb_mgr) {
+		aead_thread_fini(&t);
+		fprintf(stderr, "sluice-dp: crypto.engine = ipsec-mb, but intel-ipsec-mb does not run on this CPU\n");
+		return -ENOTSUP;
+	}
+	ret = aead_choose(&t, &c, conf.crypto_measure_ms, force);
+	aead_thread_fini(&t);
+	if (ret)
+		return ret;
+	v->forced = force >= 0;
+	v->measure_ms = conf.crypto_measure_ms;
+	memcpy(v->eng, c.eng, sizeof(v->eng));
+	memcpy(v->gbps, c.gbps, sizeof(v->gbps));
+	return 0;
+}
+
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "sluice-dp: %s: %s\n", what, strerror(err < 0 ? -err : err));
@@ -287,6 +320,8 @@ int main(int argc, char **argv)
 		if ((ret = neigh_add_static(dp.neigh, conf.neigh[i].ip, conf.neigh[i].port,
 					    conf.neigh[i].mac, 0)))
 			die("static neighbour", ret);
+	if ((ret = crypto_choose()))
+		die("crypto engine choice", ret);
 	if (rte_pdump_init() != 0)
 		fprintf(stderr, "sluice-dp: pdump unavailable: dpdk-dumpcap will not attach\n");
 	telemetry_register();

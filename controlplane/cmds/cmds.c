@@ -25,6 +25,8 @@ static const struct cmd cmd_table[] = {
 	{ { "route", "add" }, "PREFIX (via ADDR [dev PORT] | dev PORT)",
 	  "add a static route on every worker", cmd_route_add },
 	{ { "route", "del" }, "PREFIX", "delete a route from every worker", cmd_route_del },
+	{ { "show", "crypto" }, "", "the AEAD engine chosen per algorithm and record size, and why",
+	  cmd_show_crypto },
 	{ { "show", "rules" }, "", "the policy rules, first match wins, with hits", cmd_show_rules },
 	{ { "rule", "add" }, "[src PFX] [dst PFX] [proto tcp|udp|icmp|any] [dport N|LO-HI] action forward|drop|reject",
 	  "append a policy rule on every worker", cmd_rule_add },

@@ -82,5 +82,6 @@ int cmd_port_impair(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_rule_del(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_crypto(struct cmd_ctx *c, int argc, char *argv[]);
 
 #endif

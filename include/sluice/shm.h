@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    2u
+#define SL_SHM_VERSION    3u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -182,6 +182,19 @@ struct sl_lcore_shm {
 	uint64_t heartbeat_tsc;
 } __attribute__((aligned(64)));
 
+/* The AEAD engine chosen at start, per algorithm (AES-128-GCM, AES-256-GCM,
+ * ChaCha20-Poly1305) and record size class (<= 2 KB, larger), with what was
+ * measured (crypto/aead.h numbering). */
+#define SL_AEAD_ALGS 3
+#define SL_AEAD_SIZES 2
+#define SL_AEAD_ENGINES 2
+struct sl_crypto_view {
+	uint8_t forced;         /* 1: crypto.engine pinned one engine */
+	uint8_t eng[SL_AEAD_ALGS][SL_AEAD_SIZES];
+	uint32_t measure_ms;
+	double gbps[SL_AEAD_ALGS][SL_AEAD_SIZES][SL_AEAD_ENGINES]; /* 0 = not measured */
+};
+
 struct sl_shm {
 	/* dp main: written once before workers start */
 	uint32_t magic;
@@ -198,6 +211,7 @@ struct sl_shm {
 	/* dp main: rw */
 	struct sl_port_view ports[SL_MAX_PORTS];
 	struct sl_neigh_view neigh;
+	struct sl_crypto_view crypto; /* dp main: written once before workers start */
 	/* per lcore */
 	struct sl_lcore_shm lcore[SL_MAX_LCORES];
 };
