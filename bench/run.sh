@@ -170,3 +170,34 @@ jq -n \
 	}' >"$results/forward.json"
 say "wrote $results/forward.json"
 echo "forwarding: sluice $sl_best Mpps, testpmd macswap $tp_best Mpps, ratio $ratio (target >= 0.85)"
+
+# ------------------------------------------------------------------ crypto ----
+# In-path TLS record seal/open (crypto/tls_record.c over 2 KB segments, on the
+# engine sluice-dp would pick) against the faster raw engine in the same run:
+# intel-ipsec-mb and OpenSSL in-process, and `openssl speed -evp` as well.
+cb=$SL_BUILD/bench/crypto_bench
+[[ -x $cb ]] || sl_die "bench: $cb not built (run: make)"
+say "crypto: in-path record protection vs raw engines"
+"$cb" "${BENCH_CRYPTO_SECONDS:-1}" >"$work/crypto.jsonl"
+speed() { # speed EVP_NAME BYTES -> Gbit/s from `openssl speed -evp`
+	openssl speed -evp "$1" -bytes "$2" -seconds 1 2>/dev/null |
+		awk -v b="$2" 'END { v = $NF; sub(/k$/, "", v); printf "%.3f", v * 1000 * 8 / 1e9 }'
+}
+declare -A evp=([aes-128-gcm]=aes-128-gcm [aes-256-gcm]=aes-256-gcm [chacha20-poly1305]=chacha20-poly1305)
+speeds='{}'
+for a in "${!evp[@]}"; do
+	for b in 16384 1400; do
+		speeds=$(jq --arg k "$a/$b" --argjson v "$(speed "${evp[$a]}" "$b")" '. + {($k): $v}' <<<"$speeds")
+	done
+done
+jq -s --argjson speed "$speeds" --arg date "$(date -u +%FT%TZ)" '{
+	results: [ .[] | . as $r
+		| ([$r.raw["ipsec-mb"], $r.raw.openssl, $speed["\($r.aead)/\($r.record_bytes)"]] | max) as $best
+		| {aead, record_bytes, op, in_path_gbps, engine,
+		   raw_best_gbps: $best, ratio: ((.in_path_gbps / $best * 1000 | round) / 1000),
+		   raw: (.raw + {"openssl speed -evp (seal)": $speed["\($r.aead)/\($r.record_bytes)"]})} ],
+	target_ratio: 0.9, date: $date,
+	method: "crypto_bench: TLS 1.3 record seal/open through crypto/tls_record.c, records cut into 2 KB segments, engine = the faster raw one; raw = one AEAD call per contiguous buffer in-process (ipsec-mb, OpenSSL EVP) and openssl speed -evp; ratio = in-path / best raw"
+	}' "$work/crypto.jsonl" >"$results/crypto.json"
+say "wrote $results/crypto.json"
+jq -r '.results[] | "crypto: \(.aead) \(.record_bytes) B \(.op): in-path \(.in_path_gbps) Gb/s, best raw \(.raw_best_gbps), ratio \(.ratio)"' "$results/crypto.json"
