@@ -57,6 +57,8 @@ void port_refresh_view(const struct dp_port *p, struct sl_port_view *v);
 /* main_lcore.c */
 int main_lcore_loop(void);
 void main_tx(uint16_t port_idx, struct rte_mbuf *m);
+/* A packet whose next hop never answered: ICMP host unreachable, then drop. */
+void main_unreachable(struct rte_mbuf *m);
 
 /* telemetry.c */
 int telemetry_register(void);

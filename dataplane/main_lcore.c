@@ -33,8 +33,19 @@ void main_tx(uint16_t port_idx, struct rte_mbuf *m)
 	/* Devices such as net_tap need as many TX as RX queues, so there is no
 	 * queue for the main lcore: worker 0 transmits for it (and counts it). */
 	m->port = port_idx;
+	m->hash.fdir.hi = 0; /* transmit */
 	if (rte_ring_sp_enqueue(dp.workers[0]->from_main, m) != 0) {
 		main_stats()->drops[SL_DROP_TX_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+void main_unreachable(struct rte_mbuf *m)
+{
+	/* worker 0 answers with ICMP host unreachable and counts the drop */
+	m->hash.fdir.hi |= SLOW_UNREACH;
+	if (rte_ring_sp_enqueue(dp.workers[0]->from_main, m) != 0) {
+		main_stats()->drops[SL_DROP_NEIGH_FAILED]++;
 		rte_pktmbuf_free(m);
 	}
 }

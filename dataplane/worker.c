@@ -237,8 +237,20 @@ static unsigned int from_main(struct worker *w)
 	struct rte_mbuf *pkts[MAX_BURST];
 	unsigned int n = rte_ring_sc_dequeue_burst(w->from_main, (void **)pkts, MAX_BURST, NULL);
 
-	for (unsigned int i = 0; i < n; i++)
-		worker_tx(w, pkts[i]->port, pkts[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t meta = m->hash.fdir.hi;
+
+		if (unlikely(meta & SLOW_UNREACH)) {
+			/* RFC 1812 4.3.3.1 / 5.2.7.1: the next hop did not answer
+			 * ARP: host unreachable, from the ingress address */
+			if ((meta & 0xffff) < dp.n_ports)
+				icmp_error(w, m, (uint16_t)(meta & 0xffff), 3, 1, 0);
+			worker_drop(w, m, SL_DROP_NEIGH_FAILED);
+			continue;
+		}
+		worker_tx(w, m->port, m);
+	}
 	return n;
 }
 

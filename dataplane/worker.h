@@ -89,6 +89,24 @@ static inline void worker_tx(struct worker *w, uint16_t port, struct rte_mbuf *m
 	tb->pkts[tb->n++] = m;
 }
 
+/*
+ * What travels with a packet between a worker and the main lcore, in mbuf
+ * fields the receive path no longer needs: m->port = output port,
+ * m->hash.usr = next-hop address, m->hash.fdir.hi = ingress port (or
+ * SLOW_NO_INGRESS for packets the appliance made) plus SLOW_UNREACH when the
+ * main lcore hands a packet back because its next hop never answered.
+ */
+#define SLOW_NO_INGRESS 0xffffu
+#define SLOW_UNREACH    0x10000u
+
+static inline void slow_meta_set(struct rte_mbuf *m, uint32_t nh_ip, uint16_t out_port,
+				 uint32_t in_port)
+{
+	m->hash.usr = nh_ip;
+	m->hash.fdir.hi = in_port;
+	m->port = out_port;
+}
+
 /* Hand a packet to the main lcore (ARP, unresolved next hop). */
 static inline void worker_to_slowpath(struct worker *w, struct rte_mbuf *m)
 {

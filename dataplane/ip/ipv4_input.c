@@ -22,7 +22,7 @@ struct l2_memo {
  * lcore when the MAC is not known yet.  Out of line: once per run of packets
  * to the same next hop.  Returns 0 when the memo is ready. */
 static __rte_noinline int l2_memo_fill(struct worker *w, struct rte_mbuf *m, struct nexthop *nh,
-				       uint32_t nh_ip, struct l2_memo *memo)
+				       uint32_t nh_ip, uint32_t in_port, struct l2_memo *memo)
 {
 	struct rte_ether_addr mac;
 	int32_t pos = -1;
@@ -32,8 +32,7 @@ static __rte_noinline int l2_memo_fill(struct worker *w, struct rte_mbuf *m, str
 
 	if (neigh_lookup(dp.neigh, nh_ip, nh->port, ppos, pgen, &mac) != 0) {
 		memo->nh = NULL;
-		m->hash.usr = nh_ip;
-		m->port = nh->port;
+		slow_meta_set(m, nh_ip, nh->port, in_port);
 		worker_to_slowpath(w, m);
 		return -1;
 	}
@@ -46,12 +45,12 @@ static __rte_noinline int l2_memo_fill(struct worker *w, struct rte_mbuf *m, str
 
 /* Fill the Ethernet header and queue for TX. */
 static __rte_always_inline void l2_output(struct worker *w, struct rte_mbuf *m, struct nexthop *nh,
-					  uint32_t dst, struct l2_memo *memo)
+					  uint32_t dst, uint32_t in_port, struct l2_memo *memo)
 {
 	uint32_t nh_ip = nh->type == SL_RT_GATEWAY ? nh->gw : dst;
 
 	if (unlikely(memo->nh != nh || memo->nh_ip != nh_ip) &&
-	    l2_memo_fill(w, m, nh, nh_ip, memo) != 0)
+	    l2_memo_fill(w, m, nh, nh_ip, in_port, memo) != 0)
 		return;
 	memcpy(rte_pktmbuf_mtod(m, void *), memo->addrs, 12);
 	worker_tx(w, nh->port, m);
@@ -124,7 +123,7 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 			    forward_exception(w, m, ip, in_port, nh, dst[i]))
 				continue;
 			ipv4_ttl_dec(ip);
-			l2_output(w, m, nh, dst[i], &memo);
+			l2_output(w, m, nh, dst[i], in_port, &memo);
 			nfwd++;
 		}
 	}
@@ -149,6 +148,7 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 	}
 	{
 		struct l2_memo memo = { .nh = NULL };
-		l2_output(w, m, nh, dst, &memo);
+		/* never an ICMP error about the appliance's own packet */
+		l2_output(w, m, nh, dst, SLOW_NO_INGRESS, &memo);
 	}
 }

@@ -68,14 +68,12 @@ static void publish_mac(struct neigh_entry *e, const uint8_t mac[6])
 	__atomic_store_n(&e->mac, v | NEIGH_MAC_VALID, __ATOMIC_RELEASE);
 }
 
-static void drop_pending(struct neigh_table *t, struct neigh_entry *e, unsigned int reason)
+/* Resolution failed: every queued packet earns its sender an ICMP host
+ * unreachable (rate-limited on the worker) and is dropped there. */
+static void fail_pending(struct neigh_table *t, struct neigh_entry *e)
 {
-	struct sl_lcore_stats *st = main_stats();
-
-	for (unsigned int i = 0; i < e->npending; i++) {
-		rte_pktmbuf_free(e->pending[i]);
-		st->drops[reason]++;
-	}
+	for (unsigned int i = 0; i < e->npending; i++)
+		main_unreachable(e->pending[i]);
 	t->pending_total -= e->npending;
 	e->npending = 0;
 }
@@ -102,7 +100,7 @@ static void entry_delete(struct neigh_table *t, int32_t pos)
 {
 	struct neigh_entry *e = &t->e[pos];
 
-	drop_pending(t, e, SL_DROP_NEIGH_FAILED);
+	fail_pending(t, e);
 	__atomic_store_n(&e->mac, 0, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELEASE);
 	e->in_use = 0;
@@ -135,14 +133,13 @@ static void apply(struct neigh_table *t, int32_t pos, unsigned int act, struct r
 				t->pending_total++;
 			}
 		} else {
-			st->drops[SL_DROP_NEIGH_FAILED]++;
-			rte_pktmbuf_free(m);
+			main_unreachable(m);
 		}
 	}
 	if (act & NEIGH_ACT_FLUSH)
 		flush_pending(t, e);
 	if (act & NEIGH_ACT_DROP)
-		drop_pending(t, e, SL_DROP_NEIGH_FAILED);
+		fail_pending(t, e);
 	if (act & NEIGH_ACT_DELETE)
 		entry_delete(t, pos);
 	t->dirty = 1;

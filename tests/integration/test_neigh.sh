@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The neighbour table against the Linux ARP stack (short timers from the
 # config): a gateway that does not exist goes INCOMPLETE -> FAILED, its
-# packets are dropped and counted (neigh_failed); once the address exists the
+# packets are dropped and counted (neigh_failed) and their senders get ICMP
+# host unreachable from the gateway; once the address exists the
 # next packet resolves it and traffic flows through the gateway route;
 # REACHABLE entries are re-probed (unicast) and stay; when the neighbour goes
 # away its entry is deleted after the probes.
@@ -32,7 +33,12 @@ sl_wait_for 5 "$GW to fail" bash -c "[[ \$(state_of $GW) == failed ]]" ||
 sl_ok "$GW failed after its requests"
 sl_wait_for 5 "$GW to leave the table" bash -c "[[ \$(state_of $GW) == none ]]" ||
 	sl_fail "failed $GW never left the table"
-sl_expect_rc 1 "ping through the absent gateway fails" ip netns exec "$SL_NS_C" ping -c1 -W1 "$REMOTE"
+# RFC 1812 4.3.3.1: when the next hop never answers, the sender hears
+# "host unreachable" from the gateway instead of waiting for a timeout
+sl_expect_rc 1 "ping through the absent gateway fails" ip netns exec "$SL_NS_C" ping -c1 -W3 "$REMOTE"
+grep -q "From $SL_C_GW .*Destination Host Unreachable" <<<"$SL_OUT" ||
+	sl_fail "ping did not report 'From $SL_C_GW ... Destination Host Unreachable'"
+sl_ok "ICMP host unreachable from $SL_C_GW"
 n=$(sl_ctl_json show errors | sl_json_counter neigh_failed)
 ((n >= 1)) || sl_fail "neigh_failed did not move ($n)"
 sl_ok "neigh_failed = $n"
