@@ -102,9 +102,10 @@ uint32_t tcp_cookie_make(const struct tcp_cookie_key *k, uint32_t saddr, uint32_
 	       (mac(k, saddr, daddr, sport, dport, count, idx) << 2 | idx);
 }
 
-int tcp_cookie_check(const struct tcp_cookie_key *k, uint32_t saddr, uint32_t daddr,
+/* Validate against one key; *minted is the counter the cookie claims. */
+static int check_one(const struct tcp_cookie_key *k, uint32_t saddr, uint32_t daddr,
 		     uint16_t sport, uint16_t dport, uint32_t client_isn, uint32_t cookie,
-		     uint32_t now_count, uint16_t *mss)
+		     uint32_t now_count, uint16_t *mss, uint32_t *minted)
 {
 	uint32_t diff = cookie - h(k, saddr, daddr, sport, dport, 0) - client_isn;
 	uint32_t count = (now_count - (diff >> COOKIE_BITS)) & (0xffffffffu >> COOKIE_BITS);
@@ -118,15 +119,77 @@ int tcp_cookie_check(const struct tcp_cookie_key *k, uint32_t saddr, uint32_t da
 	if (((diff & COOKIE_MASK) >> 2) != mac(k, saddr, daddr, sport, dport, count, idx))
 		return -EINVAL;
 	*mss = mss_table[idx];
+	*minted = count;
 	return 0;
+}
+
+int tcp_cookie_check(const struct tcp_cookie_key *k, uint32_t saddr, uint32_t daddr,
+		     uint16_t sport, uint16_t dport, uint32_t client_isn, uint32_t cookie,
+		     uint32_t now_count, uint16_t *mss)
+{
+	uint32_t minted;
+
+	return check_one(k, saddr, daddr, sport, dport, client_isn, cookie, now_count, mss, &minted);
+}
+
+void tcp_cookie_keys_init(struct tcp_cookie_keys *ks, const struct tcp_cookie_key *k)
+{
+	explicit_bzero(ks, sizeof(*ks));
+	ks->cur = *k;
+}
+
+void tcp_cookie_keys_rotate(struct tcp_cookie_keys *ks, const struct tcp_cookie_key *next,
+			    uint32_t now_count)
+{
+	/* the key before the previous one can have nothing valid left out */
+	explicit_bzero(&ks->prev, sizeof(ks->prev));
+	ks->prev = ks->cur;
+	ks->cur = *next;
+	ks->prev_last = now_count;
+	ks->has_prev = 1;
+}
+
+int tcp_cookie_keys_check(const struct tcp_cookie_keys *ks, uint32_t saddr, uint32_t daddr,
+			  uint16_t sport, uint16_t dport, uint32_t client_isn, uint32_t cookie,
+			  uint32_t now_count, uint16_t *mss)
+{
+	uint32_t minted;
+	uint16_t m;
+
+	if (check_one(&ks->cur, saddr, daddr, sport, dport, client_isn, cookie, now_count, mss,
+		      &minted) == 0)
+		return 0;
+	/* the previous key minted nothing after the rotation: a cookie that
+	 * claims so is forged (or the old key leaked), and once every cookie
+	 * it minted has expired it is not even tried */
+	if (!ks->has_prev || now_count - ks->prev_last >= TCP_COOKIE_MAX_AGE)
+		return -EINVAL;
+	if (check_one(&ks->prev, saddr, daddr, sport, dport, client_isn, cookie, now_count, &m,
+		      &minted) != 0 ||
+	    (int32_t)(minted - ks->prev_last) > 0)
+		return -EINVAL;
+	*mss = m;
+	return 0;
+}
+
+void tcp_cookie_keys_wipe(struct tcp_cookie_keys *ks)
+{
+	explicit_bzero(ks, sizeof(*ks));
 }
 
 uint32_t tcp_cookie_ts_encode(uint32_t tsval, uint8_t wscale, int sack_ok)
 {
 	/* low 4 bits: wscale (15 = none), bit 4: SACK-permitted */
 	uint32_t opts = (wscale > 14 ? 0xfu : wscale) | (sack_ok ? 0x10u : 0);
+	uint32_t ts = (tsval & ~((1u << TCP_COOKIE_TS_BITS) - 1)) | opts;
 
-	return (tsval & ~((1u << TCP_COOKIE_TS_BITS) - 1)) | opts;
+	/* never ahead of our clock (Linux cookie_init_timestamp() does the
+	 * same): the peer takes this TSval as TS.Recent, and PAWS (RFC 7323
+	 * 5.3 R1) would drop our next segments, stamped from the real clock,
+	 * as old until the clock caught up -- up to 63 ticks of lost data */
+	if ((int32_t)(ts - tsval) > 0)
+		ts -= 1u << TCP_COOKIE_TS_BITS;
+	return ts;
 }
 
 void tcp_cookie_ts_decode(uint32_t tsecr, uint8_t *wscale, int *sack_ok)

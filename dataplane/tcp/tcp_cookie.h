@@ -5,8 +5,11 @@
  * the returning ACK alone rebuilds the connection.  With timestamps the window scale and SACK-permitted ride in
  * the low bits of TSval (echoed back in TSecr).
  *
- * Keys rotate: keep the current and the previous key and check both; a
- * cookie lives at most TCP_COOKIE_MAX_AGE counter periods (64 s each).
+ * Keys rotate: struct tcp_cookie_keys keeps the current and the previous
+ * key; cookies are minted with the current one only, and the previous one
+ * still validates what it minted before the rotation, for as long as such a
+ * cookie can live (TCP_COOKIE_MAX_AGE counter periods of 64 s each), never
+ * a cookie claiming a later counter.
  */
 #ifndef SLUICE_TCP_COOKIE_H
 #define SLUICE_TCP_COOKIE_H
@@ -41,9 +44,41 @@ int tcp_cookie_check(const struct tcp_cookie_key *k, uint32_t saddr, uint32_t da
 		     uint16_t sport, uint16_t dport, uint32_t client_isn, uint32_t cookie,
 		     uint32_t now_count, uint16_t *mss);
 
-/* Timestamps: our TSval with the peer's options in its low bits, and back. */
+/* Timestamps: our TSval with the peer's options in its low bits, and back.
+ * The result is never ahead of `tsval` (our clock): it may be up to 63 ticks
+ * behind.  The bits ride unauthenticated, as in Linux: only the peer that
+ * completes the handshake can choose them, for its own connection.  Without
+ * timestamps a cookie cannot carry them: the SYN-ACK then offers neither
+ * window scale nor SACK-permitted. */
 uint32_t tcp_cookie_ts_encode(uint32_t tsval, uint8_t wscale, int sack_ok);
 /* From the ACK's TSecr: *wscale 0..14, or 15 when none was offered. */
 void tcp_cookie_ts_decode(uint32_t tsecr, uint8_t *wscale, int *sack_ok);
+
+/* Two keys for rotation (per worker; the caller supplies fresh random keys,
+ * e.g. from the control plane, at whatever cadence it likes):
+ *
+ *   tcp_cookie_keys_init(&ks, &k);                 start
+ *   tcp_cookie_make(&ks.cur, ...);                 mint: always the current key
+ *   tcp_cookie_keys_rotate(&ks, &k2, now_count);   cur -> prev, k2 -> cur
+ *   tcp_cookie_keys_check(&ks, ..., now_count, &mss);
+ *
+ * After a rotation at counter R the previous key validates only cookies
+ * minted at a counter <= R, so it stops mattering at R + TCP_COOKIE_MAX_AGE
+ * (one period later); keys_check wipes nothing (it is const), keys_rotate
+ * and keys_wipe do (explicit_bzero). */
+struct tcp_cookie_keys {
+	struct tcp_cookie_key cur, prev;
+	uint32_t prev_last; /* last counter at which prev was current */
+	uint8_t has_prev;
+};
+
+void tcp_cookie_keys_init(struct tcp_cookie_keys *ks, const struct tcp_cookie_key *k);
+void tcp_cookie_keys_rotate(struct tcp_cookie_keys *ks, const struct tcp_cookie_key *next,
+			    uint32_t now_count);
+/* tcp_cookie_check against the current key, then the previous one as above. */
+int tcp_cookie_keys_check(const struct tcp_cookie_keys *ks, uint32_t saddr, uint32_t daddr,
+			  uint16_t sport, uint16_t dport, uint32_t client_isn, uint32_t cookie,
+			  uint32_t now_count, uint16_t *mss);
+void tcp_cookie_keys_wipe(struct tcp_cookie_keys *ks);
 
 #endif

@@ -22,6 +22,17 @@ int tcp_opt_parse(const uint8_t *opt, size_t len, int syn, struct tcp_opts *o)
 	size_t i = 0;
 
 	memset(o, 0, sizeof(*o));
+	if (len > TCP_OPT_LEN_MAX)
+		return -E2BIG;
+	/* the common case of an established connection, NOP NOP TS (RFC 7323
+	 * appendix A layout), as BSD and Linux fast-path it */
+	if (len == 12 && opt[0] == TCP_OPT_NOP && opt[1] == TCP_OPT_NOP && opt[2] == TCP_OPT_TS &&
+	    opt[3] == 10) {
+		o->flags = TCP_OPTF_TS;
+		o->tsval = get32(opt + 4);
+		o->tsecr = get32(opt + 8);
+		return 0;
+	}
 	while (i < len) {
 		uint8_t kind = opt[i], olen;
 
@@ -33,14 +44,16 @@ int tcp_opt_parse(const uint8_t *opt, size_t len, int syn, struct tcp_opts *o)
 		}
 		/* every other option has a length byte covering kind and length */
 		if (i + 1 >= len)
-			return -EINVAL;
+			return -EMSGSIZE;
 		olen = opt[i + 1];
-		if (olen < 2 || i + olen > len)
+		if (olen < 2)
 			return -EINVAL;
+		if (i + olen > len)
+			return -EMSGSIZE;
 		switch (kind) {
 		case TCP_OPT_MSS:
 			if (olen != 4)
-				return -EINVAL;
+				return -EBADMSG;
 			if (syn) {
 				o->flags |= TCP_OPTF_MSS;
 				o->mss = (uint16_t)(opt[i + 2] << 8 | opt[i + 3]);
@@ -48,22 +61,28 @@ int tcp_opt_parse(const uint8_t *opt, size_t len, int syn, struct tcp_opts *o)
 			break;
 		case TCP_OPT_WS:
 			if (olen != 3)
-				return -EINVAL;
+				return -EBADMSG;
 			if (syn) {
 				o->flags |= TCP_OPTF_WS;
-				/* RFC 7323 2.3: a shift above 14 is taken as 14 */
-				o->wscale = opt[i + 2] > TCP_WS_MAX ? TCP_WS_MAX : opt[i + 2];
+				o->flags &= (uint8_t)~TCP_OPTF_WS_CAPPED;
+				/* RFC 7323 2.3: a shift above 14 is taken as 14
+				 * (and logged: the flag lets the caller count it) */
+				o->wscale = opt[i + 2];
+				if (o->wscale > TCP_WS_MAX) {
+					o->wscale = TCP_WS_MAX;
+					o->flags |= TCP_OPTF_WS_CAPPED;
+				}
 			}
 			break;
 		case TCP_OPT_SACK_PERM:
 			if (olen != 2)
-				return -EINVAL;
+				return -EBADMSG;
 			if (syn)
 				o->flags |= TCP_OPTF_SACK_PERM;
 			break;
 		case TCP_OPT_TS:
 			if (olen != 10)
-				return -EINVAL;
+				return -EBADMSG;
 			o->flags |= TCP_OPTF_TS;
 			o->tsval = get32(opt + i + 2);
 			o->tsecr = get32(opt + i + 6);
@@ -73,7 +92,7 @@ int tcp_opt_parse(const uint8_t *opt, size_t len, int syn, struct tcp_opts *o)
 
 			/* RFC 2018 3: 2 + 8n bytes, n from 1 to 4 */
 			if ((olen - 2u) % 8 || n == 0 || n > TCP_SACK_MAX)
-				return -EINVAL;
+				return -EBADMSG;
 			o->flags |= TCP_OPTF_SACK;
 			o->n_sack = (uint8_t)n;
 			for (unsigned int b = 0; b < n; b++) {
@@ -88,6 +107,52 @@ int tcp_opt_parse(const uint8_t *opt, size_t len, int syn, struct tcp_opts *o)
 		i += olen;
 	}
 	return 0;
+}
+
+const char *tcp_opt_strerror(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "ok";
+	case -EINVAL:
+		return "option length below 2";
+	case -EMSGSIZE:
+		return "option past end of header";
+	case -EBADMSG:
+		return "wrong length for option kind";
+	case -E2BIG:
+		return "options longer than 40 bytes";
+	default:
+		return "?";
+	}
+}
+
+void tcp_opt_synack(const struct tcp_opts *syn, const struct tcp_opts *ours,
+		    struct tcp_opts *out)
+{
+	uint8_t both = syn->flags & ours->flags;
+
+	memset(out, 0, sizeof(*out));
+	/* RFC 9293 3.7.1: send MSS in every SYN, whatever the peer sent */
+	if (ours->flags & TCP_OPTF_MSS) {
+		out->flags |= TCP_OPTF_MSS;
+		out->mss = ours->mss;
+	}
+	/* RFC 7323 2.2: window scale in a SYN-ACK only if the SYN had it */
+	if (both & TCP_OPTF_WS) {
+		out->flags |= TCP_OPTF_WS;
+		out->wscale = ours->wscale > TCP_WS_MAX ? TCP_WS_MAX : ours->wscale;
+	}
+	/* RFC 2018 2: SACK is used only when both SYNs permitted it */
+	if (both & TCP_OPTF_SACK_PERM)
+		out->flags |= TCP_OPTF_SACK_PERM;
+	/* RFC 7323 3.2: TSopt in a SYN-ACK only if the SYN had one; TSecr
+	 * echoes its TSval */
+	if (both & TCP_OPTF_TS) {
+		out->flags |= TCP_OPTF_TS;
+		out->tsval = ours->tsval;
+		out->tsecr = syn->tsval;
+	}
 }
 
 /* NOP-pad to a multiple of 4 (NOPs before, so fields stay aligned). */

@@ -1,4 +1,6 @@
 /* RFC 6298 RTO estimator (see tcp_rtt.h). */
+#include <errno.h>
+
 #include "tcp_rtt.h"
 
 const struct tcp_rtt_params tcp_rtt_default = {
@@ -25,6 +27,15 @@ static void recompute(struct tcp_rtt *r, const struct tcp_rtt_params *p)
 	if (var < p->granularity_us)
 		var = p->granularity_us;
 	r->rto_us = clamp((uint64_t)r->srtt_us + var, p);
+}
+
+int tcp_rtt_params_check(const struct tcp_rtt_params *p)
+{
+	if (p->min_us == 0 || p->granularity_us == 0 || p->min_us > p->max_us)
+		return -EINVAL;
+	if (p->initial_us < p->min_us || p->initial_us > p->max_us)
+		return -EINVAL;
+	return 0;
 }
 
 void tcp_rtt_init(struct tcp_rtt *r, const struct tcp_rtt_params *p)
@@ -61,4 +72,12 @@ void tcp_rtt_backoff(struct tcp_rtt *r, const struct tcp_rtt_params *p)
 	if (r->backoff < 32)
 		r->backoff++;
 	r->rto_us = clamp(2ull * r->rto_us, p);
+}
+
+void tcp_rtt_syn_lost(struct tcp_rtt *r, const struct tcp_rtt_params *p)
+{
+	if (r->srtt_us)
+		return;
+	r->backoff = 0;
+	r->rto_us = clamp(3000000, p);
 }

@@ -58,6 +58,23 @@ static void test_forgery(void **s)
 	for (int b = 0; b < 32; b++)
 		bad += tcp_cookie_check(&K, SA, DA, 40000, 443, 777, c ^ (1u << b), 50, &mss) != 0;
 	assert_int_equal(bad, 32);
+	/* every single-bit change of any 4-tuple field or of the client's ISN
+	 * (SEG.SEQ - 1 of the ACK) fails too */
+	for (int b = 0; b < 32; b++) {
+		bad = 0;
+		bad += tcp_cookie_check(&K, SA ^ (1u << b), DA, 40000, 443, 777, c, 50, &mss) != 0;
+		bad += tcp_cookie_check(&K, SA, DA ^ (1u << b), 40000, 443, 777, c, 50, &mss) != 0;
+		bad += tcp_cookie_check(&K, SA, DA, 40000, 443, 777 ^ (1u << b), c, 50, &mss) != 0;
+		if (b < 16) {
+			bad += tcp_cookie_check(&K, SA, DA, 40000 ^ (1u << b), 443, 777, c, 50, &mss) != 0;
+			bad += tcp_cookie_check(&K, SA, DA, 40000, 443 ^ (1u << b), 777, c, 50, &mss) != 0;
+		} else {
+			bad += 2;
+		}
+		assert_int_equal(bad, 5);
+	}
+	/* source and destination swapped: a cookie is bound to its direction */
+	assert_int_equal(tcp_cookie_check(&K, DA, SA, 443, 40000, 777, c, 50, &mss), -EINVAL);
 	/* another tuple, ISN or key: fails */
 	assert_int_equal(tcp_cookie_check(&K, SA ^ 1, DA, 40000, 443, 777, c, 50, &mss), -EINVAL);
 	assert_int_equal(tcp_cookie_check(&K, SA, DA, 40001, 443, 777, c, 50, &mss), -EINVAL);
@@ -84,6 +101,55 @@ static void test_timestamps(void **s)
 	tcp_cookie_ts_decode(tcp_cookie_ts_encode(99, 0xff, 0), &ws, &sack);
 	assert_int_equal(ws, 15); /* none offered */
 	assert_int_equal(sack, 0);
+	/* never ahead of the clock, whatever its low bits (else the peer's
+	 * PAWS drops our next segments), at most 63 behind; across the wrap */
+	for (uint32_t now = 0xffffff80u; now != 0x80; now++) {
+		for (uint8_t w = 0; w <= 15; w++) {
+			uint32_t ts = tcp_cookie_ts_encode(now, w, w & 1);
+
+			assert_true((int32_t)(now - ts) >= 0 && now - ts < 64);
+			tcp_cookie_ts_decode(ts, &ws, &sack);
+			assert_int_equal(ws, w > 14 ? 15 : w);
+			assert_int_equal(sack, w & 1);
+		}
+	}
+	/* the concrete case: 0x1000 with wscale 7 + SACK would read 0x1017 */
+	assert_int_equal(tcp_cookie_ts_encode(0x1000, 7, 1), 0x1000u - 64 + 0x17);
+}
+
+static void test_key_rotation(void **s)
+{
+	struct tcp_cookie_keys ks;
+	uint16_t used, mss;
+	uint32_t old, fresh, late;
+	(void)s;
+	tcp_cookie_keys_init(&ks, &K);
+	old = tcp_cookie_make(&ks.cur, SA, DA, 40000, 443, 777, 100, 1460, &used);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, old, 100, &mss), 0);
+	/* rotate at counter 100: the old key's cookie still passes for its life */
+	tcp_cookie_keys_rotate(&ks, &K2, 100);
+	assert_memory_equal(&ks.prev, &K, sizeof(K));
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, old, 100, &mss), 0);
+	assert_int_equal(mss, 1460);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, old, 101, &mss), 0);
+	/* one period later it has expired anyway */
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, old, 102, &mss), -EINVAL);
+	/* new cookies use the new key */
+	fresh = tcp_cookie_make(&ks.cur, SA, DA, 40000, 443, 777, 101, 1300, &used);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, fresh, 102, &mss), 0);
+	assert_int_equal(mss, 1300);
+	/* the old key never validates a cookie claiming a counter after the
+	 * rotation (what a leaked old key could mint) */
+	late = tcp_cookie_make(&K, SA, DA, 40000, 443, 777, 101, 1460, &used);
+	assert_int_equal(tcp_cookie_check(&K, SA, DA, 40000, 443, 777, late, 101, &mss), 0);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, late, 101, &mss), -EINVAL);
+	/* a second rotation drops the first key entirely */
+	tcp_cookie_keys_rotate(&ks, &K, 101);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, fresh, 101, &mss), 0);
+	assert_memory_equal(&ks.prev, &K2, sizeof(K2));
+	tcp_cookie_keys_wipe(&ks);
+	assert_int_equal(ks.cur.k0 | ks.cur.k1 | ks.prev.k0 | ks.prev.k1, 0);
+	assert_int_equal(tcp_cookie_keys_check(&ks, SA, DA, 40000, 443, 777, fresh, 101, &mss), -EINVAL);
 }
 
 int main(void)
@@ -93,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_forgery),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_key_rotation),
 	};
 	return cmocka_run_group_tests_name("tcp_cookie", tests, NULL, NULL);
 }
