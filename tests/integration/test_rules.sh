@@ -23,25 +23,40 @@ hits() { sl_ctl_json show rules | jq -r --argjson id "$1" '.rules[] | select(.id
 # --- reject: TCP gets a RST from the server's address ---------------------------
 sl_expect_rc 0 "rule add reject tcp 8080" sl_ctl rule add dst "$S/32" proto tcp dport 8080 action reject
 rid=$(sl_ctl_json show rules | jq -r '.rules[-1].id')
-pcap=$SL_WORK/rst.pcap
-sl_spawn "$SL_WORK/tshark.log" tshark --ns "$SL_NS_C" -- tshark -n -i "$SL_TAP_C" -f "tcp port 8080" -F pcap -w "$pcap"
-tshark_pid=$SL_LAST_PID
-sl_wait_for 15 "tshark to start" grep -q "Capturing on" "$SL_WORK/tshark.log" || sl_fail "tshark did not start"
-start=$(date +%s%N)
-sl_expect_rc 7 "curl is refused" ip netns exec "$SL_NS_C" curl -s -m 5 "http://$S:8080/"
-ms=$((($(date +%s%N) - start) / 1000000))
+# Capture with scapy in the client namespace around the connect attempt: the
+# sniffer is running before curl starts and stops after it returned.
+out=$(ip netns exec "$SL_NS_C" /usr/bin/python3 - "$SL_TAP_C" "$S" <<'PY'
+import subprocess, sys, time
+from scapy.all import AsyncSniffer, IP, TCP, conf
+conf.verb = 0
+iface, srv = sys.argv[1], sys.argv[2]
+sn = AsyncSniffer(iface=iface, filter="tcp port 8080")
+sn.start()
+time.sleep(0.5)
+t0 = time.time()
+rc = subprocess.call(["curl", "-s", "-m", "5", "http://%s:8080/" % srv],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ms = int((time.time() - t0) * 1000)
+time.sleep(0.5)
+sn.stop()
+syn = next((p for p in sn.results if p.haslayer(TCP) and p[TCP].flags == "S"), None)
+rst = next((p for p in sn.results if p.haslayer(TCP) and p[TCP].flags & 0x04), None)
+if syn is None or rst is None:
+    print(rc, ms, "none")
+else:
+    print(rc, ms, rst[IP].src, rst[TCP].sport, rst[IP].dst, 1 if rst[TCP].flags & 0x10 else 0,
+          (rst[TCP].ack - syn[TCP].seq) & 0xffffffff)
+PY
+)
+printf '    | curl rc, ms, RST: %s\n' "$out" >&2
+read -r rc ms rsrc rport rdst rack rackno <<<"$out"
+((rc == 7)) || sl_fail "curl should be refused (exit 7), got $rc"
 ((ms < 2000)) || sl_fail "refusal took $ms ms: not a RST"
 sl_ok "connection refused in $ms ms"
-sleep 0.5
-sl_stop_pid "$tshark_pid" - tshark 5
-rst=$(tshark -n -r "$pcap" -Y 'tcp.flags.reset == 1' -T fields -e ip.src -e tcp.srcport -e ip.dst -e tcp.flags.ack -e tcp.ack -e tcp.seq 2>/dev/null | head -1)
-syn=$(tshark -n -r "$pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.seq 2>/dev/null | head -1)
-printf '    | RST: %s (SYN seq %s)\n' "$rst" "$syn" >&2
-read -r rsrc rport rdst rack rackno _ <<<"$rst"
 [[ $rsrc == "$S" && $rport == 8080 && $rdst == "$SL_C_ADDR" ]] ||
-	sl_fail "RST does not come from $S:8080 to $SL_C_ADDR: '$rst'"
+	sl_fail "RST does not come from $S:8080 to $SL_C_ADDR: '$out'"
 # RFC 9293 3.10.7.1: the SYN had no ACK, so the RST acks SYN seq + 1
-[[ $rack == 1 && $rackno == 1 ]] || sl_fail "RST must ACK the SYN (relative ack 1), got ack=$rack ackno=$rackno"
+[[ $rack == 1 && $rackno == 1 ]] || sl_fail "RST must ACK the SYN (ack = SYN seq + 1), got ack=$rack ackno=$rackno"
 sl_ok "RST from $S:8080 acknowledging the SYN"
 h=$(hits "$rid")
 ((h >= 1)) || sl_fail "rule $rid hits = $h"
@@ -56,21 +71,26 @@ sl_expect_rc 1 "rule del $rid again" sl_ctl rule del "$rid"
 
 # --- UDP reject: ICMP 3/13 from the gateway -------------------------------------
 sl_expect_rc 0 "rule add reject udp" sl_ctl rule add dst "$S/32" proto udp dport 5000-5010 action reject
-pcap=$SL_WORK/icmp.pcap
-sl_spawn "$SL_WORK/tshark2.log" tshark --ns "$SL_NS_C" -- tshark -n -i "$SL_TAP_C" -f icmp -F pcap -w "$pcap"
-tshark_pid=$SL_LAST_PID
-sl_wait_for 15 "tshark to start" grep -q "Capturing on" "$SL_WORK/tshark2.log" || sl_fail "tshark did not start"
-ip netns exec "$SL_NS_C" /usr/bin/python3 -c "
-import socket
+f=$(ip netns exec "$SL_NS_C" /usr/bin/python3 - "$SL_TAP_C" "$S" <<'PY'
+import socket, sys, time
+from scapy.all import AsyncSniffer, IP, ICMP, UDPerror, conf
+conf.verb = 0
+iface, srv = sys.argv[1], sys.argv[2]
+sn = AsyncSniffer(iface=iface, filter="icmp")
+sn.start()
+time.sleep(0.5)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.sendto(b'hello', ('$S', 5005))
-"
-sleep 1
-sl_stop_pid "$tshark_pid" - tshark 5
-f=$(tshark -n -r "$pcap" -Y 'icmp.type == 3' -T fields -e ip.src -e icmp.code -e udp.dstport 2>/dev/null | head -1)
+s.sendto(b"hello", (srv, 5005))
+time.sleep(1.0)
+sn.stop()
+p = next((p for p in sn.results if p.haslayer(ICMP) and p[ICMP].type == 3), None)
+print("none" if p is None else "%s %d %d" % (p[IP].src, p[ICMP].code,
+      p[UDPerror].dport if p.haslayer(UDPerror) else -1))
+PY
+)
 printf '    | ICMP: %s\n' "$f" >&2
 read -r isrc icode iport <<<"$f"
-[[ ${isrc%%,*} == "$SL_C_GW" && $icode == 13 && $iport == 5005 ]] ||
+[[ $isrc == "$SL_C_GW" && $icode == 13 && $iport == 5005 ]] ||
 	sl_fail "want ICMP 3/13 from $SL_C_GW quoting port 5005, got '$f'"
 sl_ok "ICMP administratively prohibited from $SL_C_GW"
 
