@@ -155,6 +155,19 @@ void tcp_opt_synack(const struct tcp_opts *syn, const struct tcp_opts *ours,
 	}
 }
 
+/* Timestamps behind two lead bytes (NOP NOP, or SACK-permitted): 12 bytes,
+ * the 32-bit fields aligned. */
+static unsigned int put_ts(uint8_t *b, uint8_t lead0, uint8_t lead1, const struct tcp_opts *o)
+{
+	b[0] = lead0;
+	b[1] = lead1;
+	b[2] = TCP_OPT_TS;
+	b[3] = 10;
+	put32(b + 4, o->tsval);
+	put32(b + 8, o->tsecr);
+	return 12;
+}
+
 /* NOP-pad to a multiple of 4 (NOPs before, so fields stay aligned). */
 unsigned int tcp_opt_build_syn(uint8_t *buf, const struct tcp_opts *o)
 {
@@ -168,21 +181,9 @@ unsigned int tcp_opt_build_syn(uint8_t *buf, const struct tcp_opts *o)
 	}
 	if ((o->flags & TCP_OPTF_SACK_PERM) && (o->flags & TCP_OPTF_TS)) {
 		/* the common 12-byte "SACK-permitted + timestamps" block */
-		buf[n++] = TCP_OPT_SACK_PERM;
-		buf[n++] = 2;
-		buf[n++] = TCP_OPT_TS;
-		buf[n++] = 10;
-		put32(buf + n, o->tsval);
-		put32(buf + n + 4, o->tsecr);
-		n += 8;
+		n += put_ts(buf + n, TCP_OPT_SACK_PERM, 2, o);
 	} else if (o->flags & TCP_OPTF_TS) {
-		buf[n++] = TCP_OPT_NOP;
-		buf[n++] = TCP_OPT_NOP;
-		buf[n++] = TCP_OPT_TS;
-		buf[n++] = 10;
-		put32(buf + n, o->tsval);
-		put32(buf + n + 4, o->tsecr);
-		n += 8;
+		n += put_ts(buf + n, TCP_OPT_NOP, TCP_OPT_NOP, o);
 	} else if (o->flags & TCP_OPTF_SACK_PERM) {
 		buf[n++] = TCP_OPT_NOP;
 		buf[n++] = TCP_OPT_NOP;
@@ -202,15 +203,8 @@ unsigned int tcp_opt_build(uint8_t *buf, const struct tcp_opts *o)
 {
 	unsigned int n = 0, nb = o->n_sack;
 
-	if (o->flags & TCP_OPTF_TS) {
-		buf[n++] = TCP_OPT_NOP;
-		buf[n++] = TCP_OPT_NOP;
-		buf[n++] = TCP_OPT_TS;
-		buf[n++] = 10;
-		put32(buf + n, o->tsval);
-		put32(buf + n + 4, o->tsecr);
-		n += 8;
-	}
+	if (o->flags & TCP_OPTF_TS)
+		n += put_ts(buf + n, TCP_OPT_NOP, TCP_OPT_NOP, o);
 	/* 40 bytes of options: 3 blocks fit beside timestamps, 4 without */
 	if (nb > (o->flags & TCP_OPTF_TS ? 3u : 4u))
 		nb = o->flags & TCP_OPTF_TS ? 3u : 4u;
