@@ -1,11 +1,30 @@
 /*
- * Out-of-order reassembly for the zero-copy stack: segments stay in their
- * buffers (mbufs); overlaps are trimmed through callbacks, never copied.
- * Bounded per connection (bytes, segments) and per worker (bytes, nodes).
+ * Out-of-order reassembly for the zero-copy stack.  Pure logic: segments
+ * stay in the caller's buffers (mbufs, behind an opaque `void *`); overlaps
+ * are cut through trim callbacks, payload is never copied.
  *
- * Overlap policy (RFC 9293 3.10.7.4 allows either): data already held wins
- * where a new segment only partly overlaps it; a held segment wholly inside
- * a new one is replaced by it (the bytes are the same, one buffer is freed).
+ * Per connection: a list of (seq, len, buf) kept in sequence order, with no
+ * two entries overlapping, bounded in bytes and entries.  Per worker: the
+ * nodes come from a fixed pool the caller hands over at start-up (no
+ * allocation on the hot path), and a byte counter shared by the worker's
+ * connections bounds the total.  A segment over any bound is refused with
+ * -ENOBUFS (the caller drops it and counts it; the peer retransmits).
+ *
+ * Overlap policy.  RFC 9293 3.10.7.4 lets a receiver keep either copy of
+ * bytes it receives twice.  Here data already held wins: a new segment
+ * overlapping held data at its front or back (or touching both ends of a
+ * held one) is trimmed to the new bytes.  The one exception: a held segment
+ * lying strictly inside the new one, with new bytes on both sides, is
+ * released and the new segment kept whole -- the bytes are the same (else
+ * the peer is broken), and keeping held data there would mean splitting the
+ * new buffer in two, i.e. cloning it.  A new segment
+ * containing nothing new is refused with -EEXIST and left untouched (the
+ * caller frees it, and may report it as a D-SACK, RFC 2883).
+ *
+ * The in-order path does not come through here: a segment at RCV.NXT is
+ * delivered by the caller, which then calls tcp_reass_pop_ready() to hand
+ * over what the queue now continues.  Window checks (RFC 9293 3.10.7.4
+ * acceptability, trimming to RCV.WND) are the caller's too.
  */
 #ifndef SLUICE_TCP_REASS_H
 #define SLUICE_TCP_REASS_H
@@ -20,51 +39,85 @@ struct tcp_reass_node {
 	void *buf;
 };
 
-/* Per worker: the nodes every connection draws from, and the byte bound. */
+/* Per worker: the free nodes every connection draws from. */
 struct tcp_reass_pool {
 	struct tcp_reass_node *free;
-	uint64_t bytes, max_bytes;
+	uint32_t nfree, nnodes;
 };
 
 struct tcp_reass_limits {
-	uint32_t max_bytes; /* per connection */
-	uint32_t max_segs;
+	uint32_t max_bytes_per_conn, max_segs_per_conn;
+	uint64_t *worker_bytes; /* bytes queued by all of this worker's
+				   connections; NULL: no worker bound */
+	uint64_t worker_max;
 };
 
+/* How to cut and release a buffer, without copying (rte_pktmbuf_adj,
+ * rte_pktmbuf_trim, rte_pktmbuf_free for mbufs). */
 struct tcp_reass_ops {
 	void (*trim_front)(void *buf, uint32_t n);
 	void (*trim_back)(void *buf, uint32_t n);
 	void (*free)(void *buf);
 };
 
-struct tcp_reass {
-	struct tcp_reass_node *head; /* sorted by seq, no overlaps */
-	uint32_t bytes, nsegs;
-	uint32_t last_seq, last_end; /* the most recently queued data (RFC 2018 4) */
+/* What a worker shares between its connections' queues. */
+struct tcp_reass_ctx {
+	struct tcp_reass_pool *pool;
+	const struct tcp_reass_limits *lim;
+	const struct tcp_reass_ops *ops;
 };
 
-void tcp_reass_pool_init(struct tcp_reass_pool *p, struct tcp_reass_node *nodes, uint32_t n,
-			 uint64_t max_bytes);
+/* Per connection: 32 bytes when idle. */
+struct tcp_reass {
+	struct tcp_reass_node *head, *tail; /* ascending, disjoint */
+	uint32_t bytes, nsegs;
+	uint32_t last_seq, last_end;        /* the most recently queued data;
+					       equal: none (cleared once delivered) */
+};
 
-/* Queue [seq, seq+len) held in buf, given the receiver's rcv_nxt.
- * 0: queued (the queue owns buf; it may have been trimmed).
- * 1: nothing new (wholly duplicate): the caller still owns and frees buf.
- * -ENOBUFS: over a bound: the caller owns buf, drops it and counts it. */
-int tcp_reass_insert(struct tcp_reass *q, struct tcp_reass_pool *p, const struct tcp_reass_limits *l,
-		     const struct tcp_reass_ops *ops, uint32_t rcv_nxt, uint32_t seq, uint32_t len,
-		     void *buf);
+/* Give the pool n caller-owned nodes.  -EINVAL if nodes is NULL and n > 0. */
+int tcp_reass_pool_init(struct tcp_reass_pool *p, struct tcp_reass_node *nodes, uint32_t n);
 
-/* Hand over, in order, every queued segment that now continues *rcv_nxt,
- * advancing it.  Returns the bytes delivered. */
-uint32_t tcp_reass_pop(struct tcp_reass *q, struct tcp_reass_pool *p, uint32_t *rcv_nxt,
-		       void (*deliver)(void *ctx, void *buf, uint32_t len), void *ctx);
+void tcp_reass_init(struct tcp_reass *q);
 
-/* The SACK blocks to send (RFC 2018 4): contiguous runs of queued data, the
- * one holding the most recent segment first.  Returns how many (<= max). */
-unsigned int tcp_reass_sack_blocks(const struct tcp_reass *q, struct tcp_sack_block *out,
-				   unsigned int max);
+/* Queue [seq, seq+len) held in buf, RCV.NXT being rcv_nxt.  Bytes below
+ * rcv_nxt or already held are trimmed away first (see the policy above).
+ *   0         queued: the queue owns buf (it may have been trimmed)
+ *   -EEXIST   nothing new in it: buf untouched, still the caller's
+ *   -ENOBUFS  over a per-connection, per-worker or pool bound: buf
+ *             untouched, still the caller's, nothing changed
+ *   -EINVAL   len 0 or 2^31 or more, or buf NULL */
+int tcp_reass_insert(struct tcp_reass *q, const struct tcp_reass_ctx *c, uint32_t rcv_nxt,
+		     uint32_t seq, uint32_t len, void *buf);
 
-/* Free everything queued (connection closed or reset). */
-void tcp_reass_purge(struct tcp_reass *q, struct tcp_reass_pool *p, const struct tcp_reass_ops *ops);
+/* Receives one buffer in order; owns it from here.  The payload to deliver
+ * is `len` bytes starting `off` bytes into buf: cut `off` at the front
+ * (data that an in-order segment has already delivered) and keep `len`. */
+typedef void (*tcp_reass_deliver_fn)(void *arg, void *buf, uint32_t off, uint32_t len);
+
+/* Hand over, in order, every queued segment that continues *rcv_nxt and
+ * advance it; segments wholly below *rcv_nxt (covered by what the caller
+ * delivered itself) are freed.  Returns the bytes handed over. */
+uint32_t tcp_reass_pop_ready(struct tcp_reass *q, const struct tcp_reass_ctx *c,
+			     uint32_t *rcv_nxt, tcp_reass_deliver_fn cb, void *arg);
+
+/* The queue as blocks for SACK generation (tcp_sack_rcv_build()): runs of
+ * contiguous segments, ascending, at most max (the lowest ones).  Returns
+ * how many were written. */
+unsigned int tcp_reass_blocks(const struct tcp_reass *q, struct tcp_sack_block *out,
+			      unsigned int max);
+
+/* The most recently queued range (the part of the last accepted segment
+ * that was new), while it is still queued: 0, or -ENOENT. */
+int tcp_reass_last(const struct tcp_reass *q, struct tcp_sack_block *b);
+
+/* Free everything queued (connection closed or reset, or the receiver
+ * reneges under memory pressure, RFC 2018 8). */
+void tcp_reass_purge(struct tcp_reass *q, const struct tcp_reass_ctx *c);
+
+static inline int tcp_reass_empty(const struct tcp_reass *q)
+{
+	return q->head == 0;
+}
 
 #endif
