@@ -29,32 +29,6 @@ static double now_s(void)
 
 static uint8_t buf[16384 + 64];
 
-static double raw(struct aead_thread *t, enum aead_engine_id e, enum aead_alg a, uint32_t len,
-		  int seal, double secs)
-{
-	uint8_t key[32] = { 7 }, nonce[12] = { 0 }, tag[16] = { 0 }, aad[5] = { 23, 3, 3, 0, 0 };
-	struct aead_seg s = { buf, len };
-	struct aead_key k;
-	uint64_t n = 0;
-	double t0, t1;
-
-	if (aead_key_init(&k, e, a, key, aead_key_len(a)) != 0)
-		return 0;
-	t0 = now_s();
-	do {
-		for (int i = 0; i < 32; i++, n++) {
-			nonce[11] = (uint8_t)n;
-			if (seal)
-				aead_seal(t, &k, nonce, aad, 5, &s, 1, tag);
-			else
-				(void)aead_open(t, &k, nonce, aad, 5, &s, 1, tag);
-		}
-		t1 = now_s();
-	} while (t1 - t0 < secs);
-	aead_key_wipe(&k);
-	return (double)n * len * 8 / (t1 - t0) / 1e9;
-}
-
 static double in_path(struct aead_thread *t, enum aead_engine_id e, enum aead_alg a, uint32_t len,
 		      int seal, double secs)
 {
@@ -97,8 +71,8 @@ int main(int argc, char **argv)
 	for (unsigned int a = 0; a < AEAD_ALG_MAX; a++) {
 		for (unsigned int s = 0; s < 2; s++) {
 			for (int seal = 1; seal >= 0; seal--) {
-				double r_imb = t.imb_mgr ? raw(&t, AEAD_ENG_IPSECMB, a, sizes[s], seal, secs) : 0;
-				double r_ssl = raw(&t, AEAD_ENG_OPENSSL, a, sizes[s], seal, secs);
+				double r_imb = t.imb_mgr ? aead_measure(&t, AEAD_ENG_IPSECMB, a, buf, sizes[s], seal, secs) : 0;
+				double r_ssl = aead_measure(&t, AEAD_ENG_OPENSSL, a, buf, sizes[s], seal, secs);
 				enum aead_engine_id e = r_imb > r_ssl ? AEAD_ENG_IPSECMB : AEAD_ENG_OPENSSL;
 				double ip = in_path(&t, e, a, sizes[s], seal, secs);
 

@@ -105,12 +105,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Seal one buffer over and over for about `ms`; Gbit/s of payload. */
-static double measure(struct aead_thread *t, enum aead_engine_id eng, enum aead_alg alg,
-		      uint8_t *buf, uint32_t len, unsigned int ms)
+double aead_measure(struct aead_thread *t, enum aead_engine_id eng, enum aead_alg alg, uint8_t *buf,
+		    uint32_t len, int seal, double secs)
 {
 	static const uint8_t key[AEAD_KEY_MAX] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	uint8_t nonce[AEAD_NONCE_LEN] = { 0 }, tag[AEAD_TAG_LEN], aad[13] = { 0 };
+	uint8_t nonce[AEAD_NONCE_LEN] = { 0 }, tag[AEAD_TAG_LEN] = { 0 }, aad[13] = { 0 };
 	struct aead_seg seg = { .p = buf, .len = len };
 	struct aead_key k;
 	double t0, t1;
@@ -122,10 +121,13 @@ static double measure(struct aead_thread *t, enum aead_engine_id eng, enum aead_
 	do {
 		for (int i = 0; i < 16; i++, n++) {
 			nonce[0] = (uint8_t)n;
-			aead_seal(t, &k, nonce, aad, sizeof(aad), &seg, 1, tag);
+			if (seal)
+				aead_seal(t, &k, nonce, aad, sizeof(aad), &seg, 1, tag);
+			else
+				(void)aead_open(t, &k, nonce, aad, sizeof(aad), &seg, 1, tag);
 		}
 		t1 = now_s();
-	} while (t1 - t0 < ms / 1000.0);
+	} while (t1 - t0 < secs);
 	aead_key_wipe(&k);
 	return (double)n * len * 8 / (t1 - t0) / 1e9;
 }
@@ -146,7 +148,7 @@ int aead_choose(struct aead_thread *t, struct aead_choice *c, unsigned int ms_ea
 					continue;
 				if (force >= 0 && (int)e != force)
 					continue;
-				c->gbps[a][s][e] = measure(t, e, a, buf, sizes[s], ms_each);
+				c->gbps[a][s][e] = aead_measure(t, e, a, buf, sizes[s], 1, ms_each / 1000.0);
 				if (c->gbps[a][s][e] > best) {
 					best = c->gbps[a][s][e];
 					c->eng[a][s] = (uint8_t)e;

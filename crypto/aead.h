@@ -77,6 +77,12 @@ int aead_open(struct aead_thread *t, const struct aead_key *k, const uint8_t non
 	      const uint8_t *aad, size_t aadlen, const struct aead_seg *seg, unsigned int nseg,
 	      const uint8_t tag[AEAD_TAG_LEN]);
 
+/* Gbit/s of payload sealed (or opened: same work, the tag check comes last)
+ * in one contiguous `len`-byte buffer for about `secs`; 0 when the engine
+ * cannot run. */
+double aead_measure(struct aead_thread *t, enum aead_engine_id eng, enum aead_alg alg, uint8_t *buf,
+		    uint32_t len, int seal, double secs);
+
 /* Start-up choice: the faster engine per algorithm and record-size class,
  * measured on this machine (see aead_choose). */
 enum aead_size_class { AEAD_SIZE_SMALL, AEAD_SIZE_LARGE, AEAD_SIZE_MAX }; /* <= 2 KB, larger */

@@ -63,13 +63,4 @@ void main_unreachable(struct rte_mbuf *m);
 /* telemetry.c */
 int telemetry_register(void);
 
-/* Is ip one of the appliance's own addresses? */
-static inline int dp_is_local_addr(uint32_t ip)
-{
-	for (unsigned int i = 0; i < dp.n_ports; i++)
-		if (dp.ports[i].addr == ip)
-			return 1;
-	return 0;
-}
-
 #endif
