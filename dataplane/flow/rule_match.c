@@ -17,7 +17,12 @@ int rule_validate(const struct sl_rule *r)
 	/* ports only mean something for TCP and UDP */
 	if ((r->dport_lo != 0 || r->dport_hi != 65535) && r->proto != 6 && r->proto != 17)
 		return -EINVAL;
-	if (r->action < SL_RA_FORWARD || r->action > SL_RA_REJECT)
+	if (r->action < SL_RA_FORWARD || r->action > SL_RA_PROXY)
+		return -EINVAL;
+	/* the proxy terminates TCP; transparent only means something to it */
+	if (r->action == SL_RA_PROXY && r->proto != 6)
+		return -EINVAL;
+	if ((r->flags & ~SL_RF_TRANSPARENT) || ((r->flags & SL_RF_TRANSPARENT) && r->action != SL_RA_PROXY))
 		return -EINVAL;
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define CPDP_VERSION 1
+#define CPDP_VERSION 2
 #define CPDP_RING_SIZE 1024
 
 enum cpdp_type {
@@ -57,6 +57,7 @@ struct cpdp_rule {
 	uint8_t proto;     /* 0 any, 1, 6, 17 */
 	uint8_t action;    /* enum sl_rule_action */
 	uint16_t dport_lo, dport_hi;
+	uint8_t flags;     /* SL_RF_* */
 };
 
 struct cpdp_reply {

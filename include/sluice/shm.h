@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    3u
+#define SL_SHM_VERSION    4u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -85,7 +85,11 @@ enum sl_rule_action {
 	SL_RA_FORWARD = 1, /* route as usual (an exception to later rules) */
 	SL_RA_DROP,        /* drop silently */
 	SL_RA_REJECT,      /* TCP: RST as from the destination; else ICMP admin-prohibited */
+	SL_RA_PROXY,       /* TCP: terminate on the worker and relay (apps/l4proxy.c) */
 };
+
+/* sl_rule.flags */
+#define SL_RF_TRANSPARENT 0x01 /* proxy: the server leg uses the client's address */
 
 struct sl_rule {
 	uint32_t id;       /* stable handle for `rule del` */
@@ -94,6 +98,8 @@ struct sl_rule {
 	uint8_t proto;
 	uint8_t action;    /* enum sl_rule_action */
 	uint16_t dport_lo, dport_hi;
+	uint8_t flags;     /* SL_RF_* */
+	uint8_t pad[3];
 };
 
 struct sl_rule_table {
@@ -156,6 +162,48 @@ struct sl_port_counters {
 
 /* Per-lcore counters: written only by their lcore, read relaxed by others.
  * `clear counters` is a ring command so the owner zeroes them itself. */
+/* The TCP stack of one worker (dataplane/tcp/).  X(name, kind, help): kind
+ * is GAUGE (a current count, summed over workers) or COUNTER (monotonic,
+ * zeroed by `clear counters`).  Append only (shared-memory layout). */
+#define SL_TCP_STATS(X) \
+	X(active,          GAUGE,   "connections not CLOSED (each leg of a proxied connection counts)") \
+	X(syn_received,    GAUGE,   "connections in SYN-RECEIVED") \
+	X(syn_sent,        GAUGE,   "connections in SYN-SENT") \
+	X(established,     GAUGE,   "connections in ESTABLISHED") \
+	X(closing,         GAUGE,   "connections in FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK") \
+	X(time_wait,       GAUGE,   "connections in TIME-WAIT") \
+	X(opened_passive,  COUNTER, "connections accepted (SYN answered, handshake completed)") \
+	X(opened_active,   COUNTER, "connections opened by the appliance (server legs)") \
+	X(connect_failed,  COUNTER, "active opens that failed (RST, timeout, no route)") \
+	X(closed,          COUNTER, "connections freed") \
+	X(refused_full,    COUNTER, "SYNs refused: connection table full") \
+	X(segs_in,         COUNTER, "segments received") \
+	X(segs_out,        COUNTER, "segments sent") \
+	X(bytes_in,        COUNTER, "payload bytes received in order") \
+	X(bytes_out,       COUNTER, "payload bytes sent (first transmissions)") \
+	X(retransmits,     COUNTER, "segments retransmitted") \
+	X(rto_fired,       COUNTER, "retransmission timeouts (RFC 6298)") \
+	X(fast_recoveries, COUNTER, "loss recoveries entered (RFC 6675 / RFC 6582)") \
+	X(ooo_segments,    COUNTER, "segments queued out of order") \
+	X(dup_segments,    COUNTER, "segments carrying nothing new") \
+	X(challenge_acks,  COUNTER, "challenge ACKs sent (RFC 5961)") \
+	X(resets_sent,     COUNTER, "RSTs sent") \
+	X(resets_rcvd,     COUNTER, "acceptable RSTs received") \
+	X(syncookies_sent, COUNTER, "SYN-ACKs carrying a SYN cookie (half-open table full)") \
+	X(syncookies_ok,   COUNTER, "connections rebuilt from a valid SYN cookie") \
+	X(syncookies_bad,  COUNTER, "ACKs to a listener with an invalid or expired cookie") \
+	X(zwnd_probes,     COUNTER, "zero-window probes sent") \
+	X(keepalives,      COUNTER, "keepalive probes sent") \
+	X(delayed_acks,    COUNTER, "ACKs sent by the delayed-ACK timer") \
+	X(idle_timeouts,   COUNTER, "proxied connections closed by the idle timeout") \
+	X(proxied,         COUNTER, "client connections relayed by a proxy rule")
+
+struct sl_tcp_stats {
+#define X(name, kind, help) uint64_t name;
+	SL_TCP_STATS(X)
+#undef X
+};
+
 struct sl_lcore_stats {
 	struct sl_port_counters port[SL_MAX_PORTS];
 	uint64_t drops[SL_DROP_MAX];
@@ -168,6 +216,7 @@ struct sl_lcore_stats {
 	uint64_t polls, busy_polls;
 	uint64_t cycles_work; /* TSC cycles in busy iterations outside rx/tx bursts */
 	uint64_t cycles_io;   /* TSC cycles inside rx/tx burst calls of busy iterations */
+	struct sl_tcp_stats tcp;
 };
 
 struct sl_lcore_shm {
@@ -181,6 +230,42 @@ struct sl_lcore_shm {
 	uint8_t running;
 	uint64_t heartbeat_tsc;
 } __attribute__((aligned(64)));
+
+/* TCP connections of one worker, readable by sluice-cp for `show flows`:
+ * memzone SL_FLOW_ZONE_FMT (worker index) = a struct sl_flow_zone header,
+ * then n_slots connections, `stride` bytes apart, each starting with a
+ * struct sl_flow_ent.  The worker writes them without locks; a reader copies
+ * an entry, then checks that `gen` is even and unchanged (a slot being
+ * (re)used has an odd gen) and drops the copy otherwise. */
+#define SL_FLOW_ZONE_FMT "sl_tcp_w%u"
+#define SL_FLOW_MAGIC 0x534c464cu /* "SLFL" */
+
+enum sl_flow_role {
+	SL_FLOW_CLIENT_LEG = 1, /* the appliance answered a client as its server */
+	SL_FLOW_SERVER_LEG = 2, /* the appliance connected to a server */
+};
+
+struct sl_flow_ent {
+	uint32_t gen;         /* odd while the slot changes hands */
+	uint8_t state;        /* RFC 9293 state, tcp_fsm.h order; 0 (CLOSED) = free */
+	uint8_t role;         /* enum sl_flow_role */
+	uint16_t port;        /* appliance port the peer is reached through */
+	uint32_t laddr, raddr;/* host order: our address on this leg, the peer's */
+	uint16_t lport, rport;
+	uint32_t peer;        /* slot of the other leg, UINT32_MAX if none */
+	uint32_t rule_id;     /* the proxy rule that made it */
+	uint64_t bytes_in;    /* payload received in order from the peer */
+	uint64_t bytes_out;   /* payload sent to the peer (first transmissions) */
+	uint64_t start_tsc;
+};
+
+struct sl_flow_zone {
+	uint32_t magic;
+	uint32_t n_slots;
+	uint32_t stride;      /* bytes from one slot to the next */
+	uint32_t conn_bytes;  /* memory per connection: slot + flow-table share */
+	uint8_t slots[] __attribute__((aligned(64)));
+};
 
 /* The AEAD engine chosen at start, per algorithm (AES-128-GCM, AES-256-GCM,
  * ChaCha20-Poly1305) and record size class (<= 2 KB, larger), with what was
