@@ -13,6 +13,7 @@
 
 #include "worker.h"
 #include "ip/ipv4_input.h"
+#include "tcp/tcp_conn.h"
 
 /* A packet held back for reordering leaves after this long at the latest. */
 #define IMPAIR_HOLD_US 2000
@@ -51,6 +52,17 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->from_main = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!w->pool || !w->lpm || !w->slow || !w->from_main)
 		return -rte_errno;
+	w->tcp = rte_zmalloc_socket("sl_tcp", sizeof(*w->tcp), RTE_CACHE_LINE_SIZE, socket);
+	if (!w->tcp)
+		return -ENOMEM;
+	{
+		struct tcp_params tp = tcp_params_default;
+		int ret;
+
+		tp.tp = tcp_timer_policy_default;
+		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
+			return ret;
+	}
 	w->cmd = dp.cmd[idx];
 	w->evt = dp.evt[idx];
 	dp.slow[idx] = w->slow;
@@ -286,6 +298,7 @@ int worker_loop(void *arg)
 			got += from_main(w);
 		if (unlikely(w->impair_mask))
 			impair_release(w, t0);
+		tcp_stack_tick(w->tcp, t0);
 		for (uint16_t p = 0; p < dp.n_ports; p++)
 			txq |= w->tx[p].n;
 		if (got || txq) {

@@ -45,6 +45,8 @@ struct worker {
 	uint64_t icmp_tokens, icmp_last, icmp_cap, icmp_rate;
 
 	uint32_t n_rules;            /* == shm->rules.n: one branch per packet when 0 */
+	uint32_t n_transparent;      /* transparent proxy rules: look forwarded TCP up */
+	struct tcp_stack *tcp;
 
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;
@@ -60,9 +62,13 @@ void worker_impair_set(struct worker *w, uint16_t port, unsigned int dir_mask,
 		       const struct sl_impair_dir *cfg, uint64_t seed);
 int worker_rule_add(struct worker *w, const struct sl_rule *r);
 void worker_poll_cmds(struct worker *w);
+void worker_rules_changed(struct worker *w);
 
 /* ip/ipv4_input.c (the receive path is in ip/ipv4_input.h) */
 void ipv4_output(struct worker *w, struct rte_mbuf *m);
+/* The appliance's address on the port that routes to dst (host order), in
+ * network order: the source of connections it opens.  0 or -EHOSTUNREACH. */
+int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be);
 
 /* flow/rule.c: 1 when a policy rule consumed the packet */
 int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port);

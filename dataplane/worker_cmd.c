@@ -61,8 +61,16 @@ int worker_rule_add(struct worker *w, const struct sl_rule *r)
 {
 	int ret = rule_list_add(&w->shm->rules, r);
 
-	w->n_rules = w->shm->rules.n;
+	worker_rules_changed(w);
 	return ret;
+}
+
+void worker_rules_changed(struct worker *w)
+{
+	w->n_rules = w->shm->rules.n;
+	w->n_transparent = 0;
+	for (uint32_t i = 0; i < w->n_rules; i++)
+		w->n_transparent += !!(w->shm->rules.r[i].flags & SL_RF_TRANSPARENT);
 }
 
 static int32_t apply(struct worker *w, const struct cpdp_msg *m)
@@ -97,7 +105,17 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 		return 0;
 	}
 	case CPDP_STATS_CLEAR:
+	{
+		/* gauges describe the present, not a history: keep them */
+		struct sl_tcp_stats keep = w->st->tcp;
+
 		memset(w->st, 0, sizeof(*w->st));
+		w->st->tcp = (struct sl_tcp_stats){
+			.active = keep.active, .syn_received = keep.syn_received,
+			.syn_sent = keep.syn_sent, .established = keep.established,
+			.closing = keep.closing, .time_wait = keep.time_wait,
+		};
+	}
 		memset(w->shm->rules.hits, 0, sizeof(w->shm->rules.hits));
 		return 0;
 	case CPDP_RULE_ADD: {
@@ -111,7 +129,7 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 	}
 	case CPDP_RULE_DEL:
 		ret = rule_list_del(&w->shm->rules, m->u.rule.id);
-		w->n_rules = w->shm->rules.n;
+		worker_rules_changed(w);
 		return ret;
 	default:
 		return -EOPNOTSUPP;

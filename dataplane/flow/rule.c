@@ -12,6 +12,7 @@
 
 #include "flow/rule_match.h"
 #include "ip/ipv4_input.h"
+#include "tcp/tcp_conn.h"
 
 /* Rewrite the segment in place into the RST that refuses it. */
 static void tcp_reset_reply(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
@@ -106,6 +107,10 @@ int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
 			icmp_error(w, m, in_port, 3, 13, 0);
 			worker_drop(w, m, SL_DROP_RULE_REJECT);
 		}
+		return 1;
+	case SL_RA_PROXY:
+		/* rule_validate: proxy rules are TCP-only */
+		tcp_input(w->tcp, m, in_port, t->r[pos].id, t->r[pos].flags);
 		return 1;
 	default:
 		return 0; /* forward */

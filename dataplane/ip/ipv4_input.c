@@ -9,6 +9,7 @@
 
 #include "ipv4_input.h"
 #include "l2/neigh.h"
+#include "tcp/tcp_conn.h"
 
 /* The 12 bytes of Ethernet addresses a next hop gets, looked up once per
  * run of packets to the same next hop in a burst. */
@@ -107,11 +108,20 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		nh = &w->nhp.nh[hop[i] & 0xffffff];
 		if (unlikely(nh->type == SL_RT_LOCAL)) {
 			w->st->local_in++;
-			icmp_local_input(w, m, in_port);
+			if (ip_hdr(m)->proto == IPPROTO_TCP)
+				tcp_input(w->tcp, m, in_port, 0, 0);
+			else
+				icmp_local_input(w, m, in_port);
 			continue;
 		}
-		if (unlikely(w->n_rules) && rule_apply(w, m, in_port))
-			continue;
+		if (unlikely(w->n_rules)) {
+			/* a transparent proxy's server leg answers to the client's
+			 * address: those segments look forwarded */
+			if (unlikely(w->n_transparent) && tcp_input_try(w->tcp, m, in_port))
+				continue;
+			if (rule_apply(w, m, in_port))
+				continue;
+		}
 		{
 			struct ipv4_hdr_raw *ip = ip_hdr(m);
 			const struct dp_port *op = &dp.ports[nh->port];
@@ -151,4 +161,18 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 		/* never an ICMP error about the appliance's own packet */
 		l2_output(w, m, nh, dst, SLOW_NO_INGRESS, &memo);
 	}
+}
+
+int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be)
+{
+	uint32_t hop;
+	const struct nexthop *nh;
+
+	if (rte_lpm_lookup(w->lpm, dst, &hop) != 0)
+		return -EHOSTUNREACH;
+	nh = &w->nhp.nh[hop];
+	if (nh->type == SL_RT_LOCAL || nh->port >= dp.n_ports)
+		return -EHOSTUNREACH;
+	*src_be = rte_cpu_to_be_32(dp.ports[nh->port].addr);
+	return 0;
 }
