@@ -5,6 +5,8 @@
 #   sl-tap0 198.18.0.2/24 ---- port 0 "client"   port 1 "server" ---- sl-tap1 198.19.0.10/24
 #   default via 198.18.0.1     198.18.0.1/24     198.19.0.1/24        default via 198.19.0.1
 #                                                                     HTTP on :8080
+#                                                                     iperf3 on :5201
+#                                                                     bulkserver on :9000
 #
 # sluice-dp runs with its embedded default configuration (config/sluice.conf),
 # sluice-cp serves /run/sluice/ctl.sock.  Ctrl-C (SIGINT) or SIGTERM stops
@@ -27,6 +29,8 @@ SL_TAP_C=sl-tap0
 SL_TAP_S=sl-tap1
 SL_WORK=${SLUICE_RUN_DIR:-/run/sluice-demo}
 HTTP_PORT=8080
+IPERF_PORT=5201
+BULK_PORT=9000
 
 say() { printf 'run: %s\n' "$*"; }
 refuse() {
@@ -69,7 +73,7 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	[[ -n $SLEEP_PID ]] && kill "$SLEEP_PID" 2>/dev/null
-	say "stopping: sluice-cp, HTTP server, sluice-dp; deleting $SL_NS_C and $SL_NS_S"
+	say "stopping: sluice-cp, bulk, iperf3 and HTTP servers, sluice-dp; deleting $SL_NS_C and $SL_NS_S"
 	# The state file lists what we started; undo it newest first.
 	sl_cleanup_state "$SL_WORK/state"
 	if ((rc != 0 || FAILED)); then
@@ -119,6 +123,8 @@ sl_wait_for 10 "the HTTP server on $SL_S_ADDR:$HTTP_PORT" listening || {
 	fail "HTTP server did not start"
 }
 sl_pid_alive "$HTTP_PID" || fail "HTTP server exited"
+sl_iperf_server_start --setsid "$IPERF_PORT"
+sl_bulk_server_start --setsid "$BULK_PORT"
 
 say "starting sluice-cp (log $SL_WORK/cp.log)"
 sl_cp_start "$SL_WORK/cp.log" --setsid
@@ -128,10 +134,14 @@ ctl=$SL_CTL
 [[ $ctl == "$SL_ROOT"/* ]] && ctl=${ctl#"$SL_ROOT"/}
 cat <<EOF
 
-Sluice demo is up: sluice-dp pid $SL_DP_PID, sluice-cp pid $SL_CP_PID, HTTP server pid $HTTP_PID.
+Sluice demo is up: sluice-dp pid $SL_DP_PID, sluice-cp pid $SL_CP_PID, HTTP server pid $HTTP_PID,
+iperf3 server pid $SL_IPERF_PID (:$IPERF_PORT), bulk server pid $SL_BULK_SERVER_PID (:$BULK_PORT).
 Try, in another terminal:
   ip netns exec $SL_NS_C ping -c3 $SL_S_ADDR
   ip netns exec $SL_NS_C curl http://$SL_S_ADDR:$HTTP_PORT/
+  ip netns exec $SL_NS_C iperf3 -c $SL_S_ADDR -t 5
+  ip netns exec $SL_NS_C curl -o /dev/null http://$SL_S_ADDR:$BULK_PORT/bytes/100M
+  ip netns exec $SL_NS_C $SL_PY $SL_ROOT/scripts/bulkclient.py --host $SL_S_ADDR download --size 100M
   $ctl show ports
   $ctl --json show ports
   $ctl show routes
