@@ -68,7 +68,7 @@ void worker_rules_changed(struct worker *w);
 void ipv4_output(struct worker *w, struct rte_mbuf *m);
 /* The appliance's address on the port that routes to dst (host order), in
  * network order: the source of connections it opens.  0 or -EHOSTUNREACH. */
-int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be);
+int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be, uint16_t *port);
 
 /* flow/rule.c: 1 when a policy rule consumed the packet */
 int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port);

@@ -88,22 +88,23 @@ static const struct tcp_app_ops server_leg_ops = {
 static int on_established(struct tcp_stack *s, struct tcp_conn *c)
 {
 	uint32_t src_be;
-	uint16_t sport = 0;
+	uint16_t sport = 0, port = 0;
 	struct tcp_conn *sl;
 	int err;
 
+	if (ipv4_src_for(s->w, rte_be_to_cpu_32(c->laddr_be), &src_be, &port) != 0) {
+		s->st->connect_failed++;
+		return -EHOSTUNREACH;
+	}
 	if (c->flags & TCP_CF_TRANSP) {
 		src_be = c->raddr_be; /* the client's own address and port */
 		sport = c->rport;
-	} else if (ipv4_src_for(s->w, rte_be_to_cpu_32(c->laddr_be), &src_be) != 0) {
-		s->st->connect_failed++;
-		return -EHOSTUNREACH;
 	}
 	sl = tcp_connect(s, src_be, sport, c->laddr_be, c->lport, &server_leg_ops, &err);
 	if (!sl)
 		return err;
 	sl->v.rule_id = c->v.rule_id;
-	sl->v.port = c->v.port;
+	sl->v.port = port;
 	link_legs(s, c, sl);
 	s->st->proxied++;
 	return 0;

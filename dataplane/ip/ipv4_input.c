@@ -163,7 +163,7 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 	}
 }
 
-int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be)
+int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be, uint16_t *port)
 {
 	uint32_t hop;
 	const struct nexthop *nh;
@@ -174,5 +174,6 @@ int ipv4_src_for(struct worker *w, uint32_t dst, uint32_t *src_be)
 	if (nh->type == SL_RT_LOCAL || nh->port >= dp.n_ports)
 		return -EHOSTUNREACH;
 	*src_be = rte_cpu_to_be_32(dp.ports[nh->port].addr);
+	*port = nh->port;
 	return 0;
 }

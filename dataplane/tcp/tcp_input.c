@@ -313,6 +313,8 @@ static void synsent_synack(struct tcp_stack *s, struct tcp_conn *c, struct seg_c
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = g->seq;
 	c->snd_wl2 = g->ack;
+	/* our SYN advertised this much, unscaled (tcp_send_syn) */
+	c->rcv_adv = c->rcv_nxt + min32(65535, s->p.sndbuf);
 	if (!(c->flags & TCP_CF_SYN_RTX)) {
 		uint32_t rtt_ms = (c->flags & TCP_CF_TS) && x->o.tsecr ?
 					  s->now_ms + c->ts_off - x->o.tsecr :
