@@ -721,7 +721,8 @@ typedef int entry_fn(struct ld *l, const config_setting_t *e, const char *where,
 
 /* A top-level list of groups, each handed to fn; returns the count or -EINVAL. */
 /*
- * Policy rules: { src, dst, proto, dport, action }, first match wins.
+ * Policy rules: { src, dst, proto, dport, action, transparent }, first match
+ * wins.
  */
 static int parse_rule_prefix(struct ld *l, const config_setting_t *e, const char *key,
 			     const char *where, uint32_t *pfx, uint8_t *plen)
@@ -741,9 +742,10 @@ static int parse_rule_prefix(struct ld *l, const config_setting_t *e, const char
 
 static int parse_rule(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
 {
-	static const char *const keys[] = { "src", "dst", "proto", "dport", "action", NULL };
+	static const char *const keys[] = { "src", "dst", "proto", "dport", "action", "transparent",
+					    NULL };
 	struct sl_rule *r = &l->c->rules[idx];
-	const config_setting_t *s;
+	const config_setting_t *s, *t;
 	const char *v;
 	char q[QLEN];
 	int rc;
@@ -791,11 +793,23 @@ static int parse_rule(struct ld *l, const config_setting_t *e, const char *where
 	rc = need_str(l, e, "action", where, FMTLEN, &v, &s);
 	if (rc < 0)
 		return rc;
-	if (strcmp(v, "proxy") == 0)
-		return fail(l, s, "action \"proxy\" needs the TCP stack, which this build does not have yet");
 	if (sl_parse_rule_action(v, &r->action) < 0)
-		return fail(l, s, "%s must be one of forward, drop, reject; got \"%s\"",
+		return fail(l, s, "%s must be one of forward, drop, reject, proxy; got \"%s\"",
 			    qual(q, sizeof(q), "action", where), v);
+	/* the proxy terminates TCP on the worker: nothing else can be relayed */
+	if (r->action == SL_RA_PROXY && r->proto != 6)
+		return fail(l, s, "action \"proxy\" in '%s' needs proto \"tcp\", got \"%s\"",
+			    where, sl_proto_str(r->proto));
+	rc = get_member(l, e, "transparent", where, CONFIG_TYPE_BOOL, &t);
+	if (rc < 0)
+		return rc;
+	/* even `transparent = false` on another action is refused: it is
+	 * almost certainly a proxy rule whose action was mistyped */
+	if (rc > 0 && r->action != SL_RA_PROXY)
+		return fail(l, t, "%s only applies to action \"proxy\", not \"%s\"",
+			    qual(q, sizeof(q), "transparent", where), v);
+	if (rc > 0 && config_setting_get_bool(t))
+		r->flags |= SL_RF_TRANSPARENT;
 	return 0;
 }
 

@@ -110,7 +110,7 @@ void sl_format_pct(uint32_t ppm, char *buf, size_t len);            /* 10000 -> 
 int sl_parse_proto(const char *s, uint8_t *proto);                  /* "tcp" "udp" "icmp" "any" */
 const char *sl_proto_str(uint8_t proto);
 int sl_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi); /* "80", "8000-8080", "any" */
-int sl_parse_rule_action(const char *s, uint8_t *action);           /* "forward" "drop" "reject" */
+int sl_parse_rule_action(const char *s, uint8_t *action);           /* "forward" "drop" "reject" "proxy" */
 const char *sl_rule_action_str(unsigned int action);
 void sl_format_mac(const uint8_t mac[6], char *buf, size_t len);    /* "02:53:4c:00:00:01" */
 

@@ -639,6 +639,8 @@ int sl_parse_rule_action(const char *s, uint8_t *action)
 		*action = SL_RA_DROP;
 	else if (strcmp(s, "reject") == 0)
 		*action = SL_RA_REJECT;
+	else if (strcmp(s, "proxy") == 0)
+		*action = SL_RA_PROXY;
 	else
 		return -EINVAL;
 	return 0;
@@ -650,6 +652,7 @@ const char *sl_rule_action_str(unsigned int action)
 	case SL_RA_FORWARD: return "forward";
 	case SL_RA_DROP:    return "drop";
 	case SL_RA_REJECT:  return "reject";
+	case SL_RA_PROXY:   return "proxy";
 	default:            return "?";
 	}
 }

@@ -494,6 +494,88 @@ static void test_errors(void **state)
 	assert_err("ports = (\n{ name = \"a\"; }\n", 3, "syntax error");
 }
 
+/* --- policy rules --- */
+
+static void test_rules(void **state)
+{
+	(void)state;
+	assert_ok(PORTS2 "rules = (\n"
+		  "  { dst = \"198.19.0.10/32\"; proto = \"tcp\"; dport = 8080; action = \"forward\"; },\n"
+		  "  { src = \"198.18.0.128/25\"; action = \"drop\"; },\n"
+		  "  { dst = \"198.19.0.0/24\"; proto = \"tcp\"; dport = \"1-1023\"; action = \"reject\"; },\n"
+		  "  { dst = \"198.19.0.10/32\"; dport = 9000; proto = \"tcp\"; action = \"proxy\"; transparent = true; },\n"
+		  "  { dst = \"198.19.0.11/32\"; proto = \"tcp\"; action = \"proxy\"; },\n"
+		  "  { dst = \"198.19.0.12/32\"; proto = \"tcp\"; action = \"proxy\"; transparent = false; }\n"
+		  ");\n");
+	assert_int_equal(C.n_rules, 6);
+	for (unsigned int i = 0; i < C.n_rules; i++)
+		assert_int_equal(C.rules[i].id, i + 1);
+	assert_int_equal(C.rules[0].action, SL_RA_FORWARD);
+	assert_int_equal(C.rules[0].dport_lo, 8080);
+	assert_int_equal(C.rules[0].dport_hi, 8080);
+	assert_int_equal(C.rules[1].action, SL_RA_DROP);
+	assert_int_equal(C.rules[1].src, 0xc6120080u);
+	assert_int_equal(C.rules[1].src_plen, 25);
+	assert_int_equal(C.rules[1].proto, 0);
+	assert_int_equal(C.rules[1].dport_lo, 0);
+	assert_int_equal(C.rules[1].dport_hi, 65535);
+	assert_int_equal(C.rules[2].action, SL_RA_REJECT);
+	assert_int_equal(C.rules[2].dport_lo, 1);
+	assert_int_equal(C.rules[2].dport_hi, 1023);
+	assert_int_equal(C.rules[3].action, SL_RA_PROXY);
+	assert_int_equal(C.rules[3].proto, 6);
+	assert_int_equal(C.rules[3].dst, 0xc613000au);
+	assert_int_equal(C.rules[3].dst_plen, 32);
+	assert_int_equal(C.rules[3].dport_lo, 9000);
+	assert_int_equal(C.rules[3].flags, SL_RF_TRANSPARENT);
+	assert_int_equal(C.rules[4].action, SL_RA_PROXY);
+	assert_int_equal(C.rules[4].flags, 0);
+	assert_int_equal(C.rules[5].flags, 0);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(C.rules[i].flags, 0);
+
+	/* the action table, both ways */
+	{
+		static const char *const names[] = { "forward", "drop", "reject", "proxy" };
+		uint8_t a;
+
+		for (unsigned int i = 0; i < 4; i++) {
+			assert_int_equal(sl_parse_rule_action(names[i], &a), 0);
+			assert_int_equal(a, SL_RA_FORWARD + i);
+			assert_string_equal(sl_rule_action_str(a), names[i]);
+		}
+		assert_int_equal(sl_parse_rule_action("Proxy", &a), -EINVAL);
+		assert_int_equal(sl_parse_rule_action("", &a), -EINVAL);
+		assert_string_equal(sl_rule_action_str(0), "?");
+	}
+
+	/* the proxy terminates TCP: nothing else, and not "any" */
+	assert_err(PORTS2 "rules = (\n"
+		   "{ dst = \"198.19.0.10/32\"; proto = \"udp\"; action = \"proxy\"; });", 6,
+		   "action \"proxy\" in 'rules[0]' needs proto \"tcp\", got \"udp\"");
+	assert_err(PORTS2 "rules = ({ dst = \"198.19.0.10/32\";\naction = \"proxy\"; });", 6,
+		   "action \"proxy\" in 'rules[0]' needs proto \"tcp\", got \"any\"");
+	assert_err(PORTS2 "rules = ({ proto = \"icmp\"; action = \"proxy\"; });", 5, "got \"icmp\"");
+	/* transparent: only with proxy (even when false), and a boolean */
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"forward\";\ntransparent = true; });", 6,
+		   "'transparent' in 'rules[0]' only applies to action \"proxy\", not \"forward\"");
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"reject\"; transparent = false; });", 5,
+		   "only applies to action \"proxy\", not \"reject\"");
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"proxy\"; transparent = 1; });", 5,
+		   "'transparent' in 'rules[0]' must be a boolean, not an integer");
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"proxy\"; transparent = \"yes\"; });", 5,
+		   "must be a boolean, not a string");
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"proxy\"; transparnt = true; });", 5,
+		   "unknown key 'transparnt' in 'rules[0]' (did you mean 'transparent'?)");
+	/* the other rule errors */
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; action = \"relay\"; });", 5,
+		   "'action' in 'rules[0]' must be one of forward, drop, reject, proxy; got \"relay\"");
+	assert_err(PORTS2 "rules = ({ proto = \"tcp\"; });", 5, "missing required key 'action' in 'rules[0]'");
+	assert_err(PORTS2 "rules = ({ dport = 80; action = \"drop\"; });", 5,
+		   "'dport' in 'rules[0]' needs proto \"tcp\" or \"udp\"");
+	assert_err(PORTS2 "rules = ({ dst = \"10.0.0.1/8\"; action = \"drop\"; });", 5, "host bits zero");
+}
+
 static void test_limits(void **state)
 {
 	char *text, *p;
@@ -826,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_unchanged_on_error),
 		cmocka_unit_test(test_files),
