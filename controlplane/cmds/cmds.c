@@ -28,8 +28,10 @@ static const struct cmd cmd_table[] = {
 	{ { "show", "crypto" }, "", "the AEAD engine chosen per algorithm and record size, and why",
 	  cmd_show_crypto },
 	{ { "show", "rules" }, "", "the policy rules, first match wins, with hits", cmd_show_rules },
-	{ { "rule", "add" }, "[src PFX] [dst PFX] [proto tcp|udp|icmp|any] [dport N|LO-HI] action forward|drop|reject",
-	  "append a policy rule on every worker", cmd_rule_add },
+	{ { "rule", "add" }, RULE_ADD_USAGE,
+	  "append a policy rule on every worker; proxy (proto tcp only) terminates the "
+	  "connection and relays it, transparent makes the server leg use the client's address",
+	  cmd_rule_add },
 	{ { "rule", "del" }, "ID", "delete a policy rule from every worker", cmd_rule_del },
 	{ { "clear", "counters" }, "",
 	  "zero all lcore counters and the ethdev statistics", cmd_clear_counters },

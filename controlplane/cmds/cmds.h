@@ -68,6 +68,12 @@ struct tbl;
  * `empty` when there were no rows) and free it. */
 void cmd_list_end(struct cmd_ctx *c, struct tbl *t, uint32_t n, const char *empty);
 
+/* Argument syntax shared by the command table and the handlers' errors. */
+#define RULE_ADD_USAGE \
+	"[src PFX] [dst PFX] [proto tcp|udp|icmp|any] [dport N|LO-HI] " \
+	"action forward|drop|reject|proxy [transparent]"
+#define SHOW_FLOWS_USAGE "[from N] [count M]"
+
 /* handlers */
 int cmd_help(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_ports(struct cmd_ctx *c, int argc, char *argv[]);

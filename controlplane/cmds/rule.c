@@ -49,11 +49,18 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 	int32_t st[SL_MAX_LCORES], st2[SL_MAX_LCORES];
 	struct cpdp_msg m;
 	uint32_t n, ok_mask = 0;
-	int have_action = 0, have_port = 0, i;
+	int have_action = 0, have_port = 0, i, step;
 
-	for (i = 0; i < argc; i += 2) {
+	for (i = 0; i < argc; i += step) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		step = 2;
+		/* the one flag word: it takes no value */
+		if (strcmp(k, "transparent") == 0) {
+			r.flags |= SL_RF_TRANSPARENT;
+			step = 1;
+			continue;
+		}
 		if (!v)
 			return cmd_err(c, "'%s' needs a value", k);
 		if (strcmp(k, "src") == 0) {
@@ -70,19 +77,24 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 				return cmd_err(c, "invalid dport '%s' (N, LO-HI or any)", v);
 			have_port = 1;
 		} else if (strcmp(k, "action") == 0) {
-			if (strcmp(v, "proxy") == 0)
-				return cmd_err(c, "action proxy needs the TCP stack, which this build does not have yet");
 			if (sl_parse_rule_action(v, &r.action))
-				return cmd_err(c, "invalid action '%s' (forward, drop, reject)", v);
+				return cmd_err(c, "invalid action '%s' (forward, drop, reject, proxy)", v);
 			have_action = 1;
 		} else {
-			return cmd_err(c, "unexpected '%s' (want src, dst, proto, dport, action)", k);
+			return cmd_err(c, "unexpected '%s' (want src, dst, proto, dport, action, transparent)", k);
 		}
 	}
 	if (!have_action)
-		return cmd_err(c, "usage: rule add [src PFX] [dst PFX] [proto P] [dport N|LO-HI] action forward|drop|reject");
+		return cmd_err(c, "usage: rule add %s", RULE_ADD_USAGE);
 	if (have_port && r.proto != 6 && r.proto != 17 && (r.dport_lo != 0 || r.dport_hi != 65535))
 		return cmd_err(c, "dport needs proto tcp or udp");
+	/* the proxy terminates TCP on the worker; transparent only means
+	 * something to it (which address the server leg uses) */
+	if (r.action == SL_RA_PROXY && r.proto != 6)
+		return cmd_err(c, "action proxy needs proto tcp (got %s)", sl_proto_str(r.proto));
+	if ((r.flags & SL_RF_TRANSPARENT) && r.action != SL_RA_PROXY)
+		return cmd_err(c, "transparent only applies to action proxy, not %s",
+			       sl_rule_action_str(r.action));
 
 	/* the next id: one above the largest in use */
 	cur = malloc(SL_RULES_MAX * sizeof(*cur));
@@ -153,7 +165,8 @@ int cmd_rule_del(struct cmd_ctx *c, int argc, char *argv[])
 
 int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[])
 {
-	static const char *const hdr[] = { ">id", "src", "dst", "proto", "dport", "action", ">hits" };
+	static const char *const hdr[] = {
+		">id", "src", "dst", "proto", "dport", "action", "transparent", ">hits" };
 	struct sl_rule *r = malloc(SL_RULES_MAX * sizeof(*r));
 	uint64_t *hits = malloc(SL_RULES_MAX * sizeof(*hits));
 	uint32_t n;
@@ -168,7 +181,7 @@ int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[])
 		json_obj(&c->j, NULL);
 		json_arr(&c->j, "rules");
 	} else {
-		tbl_init(&t, 7, hdr);
+		tbl_init(&t, 8, hdr);
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		char a[16], src[24], dst[24], port[16];
@@ -192,6 +205,7 @@ int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "dport_lo", r[i].dport_lo);
 			json_u64(&c->j, "dport_hi", r[i].dport_hi);
 			json_str(&c->j, "action", sl_rule_action_str(r[i].action));
+			json_bool(&c->j, "transparent", (r[i].flags & SL_RF_TRANSPARENT) != 0);
 			json_u64(&c->j, "hits", hits[i]);
 			json_close(&c->j);
 		} else {
@@ -201,6 +215,7 @@ int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[])
 			tbl_cell(&t, "%s", sl_proto_str(r[i].proto));
 			tbl_cell(&t, "%s", port);
 			tbl_cell(&t, "%s", sl_rule_action_str(r[i].action));
+			tbl_cell(&t, "%s", (r[i].flags & SL_RF_TRANSPARENT) ? "yes" : "no");
 			tbl_cell(&t, "%llu", (unsigned long long)hits[i]);
 		}
 	}
