@@ -305,6 +305,20 @@ static const struct skey crypto_sk[] = {
 	{ "engine", CF(crypto_engine), conf_check_crypto_engine },
 	{ .name = NULL },
 };
+static const struct ikey tcp_ik[] = {
+	{ "max_conns", 16, 4194304, 0, CF(tcp_max_conns) },
+	{ "max_half_open", 0, 4194304, 0, CF(tcp_max_half_open) },
+	{ "sndbuf", 4096, 64 << 20, 0, CF(tcp_sndbuf) },
+	{ "reass_bytes", 0, 64 << 20, 0, CF(tcp_reass_bytes) },
+	{ "mss", 536, 9000, 0, CF(tcp_mss) },
+	{ "time_wait_ms", 1, 240000, 0, CF(tcp_time_wait_ms) },
+	{ "idle_timeout_ms", 0, 86400000, 0, CF(tcp_idle_timeout_ms) },
+	{ "syn_timeout_ms", 100, 600000, 0, CF(tcp_syn_timeout_ms) },
+	{ "connect_timeout_ms", 100, 600000, 0, CF(tcp_connect_timeout_ms) },
+	/* RFC 1122 4.2.3.2: an ACK MUST NOT be delayed 500 ms or more */
+	{ "delack_ms", 1, 499, 0, CF(tcp_delack_ms) },
+	{ .name = NULL },
+};
 static const struct ikey no_ik[] = { { .name = NULL } };
 static const struct skey no_sk[] = { { .name = NULL } };
 
@@ -314,6 +328,7 @@ static const struct section sections[] = {
 	{ "dataplane", "dataplane", dp_ik, no_sk, &neigh_sec },
 	{ "control", "control", no_ik, ctl_sk, NULL },
 	{ "crypto", "crypto", crypto_ik, crypto_sk, NULL },
+	{ "tcp", "tcp", tcp_ik, no_sk, NULL },
 };
 
 static int parse_section(struct ld *l, const config_setting_t *g, const struct section *sec)
@@ -838,7 +853,7 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
-	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "ports", "routes",
+	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "tcp", "ports", "routes",
 					    "neighbors", "rules", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;

@@ -66,6 +66,17 @@ struct sl_conf {
 	/* crypto */
 	char crypto_engine[16];     /* "auto", "ipsec-mb", "openssl" */
 	uint32_t crypto_measure_ms; /* per engine, algorithm and size at start */
+	/* tcp (dataplane/tcp/tcp_conn.h struct tcp_params) */
+	uint32_t tcp_max_conns;       /* connection slots per worker */
+	uint32_t tcp_max_half_open;   /* SYN-RECEIVED per worker, then SYN cookies */
+	uint32_t tcp_sndbuf;          /* send queue per connection, bytes */
+	uint32_t tcp_reass_bytes;     /* out-of-order bytes per connection */
+	uint32_t tcp_mss;
+	uint32_t tcp_time_wait_ms;
+	uint32_t tcp_idle_timeout_ms; /* proxy: both legs silent; 0 = never */
+	uint32_t tcp_syn_timeout_ms;  /* a half-open connection gives up */
+	uint32_t tcp_connect_timeout_ms;
+	uint32_t tcp_delack_ms;
 	/* control */
 	char ctl_socket[108];
 	/* tables */

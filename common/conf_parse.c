@@ -328,6 +328,17 @@ void sl_conf_defaults(struct sl_conf *c)
 	c->neigh_pending_max = 256;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", CTL_DEFAULT_SOCKET);
 	strcpy(c->crypto_engine, "auto");
+	/* the values of tcp_params_default / tcp_timer_policy_default */
+	c->tcp_max_conns = 32768;
+	c->tcp_max_half_open = 4096;
+	c->tcp_sndbuf = 256 * 1024;
+	c->tcp_reass_bytes = 256 * 1024;
+	c->tcp_mss = 1460;
+	c->tcp_time_wait_ms = 60000;
+	c->tcp_idle_timeout_ms = 300000;
+	c->tcp_syn_timeout_ms = 30000;
+	c->tcp_connect_timeout_ms = 75000;
+	c->tcp_delack_ms = 40;
 	c->crypto_measure_ms = 20;
 }
 

@@ -60,6 +60,16 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		int ret;
 
 		tp.tp = tcp_timer_policy_default;
+		tp.max_conns = c->tcp_max_conns;
+		tp.max_half_open = c->tcp_max_half_open;
+		tp.sndbuf = c->tcp_sndbuf;
+		tp.reass_bytes = c->tcp_reass_bytes;
+		tp.mss = (uint16_t)c->tcp_mss;
+		tp.tp.timewait_ms = c->tcp_time_wait_ms;
+		tp.tp.idle_ms = c->tcp_idle_timeout_ms;
+		tp.tp.synrcvd_ms = c->tcp_syn_timeout_ms;
+		tp.tp.connect_ms = c->tcp_connect_timeout_ms;
+		tp.tp.delack_ms = c->tcp_delack_ms;
 		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
 			return ret;
 	}
