@@ -61,6 +61,9 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 			step = 1;
 			continue;
 		}
+		if (strcmp(k, "src") != 0 && strcmp(k, "dst") != 0 && strcmp(k, "proto") != 0 &&
+		    strcmp(k, "dport") != 0 && strcmp(k, "action") != 0)
+			return cmd_err(c, "unexpected '%s' (want src, dst, proto, dport, action, transparent)", k);
 		if (!v)
 			return cmd_err(c, "'%s' needs a value", k);
 		if (strcmp(k, "src") == 0) {
@@ -80,8 +83,6 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 			if (sl_parse_rule_action(v, &r.action))
 				return cmd_err(c, "invalid action '%s' (forward, drop, reject, proxy)", v);
 			have_action = 1;
-		} else {
-			return cmd_err(c, "unexpected '%s' (want src, dst, proto, dport, action, transparent)", k);
 		}
 	}
 	if (!have_action)
