@@ -16,7 +16,7 @@ static const struct cmd cmd_table[] = {
 	{ { "show", "ports" }, "",
 	  "ports: identity, link, address, ethdev counters, impairment", cmd_show_ports },
 	{ { "show", "stats" }, "",
-	  "packet counters summed over lcores, and per-lcore load", cmd_show_stats },
+	  "packet counters summed over lcores, per-lcore load, and the mbuf pools", cmd_show_stats },
 	{ { "show", "errors" }, "",
 	  "drop counters by reason (nonzero ones; --json gives all)", cmd_show_errors },
 	{ { "show", "routes" }, "", "the routing table", cmd_show_routes },
@@ -28,6 +28,13 @@ static const struct cmd cmd_table[] = {
 	{ { "show", "crypto" }, "", "the AEAD engine chosen per algorithm and record size, and why",
 	  cmd_show_crypto },
 	{ { "show", "rules" }, "", "the policy rules, first match wins, with hits", cmd_show_rules },
+	{ { "show", "tcp" }, "",
+	  "TCP stack counters summed over workers (--json: per worker too), connection slots",
+	  cmd_show_tcp },
+	{ { "show", "flows" }, SHOW_FLOWS_USAGE,
+	  "TCP connections, in (worker, slot) order: from index N (default 0), "
+	  "at most M (default 100, max 1000)", cmd_show_flows },
+	{ { "show", "pools" }, "", "mbuf pools: size and mbufs in use", cmd_show_pools },
 	{ { "rule", "add" }, RULE_ADD_USAGE,
 	  "append a policy rule on every worker; proxy (proto tcp only) terminates the "
 	  "connection and relays it, transparent makes the server leg use the client's address",

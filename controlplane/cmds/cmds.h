@@ -89,5 +89,8 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_rule_del(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_rules(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_crypto(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_tcp(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_flows(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_pools(struct cmd_ctx *c, int argc, char *argv[]);
 
 #endif
