@@ -1,6 +1,10 @@
-/* show ports / show stats / show errors: counters from shared memory. */
+/* show ports / show stats / show errors / show pools: counters from shared
+ * memory, and the mbuf pools' fill. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_mempool.h>
 
 #include "conf.h"
 
@@ -151,6 +155,108 @@ int cmd_show_ports(struct cmd_ctx *c, int argc, char *argv[])
 	return 0;
 }
 
+/* --- mbuf pools ---------------------------------------------------------- */
+
+/* The pools sluice-dp makes: one per worker, then the main lcore's. */
+struct pool_info {
+	char name[RTE_MEMPOOL_NAMESIZE];
+	char owner[32];
+	bool found;
+	unsigned int size, in_use, avail, cache_size;
+};
+
+static unsigned int pools_read(struct cmd_ctx *c, struct pool_info p[SL_MAX_LCORES])
+{
+	struct dp_link *dp = c->dp;
+	unsigned int i, n = 0;
+
+	for (i = 0; i <= dp->n_workers && i < SL_MAX_LCORES; i++, n++) {
+		const struct rte_mempool *mp;
+
+		memset(&p[n], 0, sizeof(p[n]));
+		if (i < dp->n_workers)
+			snprintf(p[n].name, sizeof(p[n].name), "sl_mp_w%u", i);
+		else
+			snprintf(p[n].name, sizeof(p[n].name), "sl_mp_main");
+		dp_link_slot_name(dp, i, p[n].owner, sizeof(p[n].owner));
+		mp = rte_mempool_lookup(p[n].name);
+		if (mp == NULL)
+			continue;
+		p[n].found = true;
+		p[n].size = mp->size;
+		p[n].cache_size = mp->cache_size;
+		/* mbufs in the lcores' caches count as available: a pool back
+		 * at its start-up in_use has everything it lent returned */
+		p[n].avail = rte_mempool_avail_count(mp);
+		p[n].in_use = p[n].avail <= mp->size ? mp->size - p[n].avail : 0;
+	}
+	return n;
+}
+
+static void pools_json(struct cmd_ctx *c, const struct pool_info *p, unsigned int n)
+{
+	json_arr(&c->j, "pools");
+	for (unsigned int i = 0; i < n; i++) {
+		if (!p[i].found)
+			continue;
+		json_obj(&c->j, NULL);
+		json_str(&c->j, "name", p[i].name);
+		json_str(&c->j, "owner", p[i].owner);
+		json_u64(&c->j, "size", p[i].size);
+		json_u64(&c->j, "in_use", p[i].in_use);
+		json_u64(&c->j, "avail", p[i].avail);
+		json_u64(&c->j, "cache_size", p[i].cache_size);
+		json_close(&c->j);
+	}
+	json_close(&c->j);
+}
+
+static void pools_text(struct cmd_ctx *c, const struct pool_info *p, unsigned int n)
+{
+	static const char *const hdr[] = {
+		"pool", "owner", ">size", ">in use", ">avail", ">cache" };
+	unsigned int i, shown = 0;
+	struct tbl t;
+
+	tbl_init(&t, 6, hdr);
+	for (i = 0; i < n; i++) {
+		if (!p[i].found)
+			continue;
+		shown++;
+		tbl_cell(&t, "%s", p[i].name);
+		tbl_cell(&t, "%s", p[i].owner);
+		tbl_cell(&t, "%u", p[i].size);
+		tbl_cell(&t, "%u", p[i].in_use);
+		tbl_cell(&t, "%u", p[i].avail);
+		tbl_cell(&t, "%u", p[i].cache_size);
+	}
+	if (shown)
+		tbl_print(&t, c->out, "");
+	else
+		sbuf_puts(c->out, "no mbuf pools found\n");
+	tbl_free(&t);
+}
+
+int cmd_show_pools(struct cmd_ctx *c, int argc, char *argv[])
+{
+	struct pool_info p[SL_MAX_LCORES];
+	unsigned int n;
+
+	if (cmd_no_args(c, argc, argv))
+		return -1;
+	n = pools_read(c, p);
+	if (c->json) {
+		json_obj(&c->j, NULL);
+		pools_json(c, p, n);
+		json_close(&c->j);
+	} else {
+		pools_text(c, p, n);
+	}
+	return 0;
+}
+
+/* --- counters ------------------------------------------------------------ */
+
 struct totals {
 	struct sl_port_counters port[SL_MAX_PORTS];
 	uint64_t fwd, local_in, icmp_out, arp_in, arp_out, slowpath, cmds;
@@ -194,10 +300,13 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 	static const char *const key[] = {
 		"fwd", "local_in", "icmp_out", "arp_in", "arp_out", "slowpath", "cmds" };
 	uint64_t sv[7];
+	struct pool_info pools[SL_MAX_LCORES];
+	unsigned int n_pools;
 
 	if (cmd_no_args(c, argc, argv))
 		return -1;
 	sum(dp, &t);
+	n_pools = pools_read(c, pools);
 	sv[0] = t.fwd; sv[1] = t.local_in; sv[2] = t.icmp_out; sv[3] = t.arp_in;
 	sv[4] = t.arp_out; sv[5] = t.slowpath; sv[6] = t.cmds;
 
@@ -237,6 +346,7 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 		}
 		json_close(&c->j);
 		json_u64(&c->j, "tsc_hz", dp->shm->tsc_hz);
+		pools_json(c, pools, n_pools);
 		json_close(&c->j);
 		return 0;
 	}
@@ -270,6 +380,8 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 	}
 	tbl_print(&tb, c->out, "");
 	tbl_free(&tb);
+	sbuf_puts(c->out, "\n");
+	pools_text(c, pools, n_pools);
 	return 0;
 }
 
