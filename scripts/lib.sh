@@ -718,3 +718,34 @@ sl_pools_back() {
 	printf '%s\n' "$over"
 	return 1
 }
+
+# ---------------------------------------------------------------- captures ----
+# sl_cap_start NAME NS IFACE BPF: scripts/tcpcap.py (scapy AsyncSniffer)
+# capturing on IFACE in NS into $SL_WORK/NAME.pcap; returns once it captures.
+# sl_cap_stop NAME: end it and wait for the pcap; fails when the capture
+# socket dropped packets (the analysis would be wrong, not the appliance).
+declare -gA SL_CAP_PID=()
+sl_cap_start() {
+	local name=$1 ns=$2 ifc=$3 bpf=$4
+	rm -f "$SL_WORK/$name.pcap" "$SL_WORK/$name.cap-ready" "$SL_WORK/$name.cap-stop"
+	sl_spawn "$SL_WORK/cap-$name.log" "tcpcap-$name" --ns "$ns" -- \
+		"$SL_PY" "$SL_ROOT/scripts/tcpcap.py" --iface "$ifc" --filter "$bpf" \
+		--out "$SL_WORK/$name.pcap" --ready "$SL_WORK/$name.cap-ready" --stop "$SL_WORK/$name.cap-stop"
+	SL_CAP_PID[$name]=$SL_LAST_PID
+	sl_wait_for 20 "capture $name on $ifc" test -e "$SL_WORK/$name.cap-ready" ||
+		sl_fail "capture $name did not start: $(tail -n 5 "$SL_WORK/cap-$name.log")"
+}
+sl_cap_stop() {
+	local name=$1 pid=${SL_CAP_PID[$1]} i st
+	touch "$SL_WORK/$name.cap-stop"
+	for ((i = 0; i < 600; i++)); do
+		sl_pid_alive "$pid" || break
+		sleep 0.1
+	done
+	sl_pid_alive "$pid" && sl_fail "capture $name did not finish within 60 s"
+	wait "$pid" 2>/dev/null || true
+	[[ -s $SL_WORK/$name.pcap ]] || sl_fail "capture $name wrote no pcap: $(tail -n 5 "$SL_WORK/cap-$name.log")"
+	st=$(tail -n 1 "$SL_WORK/cap-$name.log")
+	sl_log "capture $name: $st"
+	[[ $(jq -r '.drops' <<<"$st") == 0 ]] || sl_fail "capture $name is incomplete (socket drops): $st"
+}
