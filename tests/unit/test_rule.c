@@ -130,7 +130,10 @@ static void test_parsers(void **s)
 	assert_int_equal(sl_parse_proto("TCP", &v), -EINVAL);
 	assert_int_equal(sl_parse_rule_action("reject", &v), 0);
 	assert_int_equal(v, SL_RA_REJECT);
-	assert_int_equal(sl_parse_rule_action("proxy", &v), -EINVAL);
+	assert_int_equal(sl_parse_rule_action("proxy", &v), 0);
+	assert_int_equal(v, SL_RA_PROXY);
+	assert_int_equal(sl_parse_rule_action("relay", &v), -EINVAL);
+	assert_string_equal(sl_rule_action_str(SL_RA_PROXY), "proxy");
 	assert_string_equal(sl_rule_action_str(SL_RA_DROP), "drop");
 }
 
@@ -161,8 +164,9 @@ static void test_config_rules(void **s)
 		"rules = ( { dst = \"198.19.0.0/24\";\n"
 		"            action = \"proxy\"; } );\n";
 	assert_int_equal(sl_conf_load_str(c, "r.conf", bad, err, sizeof(err)), -EINVAL);
+	/* proxy terminates TCP: a rule without proto tcp cannot have it */
 	assert_non_null(strstr(err, "r.conf:3:"));
-	assert_non_null(strstr(err, "proxy"));
+	assert_non_null(strstr(err, "action \"proxy\" in 'rules[0]' needs proto \"tcp\""));
 
 	static const char bad2[] =
 		"ports = ( { name = \"a\"; dev = \"net_null0\"; addr = \"198.18.0.1/24\"; } );\n"
