@@ -61,6 +61,9 @@ static bool flow_read(const struct sl_flow_zone *z, uint32_t slot, struct sl_flo
 	g1 = __atomic_load_n(&src->gen, __ATOMIC_ACQUIRE);
 	if (g1 & 1)
 		return false;
+	/* most slots of a big table are free: no copy for those */
+	if (__atomic_load_n(&src->state, __ATOMIC_RELAXED) == 0)
+		return false;
 	memcpy(e, src, sizeof(*e));
 	/* the copy's loads complete before gen is read again (seqlock reader) */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
