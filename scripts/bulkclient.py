@@ -20,7 +20,8 @@ requests start only when every connect has finished, so --conns really are
 concurrent.  --ready-file is created at that moment (hold: once every
 request is sent), then the client waits --pause seconds before requesting.
 --stall S waits S seconds after sending a download request before reading
-anything (a stalled reader).
+anything (a stalled reader).  --inflight K lets at most K transfers run at
+once while the other connections wait, open and idle.
 
 The result is one JSON object on stdout (and in --json-out): mode, conns,
 ok, failed, bytes, seconds (transfer phase), connect_seconds, mbit_s,
@@ -322,10 +323,12 @@ async def run(a):
             pass
 
     work = do_download if a.mode == 'download' else do_upload
+    inflight = asyncio.Semaphore(a.inflight or len(conns) or 1)
 
     async def one(c):
         try:
-            n = await asyncio.wait_for(work(c, a, expected), a.timeout)
+            async with inflight:
+                n = await asyncio.wait_for(work(c, a, expected), a.timeout)
             res['bytes'] += n
             res['ok'] += 1
         except (OSError, Fail, asyncio.TimeoutError, asyncio.IncompleteReadError) as e:
@@ -352,6 +355,8 @@ def main():
     ap.add_argument('--size', default='1M', help='bytes, optional K/M/G suffix (powers of 1024)')
     ap.add_argument('--conns', type=int, default=1)
     ap.add_argument('--parallel', type=int, default=256, help='connects in flight at once')
+    ap.add_argument('--inflight', type=int, default=0,
+                    help='transfers in progress at once (0: all); the other connections wait open')
     ap.add_argument('--chunked', action='store_true')
     ap.add_argument('--half-close', action='store_true')
     ap.add_argument('--expect-local', action='store_true', help='compute the expected sha256 here')
