@@ -6,7 +6,8 @@ usage: bulkclient.py [--host H] [--port P] [options] download|upload|hold
   download  GET /bytes/SIZE on each of --conns connections; the received
             body's sha256 must equal the stream's (GET /sha256/SIZE asked
             first on its own connection, or --expect-local), and the server's
-            FIN must follow the body (Connection: close).
+            FIN must follow the body (Connection: close).  --half-close:
+            shutdown(SHUT_WR) right after the request.
   upload    PUT /upload with SIZE bytes of the same stream on each
             connection (Content-Length; --chunked; or --half-close: no
             length, shutdown(SHUT_WR) after the body); the server's answer
@@ -177,6 +178,8 @@ class _Collect:
 
 async def do_download(c, a, expected):
     await c.send(request('GET', '/bytes/%d' % a.size, a.host, ['Connection: close']))
+    if a.half_close:
+        c.sock.shutdown(socket.SHUT_WR)
     if a.stall:
         await asyncio.sleep(a.stall)
     st, hdrs = await c.read_head()
