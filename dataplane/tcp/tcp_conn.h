@@ -72,6 +72,8 @@ enum {
 	TCP_CF_IN_OUTPUT = 1 << 12,/* inside tcp_output: no recursion */
 	TCP_CF_FREEING = 1 << 13,
 	TCP_CF_TRANSP = 1 << 14,   /* proxy: the server leg takes the client's address */
+	TCP_CF_RECPROBE = 1 << 15, /* t_rtx is the short probe timer, not the RTO */
+	TCP_CF_PROBED = 1 << 16,   /* a probe went out; no progress since */
 };
 
 struct tcp_conn {
@@ -83,11 +85,11 @@ struct tcp_conn {
 	uint8_t snd_wscale;        /* the peer's shift: applied to its windows */
 	uint8_t rcv_wscale;        /* ours: applied to what we advertise */
 	uint8_t persist_backoff;
-	uint16_t flags;            /* TCP_CF_* */
 	uint16_t smss;             /* payload bytes per segment we send */
 	uint16_t dupacks;
 	uint8_t syn_tries;
 	uint8_t ka_probes;
+	uint32_t flags;            /* TCP_CF_* */
 
 	/* RFC 9293 3.3.1 */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -235,6 +237,12 @@ void tcp_reply_synack_cookie(struct tcp_stack *s, uint32_t laddr_be, uint32_t ra
 /* Retransmit from snd_una (RTO) or one chosen segment. */
 int tcp_send_data(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_t len, int rtx);
 uint32_t tcp_rcv_wnd(struct tcp_stack *s, struct tcp_conn *c);
+/* Arm t_rtx for data in flight: the RTO, or with `probe` (and no probe sent
+ * since the last progress) the short probe timer: RFC 8985 7 tail loss
+ * probe outside recovery, a lost-retransmission probe inside it. */
+void tcp_rtx_arm(struct tcp_stack *s, struct tcp_conn *c, int probe);
+/* RFC 8985 7.3: one new segment beyond cwnd, else the last one again. */
+void tcp_send_tlp(struct tcp_stack *s, struct tcp_conn *c);
 /* Timer expiry (tcp_stack.c calls it from the wheel). */
 void tcp_timer_fire(struct tcp_stack *s, struct tcp_conn *c, struct tcp_timer *t);
 

@@ -395,6 +395,7 @@ static void enter_recovery(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc_
 	s->st->fast_recoveries++;
 	tcp_cc_enter_recovery(&c->cc, tcp_flight(c), why);
 	tcp_sb_enter_recovery(&c->sb, c->snd_una, c->snd_max);
+	tcp_rtx_arm(s, c, 1);
 	if (!(c->flags & TCP_CF_SACK)) {
 		/* RFC 6582 3.2 step 3: retransmit the first unacknowledged segment */
 		tcp_send_data(s, c, c->snd_una, min32(c->smss, c->sq_bytes), 1);
@@ -433,13 +434,14 @@ static int ack_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x)
 			c->snd_nxt = c->snd_una;
 		c->dupacks = 0;
 		c->persist_backoff = 0;
+		c->flags &= ~(uint32_t)TCP_CF_PROBED;
 		/* RFC 6298 3 / RFC 7323 4: one sample per round trip */
 		if ((c->flags & TCP_CF_RTT) && seq_geq(g->ack, c->rtt_seq)) {
 			uint32_t ms = (c->flags & TCP_CF_TS) && (x->o.flags & TCP_OPTF_TS) && x->o.tsecr ?
 					      s->now_ms + c->ts_off - x->o.tsecr :
 					      s->now_ms - c->rtt_start_ms;
 
-			c->flags &= (uint16_t)~TCP_CF_RTT;
+			c->flags &= ~(uint32_t)TCP_CF_RTT;
 			if (ms < 60000) {
 				a.rtt_us = (ms ? ms : 1) * 1000;
 				tcp_rtt_sample(&c->rtt, &tcp_rtt_default, a.rtt_us);
@@ -466,7 +468,7 @@ static int ack_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x)
 		if (c->snd_una == c->snd_max)
 			tcp_timer_cancel(&s->wheel, &c->t_rtx);
 		else
-			tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, tcp_rtt_rto(&c->rtt) / 1000);
+			tcp_rtx_arm(s, c, 1);
 		if (data && c->app && c->app->on_writable)
 			c->app->on_writable(s, c);
 		if (fin_acked) {
@@ -848,6 +850,27 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 	}
 	if (c->snd_una == c->snd_max)
 		return;
+	if (c->flags & TCP_CF_RECPROBE) {
+		c->flags &= ~(uint32_t)TCP_CF_RECPROBE;
+		c->flags |= TCP_CF_PROBED;
+		if (!tcp_sb_in_recovery(&c->sb)) {
+			tcp_send_tlp(s, c);
+		} else if (c->sq_bytes) {
+			/* no progress two RTTs into recovery: the first hole's
+			 * retransmission is taken as lost (tcp_rtx_arm) */
+			struct tcp_sack_block hole;
+			uint32_t len = min32(c->smss, c->sq_bytes);
+
+			if ((c->flags & TCP_CF_SACK) &&
+			    tcp_sb_next_hole(&c->sb, c->snd_una, c->snd_max, &hole) == 0 &&
+			    hole.end - hole.start < len)
+				len = hole.end - hole.start;
+			s->st->recovery_probes++;
+			tcp_send_data(s, c, c->snd_una, len, 1);
+		}
+		tcp_rtx_arm(s, c, 0);
+		return;
+	}
 	s->st->rto_fired++;
 	if (c->rtt.backoff >= s->p.rto_retries) {
 		/* RFC 9293 3.8.3 R2: give up */
@@ -861,7 +884,7 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_cc_on_rto(&c->cc, tcp_flight(c));
 	tcp_sb_on_rto(&c->sb, c->snd_una, c->snd_max);
 	c->dupacks = 0;
-	c->flags &= (uint16_t)~TCP_CF_RTT;
+	c->flags &= ~(uint32_t)TCP_CF_RTT;
 	c->snd_nxt = c->snd_una;
 	if (c->sq_bytes) {
 		uint32_t len = min32(c->smss, c->sq_bytes);
@@ -873,7 +896,7 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 		tcp_output(s, c); /* the FIN alone */
 	}
 	if (!tcp_timer_armed(&c->t_rtx))
-		tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, tcp_rtt_rto(&c->rtt) / 1000);
+		tcp_rtx_arm(s, c, 0);
 }
 
 void tcp_timer_fire(struct tcp_stack *s, struct tcp_conn *c, struct tcp_timer *t)

@@ -113,7 +113,7 @@ static unsigned int data_opts(struct tcp_stack *s, struct tcp_conn *c, uint8_t *
 						       o.sack, (c->flags & TCP_CF_TS) ? 3 : 4);
 		if (o.n_sack)
 			o.flags |= TCP_OPTF_SACK;
-		c->flags &= (uint16_t)~TCP_CF_DSACK;
+		c->flags &= ~(uint32_t)TCP_CF_DSACK;
 	}
 	return tcp_opt_build(buf, &o);
 }
@@ -121,7 +121,7 @@ static unsigned int data_opts(struct tcp_stack *s, struct tcp_conn *c, uint8_t *
 /* Anything carrying ACK tells the peer everything: no delayed ACK owed. */
 static void acked_now(struct tcp_stack *s, struct tcp_conn *c)
 {
-	c->flags &= (uint16_t)~TCP_CF_ACK_NOW;
+	c->flags &= ~(uint32_t)TCP_CF_ACK_NOW;
 	c->delack_segs = 0;
 	if (tcp_timer_armed(&c->t_delack))
 		tcp_timer_cancel(&s->wheel, &c->t_delack);
@@ -326,7 +326,7 @@ int tcp_send_data(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_
 	}
 	if (rtx) {
 		s->st->retransmits++;
-		c->flags &= (uint16_t)~TCP_CF_RTT; /* Karn: no sample from a resent segment */
+		c->flags &= ~(uint32_t)TCP_CF_RTT; /* Karn: no sample from a resent segment */
 	} else if (!(c->flags & TCP_CF_RTT) && len) {
 		c->flags |= TCP_CF_RTT;
 		c->rtt_seq = seq + len;
@@ -335,7 +335,7 @@ int tcp_send_data(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_
 	acked_now(s, c);
 	seg_send(s, m);
 	if (!tcp_timer_armed(&c->t_rtx) || c->t_rtx.kind != TCP_T_RTO)
-		tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, tcp_rtt_rto(&c->rtt) / 1000);
+		tcp_rtx_arm(s, c, 1);
 	return 0;
 }
 
@@ -363,6 +363,48 @@ static void sent_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t end)
 		c->v.bytes_out += n;
 		s->st->bytes_out += n;
 		c->snd_max = end;
+	}
+}
+
+void tcp_rtx_arm(struct tcp_stack *s, struct tcp_conn *c, int probe)
+{
+	uint32_t rto_ms = tcp_rtt_rto(&c->rtt) / 1000;
+
+	if (probe && !(c->flags & TCP_CF_PROBED) && tcp_state_synchronized(c->state)) {
+		/* RFC 8985 7.2: PTO = 2 * SRTT, here plus 4 ticks (the wheel's
+		 * 1 ms resolution and the impairment's reorder hold), never
+		 * beyond the RTO */
+		uint32_t ms = 2 * (c->rtt.srtt_us / 1000) + 4;
+
+		c->flags |= TCP_CF_RECPROBE;
+		tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, ms < rto_ms ? ms : rto_ms);
+		return;
+	}
+	c->flags &= ~(uint32_t)TCP_CF_RECPROBE;
+	tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, rto_ms);
+}
+
+void tcp_send_tlp(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t end = c->snd_una + c->sq_bytes, len;
+
+	if (c->snd_nxt == c->snd_max && seq_lt(c->snd_max, end) &&
+	    seq_lt(c->snd_max, c->snd_una + c->snd_wnd)) {
+		len = min32(min32(end - c->snd_max, c->smss), c->snd_una + c->snd_wnd - c->snd_max);
+		if (tcp_send_data(s, c, c->snd_max, len, 0) == 0) {
+			c->snd_nxt = c->snd_max + len + fin_at(c, c->snd_max + len);
+			sent_new(s, c, c->snd_nxt);
+			s->st->tail_probes++;
+		}
+		return;
+	}
+	if (c->sq_bytes) {
+		uint32_t start = seq_gt(end - c->smss, c->snd_una) ? end - c->smss : c->snd_una;
+
+		if (seq_gt(end, c->snd_max))
+			return;
+		if (tcp_send_data(s, c, start, end - start, 1) == 0)
+			s->st->tail_probes++;
 	}
 }
 
@@ -434,13 +476,35 @@ void tcp_output(struct tcp_stack *s, struct tcp_conn *c)
 	}
 	if ((c->flags & TCP_CF_SACK) && tcp_sb_in_recovery(&c->sb))
 		n = output_recovery(s, c);
-	win = min32(c->snd_wnd, tcp_cc_cwnd(&c->cc));
+	win = tcp_cc_cwnd(&c->cc);
+	/* RFC 3042 limited transmit: each of the first two duplicate ACKs lets
+	 * one new segment go beyond cwnd, so a small window still collects
+	 * DupThresh of them (RFC 6675 5 asks for it too) */
+	if (c->dupacks && c->dupacks < TCP_DUPTHRESH && !tcp_sb_in_recovery(&c->sb) &&
+	    c->snd_nxt == c->snd_max)
+		win += c->dupacks * (uint32_t)c->smss;
+	win = min32(c->snd_wnd, win);
 	while (n < OUT_BURST && (avail = unsent(c)) != 0) {
 		uint32_t wnd_end = c->snd_una + win, len;
 
 		if (!seq_lt(c->snd_nxt, wnd_end))
 			break;
 		len = min32(min32(avail, c->smss), wnd_end - c->snd_nxt);
+		if (seq_lt(c->snd_nxt, c->snd_max) && (c->flags & TCP_CF_SACK) && c->sb.n) {
+			/* go-back-N after a timeout: what the receiver holds
+			 * needs no second copy (RFC 6675 5.1) */
+			struct tcp_sack_block hole;
+
+			if (tcp_sb_next_hole(&c->sb, c->snd_nxt, c->snd_max, &hole) != 0) {
+				c->snd_nxt = c->snd_max;
+				continue;
+			}
+			if (seq_gt(hole.start, c->snd_nxt)) {
+				c->snd_nxt = hole.start;
+				continue;
+			}
+			len = min32(len, hole.end - c->snd_nxt);
+		}
 		/* RFC 9293 3.8.6.2.1 sender SWS avoidance: a short segment only
 		 * when it is all there is, or nothing is in flight */
 		if (len < c->smss && len < avail && c->snd_una != c->snd_max)
@@ -468,5 +532,5 @@ void tcp_output(struct tcp_stack *s, struct tcp_conn *c)
 		tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_PERSIST,
 				 tcp_timer_persist_ms(&s->p.tp, tcp_rtt_rto(&c->rtt) / 1000, 0));
 	}
-	c->flags &= (uint16_t)~TCP_CF_IN_OUTPUT;
+	c->flags &= ~(uint32_t)TCP_CF_IN_OUTPUT;
 }

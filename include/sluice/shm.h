@@ -196,7 +196,9 @@ struct sl_port_counters {
 	X(keepalives,      COUNTER, "keepalive probes sent") \
 	X(delayed_acks,    COUNTER, "ACKs sent by the delayed-ACK timer") \
 	X(idle_timeouts,   COUNTER, "proxied connections closed by the idle timeout") \
-	X(proxied,         COUNTER, "client connections relayed by a proxy rule")
+	X(proxied,         COUNTER, "client connections relayed by a proxy rule") \
+	X(recovery_probes, COUNTER, "first hole resent two RTTs into a stalled recovery (lost retransmission)") \
+	X(tail_probes,     COUNTER, "tail loss probes sent (RFC 8985 7)")
 
 struct sl_tcp_stats {
 #define X(name, kind, help) uint64_t name;
