@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine to build, run and test Sluice.  Idempotent.
 #
-#  - installs the Debian packages that are missing (build + test peers),
+#   scripts/setup.sh [--bench]
+#
+#  - installs the Debian packages that are missing (build + test peers; with
+#    --bench also the benchmark's reference, HAProxy 2.6: bench/tcp.sh),
 #  - makes sure at least SLUICE_HUGEPAGES (default 512) free 2 MB hugepages
 #    exist, raising vm.nr_hugepages when needed,
 #  - mounts hugetlbfs on /dev/hugepages when no hugetlbfs is mounted there.
@@ -12,6 +15,13 @@
 set -euo pipefail
 
 want_pages=${SLUICE_HUGEPAGES:-512}
+bench=0
+for a in "$@"; do
+	case $a in
+	--bench) bench=1 ;;
+	*) printf 'setup: unknown argument %s (usage: setup.sh [--bench])\n' "$a" >&2; exit 2 ;;
+	esac
+done
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -29,6 +39,9 @@ build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
 	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors)
+# Benchmark only (--bench): HAProxy in `mode tcp` is the TCP relay reference.
+bench_pkgs=()
+((bench == 0)) || bench_pkgs=(haproxy)
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
@@ -38,11 +51,11 @@ if [[ ${SLUICE_SKIP_PACKAGES:-0} == 1 ]]; then
 	say "packages: skipped (SLUICE_SKIP_PACKAGES=1)"
 else
 	missing=()
-	for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+	for p in "${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}"; do
 		installed "$p" || missing+=("$p")
 	done
 	if ((${#missing[@]} == 0)); then
-		say "packages: all ${#build_pkgs[@]} build and ${#test_pkgs[@]} test packages present"
+		say "packages: all ${#build_pkgs[@]} build, ${#test_pkgs[@]} test and ${#bench_pkgs[@]} bench packages present"
 	else
 		say "packages: installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
