@@ -11,6 +11,8 @@
 #    between two `show port stats` (TSC-timed).
 # 4. bench/results/forward.json: sluice_mpps, testpmd_macswap_mpps, ratio
 #    (the best window of each), every window, date, method; prints the ratio.
+# Then record crypto (bench/results/crypto.json) and the TCP relay
+# (bench/tcp.sh -> bench/results/tcp.json).
 #
 # Environment: BENCH_SECONDS (window, default 10), BENCH_WINDOWS (default 3),
 # BENCH_WARMUP (default 2), BENCH_PACKETS (pcap size, default 2048),
@@ -201,3 +203,12 @@ jq -s --argjson speed "$speeds" --arg date "$(date -u +%FT%TZ)" '{
 	}' "$work/crypto.jsonl" >"$results/crypto.json"
 say "wrote $results/crypto.json"
 jq -r '.results[] | "crypto: \(.aead) \(.record_bytes) B \(.op): in-path \(.in_path_gbps) Gb/s, best raw \(.raw_best_gbps), ratio \(.ratio)"' "$results/crypto.json"
+
+# ------------------------------------------------------------------ tcp ----
+# CPU per relayed GB, Sluice's proxy against HAProxy 2.6 mode tcp, and memory
+# per idle proxied connection (bench/tcp.sh).  Its own processes, namespaces
+# and cleanup; a half that fails leaves null fields and an "error" string in
+# tcp.json without failing `make bench`.
+say "tcp: CPU per relayed GB against HAProxy, memory per idle connection"
+"$benchdir/tcp.sh" ||
+	say "tcp: INCOMPLETE (the reason is in $results/tcp.json \"error\", logs in $work/tcp-*.log)"
