@@ -97,12 +97,13 @@ run_haproxy() {
 	ip -n "$ng" addr add "$g_c/24" dev hg0
 	ip -n "$ng" addr add "$g_s/24" dev hg1
 	ip -n "$ns" addr add "$s_addr/24" dev hs0
+	local vns vdev
 	for v in "$nc hc0" "$ng hg0" "$ng hg1" "$ns hs0"; do
-		set -- $v
-		ip -n "$1" link set dev "$2" up
+		read -r vns vdev <<<"$v"
+		ip -n "$vns" link set dev "$vdev" up
 		# segments on the wire as the taps carry them: no GSO/GRO/TSO anywhere
-		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null ||
-			sl_fail "ethtool -K $2 in $1 failed"
+		ip netns exec "$vns" ethtool -K "$vdev" tso off gso off gro off >/dev/null ||
+			sl_fail "ethtool -K $vdev in $vns failed"
 	done
 	SL_NS_S=$ns SL_S_ADDR=$s_addr sl_bulk_server_start
 	cat >"$run/haproxy.cfg" <<EOF

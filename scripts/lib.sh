@@ -541,6 +541,7 @@ sl_iperf_server_start() { # sl_iperf_server_start [--setsid] [PORT]
 	local port=${1:-5201}
 	sl_spawn "$SL_WORK/iperf3-server.log" iperf3-server "${opt[@]}" --ns "$SL_NS_S" -- \
 		iperf3 -s -B "$SL_S_ADDR" -p "$port"
+	# shellcheck disable=SC2034 # for the caller (run.sh)
 	SL_IPERF_PID=$SL_LAST_PID
 	sl_wait_for 10 "iperf3 server on $SL_S_ADDR:$port" sl_listening "$SL_NS_S" "$port" ||
 		sl_fail "iperf3 server did not start: $(tail -n 5 "$SL_WORK/iperf3-server.log")"
@@ -558,6 +559,7 @@ SL_BULK_PORT=${SL_BULK_PORT:-9000}
 # Start the bulk server with listen queues deep enough for thousands of
 # simultaneous connects (net.core.somaxconn and tcp_max_syn_backlog are per
 # namespace: only the server namespace we made changes).
+# shellcheck disable=SC2120 # the arguments are optional
 sl_bulk_server_start() { # sl_bulk_server_start [--setsid] [PORT]
 	local -a opt=()
 	if [[ ${1:-} == --setsid ]]; then opt=(--setsid); shift; fi
@@ -565,6 +567,7 @@ sl_bulk_server_start() { # sl_bulk_server_start [--setsid] [PORT]
 	ip netns exec "$SL_NS_S" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 || true
 	sl_spawn "$SL_WORK/bulkserver.log" bulkserver "${opt[@]}" --ns "$SL_NS_S" -- \
 		"$SL_PY" "$SL_ROOT/scripts/bulkserver.py" --bind "$SL_S_ADDR" --port "$port"
+	# shellcheck disable=SC2034 # for the caller (run.sh)
 	SL_BULK_SERVER_PID=$SL_LAST_PID
 	sl_wait_for 10 "bulk server on $SL_S_ADDR:$port" sl_listening "$SL_NS_S" "$port" ||
 		sl_fail "bulk server did not start: $(tail -n 5 "$SL_WORK/bulkserver.log")"

@@ -17,6 +17,10 @@
 #         them in the summary (this is what `make test` does).
 # --keep  keep each test's work dir (configs, logs) under /run/sluice-test.
 #
+# SLT_TCP_SELFCHECK=1 (environment) runs the test_tcp_*.sh scripts against
+# plain forwarding, to check the scripts themselves (scripts/lib.sh says what
+# it skips); `make test` never sets it.
+#
 # Tests run sequentially on purpose: the poll-mode data plane spins its
 # lcores, and this machine has few cores; test_run.sh also uses the fixed
 # demo names, so it must never overlap another test.
@@ -37,7 +41,7 @@ while (($#)); do
 	--fuzz) fuzz=1 ;;
 	--keep) keep=1 ;;
 	-t) default_timeout=$2; shift ;;
-	-h | --help) sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) names+=("$1") ;;
 	esac
