@@ -312,7 +312,7 @@ void sl_conf_defaults(struct sl_conf *c)
 	strcpy(c->lcores, "0-1");
 	strcpy(c->file_prefix, "sluice");
 	strcpy(c->log_level, "notice");
-	c->mbufs_per_worker = 8191;
+	c->mbufs_per_worker = 32767; /* TCP queues live in them: 256 KB per busy leg */
 	c->burst = 32;
 	c->rx_desc = 1024;
 	c->tx_desc = 1024;

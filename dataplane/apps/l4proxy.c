@@ -63,9 +63,10 @@ static void on_close(struct tcp_stack *s, struct tcp_conn *c, int err)
 {
 	struct tcp_conn *p = unlink_peer(c);
 
-	/* an orderly close means FINs went both ways through us already */
 	if (p && err)
 		tcp_abort(s, p);
+	else if (p)
+		tcp_shutdown(s, p); /* orderly: its FIN was passed on; no-op then */
 }
 
 static int on_connected(struct tcp_stack *s, struct tcp_conn *c)

@@ -162,6 +162,7 @@ struct tcp_stack {
 	uint16_t next_port;
 	uint16_t ip_id;
 	uint32_t n_transparent;    /* proxy rules with `transparent` */
+	uint8_t mem_low;           /* the mbuf pool is below a quarter: open no window */
 	uint32_t chal_budget, chal_sec; /* RFC 5961 7 challenge-ACK limit */
 };
 

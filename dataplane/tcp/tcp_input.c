@@ -390,6 +390,14 @@ static int is_dupack(const struct tcp_conn *c, const struct tcp_seg *g)
 	       ((uint32_t)g->wnd << c->snd_wscale) == c->snd_wnd;
 }
 
+/* A retransmission from SND.UNA: one segment of what was already sent --
+ * never bytes beyond SND.MAX, which the peer must not see acked before
+ * they count as sent. */
+static uint32_t rtx_len(const struct tcp_conn *c)
+{
+	return min32(c->smss, min32(c->sq_bytes, c->snd_max - c->snd_una));
+}
+
 static void enter_recovery(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc_loss why)
 {
 	s->st->fast_recoveries++;
@@ -398,7 +406,7 @@ static void enter_recovery(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc_
 	tcp_rtx_arm(s, c, 1);
 	if (!(c->flags & TCP_CF_SACK)) {
 		/* RFC 6582 3.2 step 3: retransmit the first unacknowledged segment */
-		tcp_send_data(s, c, c->snd_una, min32(c->smss, c->sq_bytes), 1);
+		tcp_send_data(s, c, c->snd_una, rtx_len(c), 1);
 	}
 }
 
@@ -455,7 +463,7 @@ static int ack_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x)
 			tcp_cc_on_partial_ack(&c->cc, acked);
 			/* RFC 6582 3.2 step 5: resend the next hole at once */
 			if (!(c->flags & TCP_CF_SACK) && c->sq_bytes)
-				tcp_send_data(s, c, c->snd_una, min32(c->smss, c->sq_bytes), 1);
+				tcp_send_data(s, c, c->snd_una, rtx_len(c), 1);
 			break;
 		case TCP_SB_RECOV_DONE:
 			tcp_cc_exit_recovery(&c->cc, tcp_flight(c));
@@ -594,6 +602,9 @@ static void fin_input(struct tcp_stack *s, struct tcp_conn *c)
 {
 	c->rcv_nxt++;
 	c->flags |= TCP_CF_FIN_RCVD | TCP_CF_ACK_NOW;
+	/* the app first: TIME-WAIT below ends its part */
+	if (c->app && c->app->on_fin)
+		c->app->on_fin(s, c);
 	switch (c->state) {
 	case TCP_ESTABLISHED:
 		tcp_set_state(s, c, TCP_CLOSE_WAIT);
@@ -609,8 +620,6 @@ static void fin_input(struct tcp_stack *s, struct tcp_conn *c)
 	default:
 		break;
 	}
-	if (c->app && c->app->on_fin)
-		c->app->on_fin(s, c);
 }
 
 static void segment(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x)
@@ -859,7 +868,7 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 			/* no progress two RTTs into recovery: the first hole's
 			 * retransmission is taken as lost (tcp_rtx_arm) */
 			struct tcp_sack_block hole;
-			uint32_t len = min32(c->smss, c->sq_bytes);
+			uint32_t len = rtx_len(c);
 
 			if ((c->flags & TCP_CF_SACK) &&
 			    tcp_sb_next_hole(&c->sb, c->snd_una, c->snd_max, &hole) == 0 &&
@@ -887,7 +896,7 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 	c->flags &= ~(uint32_t)TCP_CF_RTT;
 	c->snd_nxt = c->snd_una;
 	if (c->sq_bytes) {
-		uint32_t len = min32(c->smss, c->sq_bytes);
+		uint32_t len = rtx_len(c);
 
 		if (tcp_send_data(s, c, c->snd_una, len, 1) == 0)
 			c->snd_nxt = c->snd_una + len + ((c->flags & TCP_CF_FIN_SENT) &&

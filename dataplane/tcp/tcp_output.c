@@ -73,7 +73,7 @@ uint32_t tcp_rcv_wnd(struct tcp_stack *s, struct tcp_conn *c)
 	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
 
-	if (space > cur && space - cur < min32(s->p.sndbuf / 2, s->p.mss))
+	if (space > cur && (space - cur < min32(s->p.sndbuf / 2, s->p.mss) || s->mem_low))
 		space = cur;
 	if (space < cur)
 		space = cur;

@@ -386,6 +386,9 @@ void tcp_stack_tick(struct tcp_stack *s, uint64_t tsc)
 	n = (tsc - s->last_tick_tsc) / per_ms;
 	s->last_tick_tsc += n * per_ms;
 	s->now_ms += (uint32_t)n;
+	/* memory pressure, once a tick: every queued byte is an mbuf of this
+	 * pool, and the windows we advertise are promises of more */
+	s->mem_low = rte_mempool_avail_count(s->w->pool) < s->w->pool->size / 4;
 	if (s->wheel.armed)
 		tcp_wheel_advance(&s->wheel, s->now_ms, wheel_cb, s);
 	else
