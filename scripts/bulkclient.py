@@ -27,7 +27,8 @@ once while the other connections wait, open and idle.
 The result is one JSON object on stdout (and in --json-out): mode, conns,
 ok, failed, bytes, seconds (transfer phase), connect_seconds, mbit_s,
 sha256_match (every transfer complete and equal), expected, errors (message
--> count).  Exit status 0 when every connection succeeded, 1 otherwise.
+-> count), failures (the first ten failed transfers: local port, phase,
+body bytes moved, error -- to find the connection in `show flows`).  Exit status 0 when every connection succeeded, 1 otherwise.
 The fd limit is raised to the hard limit (or fs.nr_open when allowed).
 """
 import argparse
@@ -76,6 +77,8 @@ class Conn:
         self.buf = bytearray(RECV)
         self.mv = memoryview(self.buf)
         self.pending = b''  # bytes read past the response head
+        self.phase = 'connected'  # where a transfer is, for the timeout report
+        self.moved = 0            # body bytes received or sent so far
 
     async def send(self, data):
         await self.loop.sock_sendall(self.sock, data)
@@ -115,7 +118,13 @@ class Conn:
 
     async def read_body(self, n, h):
         left = n
+        calls = 0
         while left:
+            calls += 1
+            if calls % 32 == 0:
+                # sock_recv_into does not suspend while data is there: let
+                # the other connections (and the timeouts) have a turn
+                await asyncio.sleep(0)
             got = await self.recv_into()
             if got == 0:
                 raise Fail('EOF %d bytes before the end of the body' % left)
@@ -123,6 +132,7 @@ class Conn:
                 raise Fail('%d bytes more than Content-Length' % (got - left))
             h.update(self.mv[:got])
             left -= got
+            self.moved += got
         return n
 
     async def expect_eof(self, timeout):
@@ -177,14 +187,17 @@ class _Collect:
 
 
 async def do_download(c, a, expected):
+    c.phase = 'request'
     await c.send(request('GET', '/bytes/%d' % a.size, a.host, ['Connection: close']))
     if a.half_close:
         c.sock.shutdown(socket.SHUT_WR)
     if a.stall:
         await asyncio.sleep(a.stall)
+    c.phase = 'response head'
     st, hdrs = await c.read_head()
     if st != 200:
         raise Fail('status %d' % st)
+    c.phase = 'body'
     if int(hdrs.get('content-length', -1)) != a.size:
         raise Fail('Content-Length %s, asked for %d' % (hdrs.get('content-length'), a.size))
     h = hashlib.sha256()
@@ -194,6 +207,7 @@ async def do_download(c, a, expected):
         raise Fail('server X-Sha256 %s differs from the expected %s' % (hdrs['x-sha256'], expected))
     if got != expected:
         raise Fail('sha256 mismatch')
+    c.phase = 'FIN after the body'
     await c.expect_eof(a.fin_timeout)
     return a.size
 
@@ -204,6 +218,7 @@ async def do_upload(c, a, expected):
         extra.append('Transfer-Encoding: chunked')
     elif not a.half_close:
         extra.append('Content-Length: %d' % a.size)
+    c.phase = 'request body'
     await c.send(request('PUT', '/upload', a.host, extra))
     for v in bulkserver.stream(a.size):
         if a.chunked:
@@ -212,13 +227,17 @@ async def do_upload(c, a, expected):
             await c.send(b'\r\n')
         else:
             await c.send(v)
+        c.moved += len(v)
+        await asyncio.sleep(0)  # the same for sending (1 MiB per block)
     if a.chunked:
         await c.send(b'0\r\n\r\n')
     if a.half_close:
         c.sock.shutdown(socket.SHUT_WR)
+    c.phase = 'response head'
     st, hdrs = await c.read_head()
     if st != 200:
         raise Fail('status %d' % st)
+    c.phase = 'response body'
     h = _Collect()
     await c.read_body(int(hdrs.get('content-length', '65')), h)
     got = h.data.decode().strip()
@@ -226,6 +245,7 @@ async def do_upload(c, a, expected):
         raise Fail('server received a body with sha256 %s, sent %s' % (got, expected))
     if hdrs.get('x-bytes') not in (None, str(a.size)):
         raise Fail('server received %s bytes, sent %d' % (hdrs.get('x-bytes'), a.size))
+    c.phase = 'FIN after the response'
     await c.expect_eof(a.fin_timeout)
     return a.size
 
@@ -235,7 +255,7 @@ async def run(a):
     res = {'mode': a.mode, 'host': a.host, 'port': a.port, 'conns': a.conns,
            'size': a.size if a.mode != 'hold' else 0, 'ok': 0, 'failed': 0, 'bytes': 0,
            'seconds': 0.0, 'connect_seconds': 0.0, 'mbit_s': 0.0, 'sha256_match': False,
-           'expected': None, 'errors': {}}
+           'expected': None, 'errors': {}, 'failures': []}
     errors = res['errors']
 
     def err(e):
@@ -336,6 +356,13 @@ async def run(a):
             res['ok'] += 1
         except (OSError, Fail, asyncio.TimeoutError, asyncio.IncompleteReadError) as e:
             err(e)
+            if len(res['failures']) < 10:
+                try:
+                    lport = c.sock.getsockname()[1]
+                except OSError:
+                    lport = None
+                res['failures'].append({'local_port': lport, 'phase': c.phase, 'body_bytes': c.moved,
+                                        'error': str(e) or type(e).__name__})
         finally:
             c.sock.close()
 

@@ -169,6 +169,7 @@ async def read_body(reader, writer, hdrs, h):
             data = await reader.read(min(left, 1 << 18))
             if not data:
                 raise BadRequest('EOF %d bytes before the end of the body' % left)
+            await asyncio.sleep(0)  # fairness, as in send_stream
             h.update(data)
             left -= len(data)
             total += len(data)
@@ -186,6 +187,9 @@ async def send_stream(writer, n):
     for v in stream(n):
         writer.write(v)
         await writer.drain()
+        # drain() does not suspend while the socket takes everything: give
+        # the other connections a turn after each 1 MiB block
+        await asyncio.sleep(0)
 
 
 async def handle(reader, writer):

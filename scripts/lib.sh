@@ -257,6 +257,12 @@ sl_test_exit() {
 	local rc=$?
 	set +e
 	trap - EXIT INT TERM
+	# SL_ON_FAIL: a function that shows the state worth seeing while the
+	# daemons still run (e.g. sl_tcp_diag)
+	if ((rc != 0)) && [[ -n ${SL_ON_FAIL:-} ]] && declare -F "$SL_ON_FAIL" >/dev/null; then
+		sl_log "state at the failure ($SL_ON_FAIL):"
+		"$SL_ON_FAIL" 2>&1 | sed 's/^/    | /' >&2
+	fi
 	if ((rc != 0)) && [[ -n ${SL_WORK:-} && -d $SL_WORK ]]; then
 		sl_log "exit status $rc; process logs follow"
 		sl_dump_logs
@@ -592,7 +598,8 @@ sl_bulk() {
 	sl_ok "$desc"
 }
 sl_bulk_summary() { # JSON on stdin -> one line in the log
-	jq -c '{mode, conns, ok, failed, bytes, seconds, mbit_s, sha256_match, errors}' 2>/dev/null |
+	jq -c '{mode, conns, ok, failed, bytes, seconds, mbit_s, sha256_match, errors}
+		+ (if (.failures // []) != [] then {failures} else {} end)' 2>/dev/null |
 		sed 's/^/    | /' >&2 || true
 }
 
@@ -695,6 +702,20 @@ sl_tcp_moved() {
 	b=$(sl_tcp_field "$f" "$3")
 	((b - a >= min)) || sl_fail "show tcp $f did not move by $min: $a -> $b"
 	sl_ok "show tcp $f: $a -> $b"
+}
+# For SL_ON_FAIL in the TCP tests: the stack's counters, the first 100
+# connections, drops and ports, while sluice-cp still answers.
+sl_tcp_diag() {
+	if [[ -z ${SL_CP_PID:-} ]] || ! sl_pid_alive "$SL_CP_PID"; then
+		echo "sluice-cp is not running"
+		return 0
+	fi
+	local c
+	for c in "show tcp" "show flows count 100" "show errors" "show ports"; do
+		echo "--- sluicectl $c"
+		# shellcheck disable=SC2086 # c is a word list
+		sl_ctl $c 2>&1 | head -n 150
+	done
 }
 sl_tcp_log() { # show tcp into the log, for the record
 	sl_log "show tcp:"

@@ -32,6 +32,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init tcp_many
+SL_ON_FAIL=sl_tcp_diag
 
 N=5000
 SIZE=32K

@@ -18,6 +18,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init tcp_proxy_bulk
+SL_ON_FAIL=sl_tcp_diag
 
 CLEAN_SIZE=1G        # each way, no impairment
 IMPAIRED_SIZE=256M   # each way, per impaired port

@@ -22,6 +22,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init tcp_rst_halfclose
+SL_ON_FAIL=sl_tcp_diag
 
 RST_PORT=9001
 TIME_WAIT_MS=2000

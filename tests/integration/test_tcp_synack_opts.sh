@@ -23,6 +23,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init tcp_synack_opts
+SL_ON_FAIL=sl_tcp_diag
 
 SIZE=2M
 STALL=1.5

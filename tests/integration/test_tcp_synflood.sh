@@ -23,6 +23,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init tcp_synflood
+SL_ON_FAIL=sl_tcp_diag
 
 MAX_HALF_OPEN=64
 FLOOD_PPS=5000
