@@ -893,7 +893,8 @@ static void rto_fire(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_cc_on_rto(&c->cc, tcp_flight(c));
 	tcp_sb_on_rto(&c->sb, c->snd_una, c->snd_max);
 	c->dupacks = 0;
-	c->flags &= ~(uint32_t)TCP_CF_RTT;
+	if (!(c->flags & TCP_CF_TS))
+		c->flags &= ~(uint32_t)TCP_CF_RTT;
 	c->snd_nxt = c->snd_una;
 	if (c->sq_bytes) {
 		uint32_t len = rtx_len(c);

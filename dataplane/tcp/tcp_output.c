@@ -326,7 +326,10 @@ int tcp_send_data(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_
 	}
 	if (rtx) {
 		s->st->retransmits++;
-		c->flags &= ~(uint32_t)TCP_CF_RTT; /* Karn: no sample from a resent segment */
+		/* Karn: no sample from a resent segment -- unless timestamps
+		 * say which copy an ACK answers (RFC 7323 4) */
+		if (!(c->flags & TCP_CF_TS))
+			c->flags &= ~(uint32_t)TCP_CF_RTT;
 	} else if (!(c->flags & TCP_CF_RTT) && len) {
 		c->flags |= TCP_CF_RTT;
 		c->rtt_seq = seq + len;
@@ -375,6 +378,10 @@ void tcp_rtx_arm(struct tcp_stack *s, struct tcp_conn *c, int probe)
 		 * 1 ms resolution and the impairment's reorder hold), never
 		 * beyond the RTO */
 		uint32_t ms = 2 * (c->rtt.srtt_us / 1000) + 4;
+
+		/* 7.2: a lone segment may wait for the peer's delayed ACK */
+		if (tcp_flight(c) <= c->smss)
+			ms += 200;
 
 		c->flags |= TCP_CF_RECPROBE;
 		tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, ms < rto_ms ? ms : rto_ms);

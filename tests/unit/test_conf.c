@@ -97,7 +97,7 @@ static void test_defaults(void **state)
 	assert_string_equal(C.huge_dir, "");
 	assert_int_equal(C.mem_mb, 0);
 	assert_string_equal(C.log_level, "notice");
-	assert_int_equal(C.mbufs_per_worker, 8191);
+	assert_int_equal(C.mbufs_per_worker, 32767);
 	assert_int_equal(C.burst, 32);
 	assert_int_equal(C.rx_desc, 1024);
 	assert_int_equal(C.tx_desc, 1024);
@@ -131,7 +131,7 @@ static void test_default_file(void **state)
 	assert_string_equal(C.file_prefix, "sluice");
 	assert_int_equal(C.mem_mb, 512);
 	assert_string_equal(C.log_level, "notice");
-	assert_int_equal(C.mbufs_per_worker, 8191);
+	assert_int_equal(C.mbufs_per_worker, 32767);
 	assert_int_equal(C.neigh_max, 1024);
 	assert_string_equal(C.ctl_socket, "/run/sluice/ctl.sock");
 	assert_int_equal(C.n_ports, 2);
