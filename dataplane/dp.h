@@ -26,6 +26,7 @@ struct dp_port {
 	struct rte_ether_addr mac;
 	uint32_t addr, mask, net, bcast; /* host order */
 	uint8_t plen;
+	uint8_t tx_cksum;           /* IPv4 + TCP checksum offload enabled */
 };
 
 struct dp {

@@ -61,6 +61,17 @@ int port_start(struct dp_port *p, unsigned int n_rxq, unsigned int n_txq,
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	/* the TCP stack verifies and fills TCP checksums through the port
+	 * when it can (tcp_input.c parse, tcp_output.c seg_send) */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if ((info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ==
+	    (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		p->tx_cksum = 1;
+	}
 	ret = rte_eth_dev_configure(p->port_id, (uint16_t)n_rxq, (uint16_t)n_txq, &conf);
 	if (ret) {
 		LOG(ERR, "port %s: configure: %s", cp->name, rte_strerror(-ret));

@@ -6,6 +6,7 @@
 #include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_prefetch.h>
+#include <rte_tcp.h>
 
 #include "ipv4_input.h"
 #include "l2/neigh.h"
@@ -155,6 +156,16 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 	if (nh->type == SL_RT_LOCAL) {
 		worker_drop(w, m, SL_DROP_LOCAL_PROTO);
 		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_CKSUM) && !dp.ports[nh->port].tx_cksum) {
+		/* the TCP stack asked for offload; this port has none */
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + 20);
+
+		m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
+		ip->cksum = ipv4_cksum(ip, 20);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, (const struct rte_ipv4_hdr *)ip,
+						       RTE_ETHER_HDR_LEN + 20);
 	}
 	{
 		struct l2_memo memo = { .nh = NULL };

@@ -57,9 +57,13 @@ static void seg_send(struct tcp_stack *s, struct rte_mbuf *m)
 	ip->total_len = rte_cpu_to_be_16((uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN));
 	ip->id = rte_cpu_to_be_16(s->ip_id++);
 	ip->cksum = 0;
-	ip->cksum = ipv4_cksum(ip, 20);
-	th->cksum = 0;
-	th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, (const struct rte_ipv4_hdr *)ip, HDRS);
+	/* the port fills both checksums if it can; ipv4_output finishes
+	 * them in software for a port that cannot */
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = 20;
+	m->l4_len = (uint64_t)((th->data_off >> 4) * 4);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+	th->cksum = rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)ip, m->ol_flags);
 	s->st->segs_out++;
 	ipv4_output(s->w, m);
 }
