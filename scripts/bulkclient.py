@@ -28,7 +28,9 @@ The result is one JSON object on stdout (and in --json-out): mode, conns,
 ok, failed, bytes, seconds (transfer phase), connect_seconds, mbit_s,
 sha256_match (every transfer complete and equal), expected, errors (message
 -> count), failures (the first ten failed transfers: local port, phase,
-body bytes moved, error -- to find the connection in `show flows`).  Exit status 0 when every connection succeeded, 1 otherwise.
+body bytes moved, error, and the kernel's view from TCP_INFO: state, ms
+since data last came, bytes received and acknowledged -- to find the
+connection in `show flows` and tell a lost FIN from a stalled stream).  Exit status 0 when every connection succeeded, 1 otherwise.
 The fd limit is raised to the hard limit (or fs.nr_open when allowed).
 """
 import argparse
@@ -39,6 +41,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -46,6 +49,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bulkserver  # noqa: E402  (the stream generator)
 
 RECV = 1 << 18
+TCP_STATES = {1: 'ESTABLISHED', 2: 'SYN_SENT', 3: 'SYN_RECV', 4: 'FIN_WAIT1', 5: 'FIN_WAIT2',
+              6: 'TIME_WAIT', 7: 'CLOSE', 8: 'CLOSE_WAIT', 9: 'LAST_ACK', 10: 'LISTEN', 11: 'CLOSING'}
+
+
+def kernel_view(sock):
+    """What the client's kernel knows about a socket (struct tcp_info)."""
+    try:
+        ti = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 136)
+    except OSError:
+        return {}
+    if len(ti) < 136:
+        return {}
+    last_data_recv, = struct.unpack_from('I', ti, 52)
+    total_retrans, = struct.unpack_from('I', ti, 100)
+    bytes_acked, bytes_received = struct.unpack_from('QQ', ti, 120)
+    return {'kernel_state': TCP_STATES.get(ti[0], ti[0]), 'ms_since_data': last_data_recv,
+            'kernel_bytes_received': bytes_received, 'kernel_bytes_acked': bytes_acked,
+            'retransmitted': total_retrans}
 
 
 class Fail(Exception):
@@ -361,8 +382,10 @@ async def run(a):
                     lport = c.sock.getsockname()[1]
                 except OSError:
                     lport = None
-                res['failures'].append({'local_port': lport, 'phase': c.phase, 'body_bytes': c.moved,
-                                        'error': str(e) or type(e).__name__})
+                f = {'local_port': lport, 'phase': c.phase, 'body_bytes': c.moved,
+                     'error': str(e) or type(e).__name__}
+                f.update(kernel_view(c.sock))
+                res['failures'].append(f)
         finally:
             c.sock.close()
 
