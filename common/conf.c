@@ -317,6 +317,9 @@ static const struct ikey tcp_ik[] = {
 	{ "connect_timeout_ms", 100, 600000, 0, CF(tcp_connect_timeout_ms) },
 	/* RFC 1122 4.2.3.2: an ACK MUST NOT be delayed 500 ms or more */
 	{ "delack_ms", 1, 499, 0, CF(tcp_delack_ms) },
+	{ "keepalive_idle_ms", 0, 86400000, 0, CF(tcp_keepalive_idle_ms) },
+	{ "keepalive_intvl_ms", 1000, 3600000, 0, CF(tcp_keepalive_intvl_ms) },
+	{ "keepalive_probes", 1, 100, 0, CF(tcp_keepalive_probes) },
 	{ .name = NULL },
 };
 static const struct ikey no_ik[] = { { .name = NULL } };

@@ -77,6 +77,9 @@ struct sl_conf {
 	uint32_t tcp_syn_timeout_ms;  /* a half-open connection gives up */
 	uint32_t tcp_connect_timeout_ms;
 	uint32_t tcp_delack_ms;
+	uint32_t tcp_keepalive_idle_ms; /* 0 = off (RFC 1122: off by default) */
+	uint32_t tcp_keepalive_intvl_ms;
+	uint32_t tcp_keepalive_probes;
 	/* control */
 	char ctl_socket[108];
 	/* tables */

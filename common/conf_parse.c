@@ -339,6 +339,9 @@ void sl_conf_defaults(struct sl_conf *c)
 	c->tcp_syn_timeout_ms = 30000;
 	c->tcp_connect_timeout_ms = 75000;
 	c->tcp_delack_ms = 40;
+	c->tcp_keepalive_idle_ms = 0;
+	c->tcp_keepalive_intvl_ms = 75000;
+	c->tcp_keepalive_probes = 9;
 	c->crypto_measure_ms = 20;
 }
 

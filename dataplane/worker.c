@@ -13,6 +13,7 @@
 
 #include "worker.h"
 #include "ip/ipv4_input.h"
+#include "apps/l4proxy.h"
 #include "tcp/tcp_conn.h"
 
 /* A packet held back for reordering leaves after this long at the latest. */
@@ -70,8 +71,15 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		tp.tp.synrcvd_ms = c->tcp_syn_timeout_ms;
 		tp.tp.connect_ms = c->tcp_connect_timeout_ms;
 		tp.tp.delack_ms = c->tcp_delack_ms;
+		tp.keepalive = c->tcp_keepalive_idle_ms != 0;
+		if (tp.keepalive) {
+			tp.tp.keepalive_idle_ms = c->tcp_keepalive_idle_ms;
+			tp.tp.keepalive_intvl_ms = c->tcp_keepalive_intvl_ms;
+			tp.tp.keepalive_probes = c->tcp_keepalive_probes;
+		}
 		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
 			return ret;
+		tcp_listen(w->tcp, &l4proxy_ops);
 	}
 	w->cmd = dp.cmd[idx];
 	w->evt = dp.evt[idx];

@@ -117,7 +117,8 @@ struct tcp_conn {
 	struct tcp_cc cc;
 	struct tcp_timer t_rtx;    /* RTO, or PERSIST when the window is zero */
 	struct tcp_timer t_delack;
-	struct tcp_timer t_life;   /* SYNRCVD, CONNECT, KEEPALIVE, IDLE, TIMEWAIT */
+	struct tcp_timer t_life;   /* SYNRCVD, CONNECT, IDLE, TIMEWAIT */
+	struct tcp_timer t_ka;     /* KEEPALIVE (RFC 1122 4.2.3.6), when enabled */
 
 	const struct tcp_app_ops *app;
 	struct tcp_conn *peer;     /* the proxy's other leg */
@@ -134,6 +135,7 @@ struct tcp_params {
 	uint8_t wscale;            /* what we announce */
 	uint8_t syn_retries;
 	uint8_t rto_retries;
+	uint8_t keepalive;         /* RFC 1122 4.2.3.6: off unless configured */
 	struct tcp_timer_policy tp;
 };
 
@@ -163,11 +165,15 @@ struct tcp_stack {
 	uint16_t ip_id;
 	uint32_t n_transparent;    /* proxy rules with `transparent` */
 	uint8_t mem_low;           /* the mbuf pool is below a quarter: open no window */
+	const struct tcp_app_ops *listen_app; /* accepts what proxy rules send */
 	uint32_t chal_budget, chal_sec; /* RFC 5961 7 challenge-ACK limit */
 };
 
 /* Set up worker `w`'s stack (memzone SL_FLOW_ZONE_FMT, table, pools). */
 int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_params *p);
+/* The app that gets the connections proxy rules hand to the stack (its
+ * on_established accepts them); without one they are refused (RST). */
+void tcp_listen(struct tcp_stack *s, const struct tcp_app_ops *app);
 /* Once per loop: the clock, and every timer due. */
 void tcp_stack_tick(struct tcp_stack *s, uint64_t tsc);
 

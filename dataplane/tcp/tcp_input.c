@@ -9,7 +9,6 @@
 
 #include <rte_ip.h>
 
-#include "apps/l4proxy.h"
 #include "ip/ipv4_input.h"
 #include "tcp_conn.h"
 #include "tcp_opt.h"
@@ -137,6 +136,10 @@ static int established(struct tcp_stack *s, struct tcp_conn *c, int passive)
 	cc_start(c);
 	tcp_timer_cancel(&s->wheel, &c->t_rtx);
 	life_idle(s, c);
+	if (s->p.keepalive) {
+		c->ka_probes = 0;
+		tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE, tcp_timer_keepalive_ms(&s->p.tp, 0));
+	}
 	if (passive) {
 		s->st->opened_passive++;
 		if (c->app && c->app->on_established)
@@ -153,6 +156,7 @@ static void enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 {
 	tcp_set_state(s, c, TCP_TIME_WAIT);
 	tcp_timer_cancel(&s->wheel, &c->t_rtx);
+	tcp_timer_cancel(&s->wheel, &c->t_ka);
 	tcp_conn_purge(s, c);
 	tcp_timer_arm_ms(s, &c->t_life, TCP_T_TIMEWAIT, s->p.tp.timewait_ms);
 	tcp_notify_close(s, c, 0);
@@ -190,7 +194,7 @@ static void listen_syn(struct tcp_stack *s, struct seg_ctx *x)
 	c->v.port = x->in_port;
 	if (x->rule_flags & SL_RF_TRANSPARENT)
 		c->flags |= TCP_CF_TRANSP;
-	c->app = &l4proxy_ops;
+	c->app = s->listen_app;
 	take_syn_opts(s, c, &x->o);
 	c->irs = g->seq;
 	c->rcv_nxt = g->seq + 1;
@@ -235,7 +239,7 @@ static void listen_ack(struct tcp_stack *s, struct seg_ctx *x)
 	c->flags |= TCP_CF_COOKIE;
 	if (x->rule_flags & SL_RF_TRANSPARENT)
 		c->flags |= TCP_CF_TRANSP;
-	c->app = &l4proxy_ops;
+	c->app = s->listen_app;
 	if (x->o.flags & TCP_OPTF_TS) {
 		uint8_t ws;
 		int sack;
@@ -274,7 +278,8 @@ static void listen_ack(struct tcp_stack *s, struct seg_ctx *x)
 
 static void no_conn(struct tcp_stack *s, struct seg_ctx *x)
 {
-	enum tcp_handler h = tcp_fsm_handler(x->rule_id ? TCP_LISTEN : TCP_CLOSED, x->seg.flags);
+	enum tcp_handler h = tcp_fsm_handler(x->rule_id && s->listen_app ? TCP_LISTEN : TCP_CLOSED,
+					     x->seg.flags);
 
 	switch (h) {
 	case TCP_H_LISTEN_SYN:
@@ -943,6 +948,31 @@ void tcp_timer_fire(struct tcp_stack *s, struct tcp_conn *c, struct tcp_timer *t
 		tcp_notify_close(s, c, -ETIMEDOUT);
 		tcp_conn_free(s, c);
 		return;
+	case TCP_T_KEEPALIVE: {
+		/* RFC 1122 4.2.3.6: probe a connection idle this long; what the
+		 * peer answers (anything) makes it idle no more */
+		uint32_t idle = s->now_ms - c->last_rx_ms;
+		uint32_t need = tcp_timer_keepalive_ms(&s->p.tp, 0);
+
+		if (idle < need) {
+			c->ka_probes = 0;
+			tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE, need - idle);
+			return;
+		}
+		need = tcp_timer_keepalive_ms(&s->p.tp, c->ka_probes);
+		if (need == 0) {
+			tcp_send_rst(s, c);
+			tcp_notify_close(s, c, -ETIMEDOUT);
+			tcp_conn_free(s, c);
+			return;
+		}
+		s->st->keepalives++;
+		tcp_send_probe(s, c);
+		c->ka_probes++;
+		tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE,
+				 tcp_timer_keepalive_ms(&s->p.tp, c->ka_probes));
+		return;
+	}
 	case TCP_T_IDLE: {
 		uint32_t idle = s->now_ms - c->last_rx_ms;
 		uint32_t peer_idle = c->peer ? s->now_ms - c->peer->last_rx_ms : idle;

@@ -152,6 +152,11 @@ int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_param
 	return 0;
 }
 
+void tcp_listen(struct tcp_stack *s, const struct tcp_app_ops *app)
+{
+	s->listen_app = app;
+}
+
 /* --- gauges ----------------------------------------------------------- */
 
 static void gauge(struct sl_tcp_stats *st, unsigned int state, int d)
@@ -306,6 +311,7 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_timer_cancel(&s->wheel, &c->t_rtx);
 	tcp_timer_cancel(&s->wheel, &c->t_delack);
 	tcp_timer_cancel(&s->wheel, &c->t_life);
+	tcp_timer_cancel(&s->wheel, &c->t_ka);
 	tcp_conn_purge(s, c);
 	__atomic_store_n(&c->v.gen, c->v.gen + 1, __ATOMIC_RELEASE);
 	tcp_set_state(s, c, TCP_CLOSED);
@@ -366,6 +372,9 @@ static void wheel_cb(struct tcp_timer *t, void *ctx)
 		break;
 	case TCP_T_DELACK:
 		c = (struct tcp_conn *)((uint8_t *)t - offsetof(struct tcp_conn, t_delack));
+		break;
+	case TCP_T_KEEPALIVE:
+		c = (struct tcp_conn *)((uint8_t *)t - offsetof(struct tcp_conn, t_ka));
 		break;
 	default:
 		c = (struct tcp_conn *)((uint8_t *)t - offsetof(struct tcp_conn, t_life));
