@@ -100,7 +100,9 @@ struct tcp_conn {
 	uint32_t rtt_seq;          /* without timestamps: the segment timed */
 	uint32_t rtt_start_ms;
 	uint32_t delack_segs;      /* full segments received since our last ACK */
-	uint32_t last_rx_ms;       /* for the idle timeout */
+	uint32_t last_rx_ms;       /* any segment: keepalive */
+	uint32_t last_data_ms;     /* payload: the proxy's idle timeout */
+	uint32_t ka_sent_ms;       /* the last keepalive probe */
 	uint32_t dsack_lo, dsack_hi;
 
 	/* send queue: payload from snd_una on, one segment per mbuf, linked

@@ -363,6 +363,7 @@ static void rst_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x
 static void deliver(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 {
 	c->v.bytes_in += len;
+	c->last_data_ms = s->now_ms;
 	s->st->bytes_in += len;
 	if (c->app && c->app->on_data)
 		c->app->on_data(s, c, m);
@@ -949,18 +950,18 @@ void tcp_timer_fire(struct tcp_stack *s, struct tcp_conn *c, struct tcp_timer *t
 		tcp_conn_free(s, c);
 		return;
 	case TCP_T_KEEPALIVE: {
-		/* RFC 1122 4.2.3.6: probe a connection idle this long; what the
-		 * peer answers (anything) makes it idle no more */
+		/* RFC 1122 4.2.3.6: probe a connection silent this long; any
+		 * segment after a probe answers it */
 		uint32_t idle = s->now_ms - c->last_rx_ms;
-		uint32_t need = tcp_timer_keepalive_ms(&s->p.tp, 0);
+		uint32_t need = s->p.tp.keepalive_idle_ms;
 
-		if (idle < need) {
+		if (c->ka_probes && (int32_t)(c->last_rx_ms - c->ka_sent_ms) >= 0)
 			c->ka_probes = 0;
+		if (c->ka_probes == 0 && idle < need) {
 			tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE, need - idle);
 			return;
 		}
-		need = tcp_timer_keepalive_ms(&s->p.tp, c->ka_probes);
-		if (need == 0) {
+		if (c->ka_probes >= s->p.tp.keepalive_probes) {
 			tcp_send_rst(s, c);
 			tcp_notify_close(s, c, -ETIMEDOUT);
 			tcp_conn_free(s, c);
@@ -969,13 +970,15 @@ void tcp_timer_fire(struct tcp_stack *s, struct tcp_conn *c, struct tcp_timer *t
 		s->st->keepalives++;
 		tcp_send_probe(s, c);
 		c->ka_probes++;
-		tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE,
-				 tcp_timer_keepalive_ms(&s->p.tp, c->ka_probes));
+		c->ka_sent_ms = s->now_ms;
+		/* the last probe too gets an interval to be answered */
+		tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE, s->p.tp.keepalive_intvl_ms);
 		return;
 	}
 	case TCP_T_IDLE: {
-		uint32_t idle = s->now_ms - c->last_rx_ms;
-		uint32_t peer_idle = c->peer ? s->now_ms - c->peer->last_rx_ms : idle;
+		/* data, not keepalive answers, makes a proxied pair busy */
+		uint32_t idle = s->now_ms - c->last_data_ms;
+		uint32_t peer_idle = c->peer ? s->now_ms - c->peer->last_data_ms : idle;
 
 		if (peer_idle < idle)
 			idle = peer_idle;

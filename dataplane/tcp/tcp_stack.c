@@ -240,6 +240,7 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s, uint32_t laddr_be, uint16_t
 	c->v.start_tsc = s->now_tsc;
 	c->sq_max = s->p.sndbuf;
 	c->last_rx_ms = s->now_ms;
+	c->last_data_ms = s->now_ms;
 	tcp_reass_init(&c->rq);
 	tcp_sack_rcv_init(&c->sr);
 	tcp_rtt_init(&c->rtt, &tcp_rtt_default);
