@@ -149,8 +149,14 @@ static int initial_routes(struct worker *w)
 			return ret;
 	}
 	for (unsigned int i = 0; i < conf.n_rules; i++)
-		if ((ret = worker_rule_add(w, &conf.rules[i])))
+		if ((ret = worker_rule_add(w, &conf.rules[i]))) {
+			if (ret == -EOPNOTSUPP)
+				fprintf(stderr, "sluice-dp: rule %u: action proxy needs exactly one worker "
+					"(eal.lcores = \"%s\" gives %u): both legs of a connection "
+					"must meet on one\n",
+					conf.rules[i].id, conf.lcores, dp.n_workers);
 			return ret;
+		}
 	for (unsigned int i = 0; i < dp.n_ports; i++)
 		worker_impair_set(w, (uint16_t)i, 1u << SL_DIR_IN, &conf.ports[i].impair.dir[SL_DIR_IN],
 				  conf.ports[i].impair.seed);

@@ -59,7 +59,14 @@ int worker_route_del(struct worker *w, uint32_t prefix, uint8_t plen)
 
 int worker_rule_add(struct worker *w, const struct sl_rule *r)
 {
-	int ret = rule_list_add(&w->shm->rules, r);
+	int ret;
+
+	/* Both legs of a proxied connection must meet on one worker; with
+	 * several workers and no symmetric RSS the server leg's packets may
+	 * reach another one, and handing them over is not built yet. */
+	if (r->action == SL_RA_PROXY && dp.n_workers > 1)
+		return -EOPNOTSUPP;
+	ret = rule_list_add(&w->shm->rules, r);
 
 	worker_rules_changed(w);
 	return ret;
