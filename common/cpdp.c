@@ -94,7 +94,8 @@ static int rule_ok(const struct cpdp_rule *r, int add)
 	if (!add)
 		return 1;
 	return r->src_plen <= 32 && r->dst_plen <= 32 && r->dport_lo <= r->dport_hi &&
-	       r->action >= SL_RA_FORWARD && r->action <= SL_RA_PROXY &&
+	       r->action >= SL_RA_FORWARD && r->action <= SL_RA_DENY &&
+	       r->app <= SL_APPS_MAX &&
 	       (r->flags & ~SL_RF_TRANSPARENT) == 0 &&
 	       (r->proto == 0 || r->proto == 1 || r->proto == 6 || r->proto == 17);
 }

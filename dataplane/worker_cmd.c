@@ -131,6 +131,7 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 			.id = c->id, .src = c->src, .dst = c->dst, .src_plen = c->src_plen,
 			.dst_plen = c->dst_plen, .proto = c->proto, .action = c->action,
 			.dport_lo = c->dport_lo, .dport_hi = c->dport_hi, .flags = c->flags,
+			.app = c->app,
 		};
 		return worker_rule_add(w, &r);
 	}

@@ -17,12 +17,20 @@ int rule_validate(const struct sl_rule *r)
 	/* ports only mean something for TCP and UDP */
 	if ((r->dport_lo != 0 || r->dport_hi != 65535) && r->proto != 6 && r->proto != 17)
 		return -EINVAL;
-	if (r->action < SL_RA_FORWARD || r->action > SL_RA_PROXY)
+	if (r->action < SL_RA_FORWARD || r->action > SL_RA_DENY)
+		return -EINVAL;
+	/* the TLS actions and deny belong to an application, nothing else does */
+	if ((r->action == SL_RA_TLS_TERM || r->action == SL_RA_TLS_ORIG || r->action == SL_RA_DENY) !=
+	    (r->app != 0) || r->app > SL_APPS_MAX)
+		return -EINVAL;
+	if ((r->action == SL_RA_TLS_TERM || r->action == SL_RA_TLS_ORIG) && r->proto != 6)
 		return -EINVAL;
 	/* the proxy terminates TCP; transparent only means something to it */
 	if (r->action == SL_RA_PROXY && r->proto != 6)
 		return -EINVAL;
-	if ((r->flags & ~SL_RF_TRANSPARENT) || ((r->flags & SL_RF_TRANSPARENT) && r->action != SL_RA_PROXY))
+	if ((r->flags & ~SL_RF_TRANSPARENT) ||
+	    ((r->flags & SL_RF_TRANSPARENT) && r->action != SL_RA_PROXY && r->action != SL_RA_TLS_TERM &&
+	     r->action != SL_RA_TLS_ORIG))
 		return -EINVAL;
 	return 0;
 }

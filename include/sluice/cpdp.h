@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define CPDP_VERSION 2
+#define CPDP_VERSION 3
 #define CPDP_RING_SIZE 1024
 
 enum cpdp_type {
@@ -58,6 +58,8 @@ struct cpdp_rule {
 	uint8_t action;    /* enum sl_rule_action */
 	uint16_t dport_lo, dport_hi;
 	uint8_t flags;     /* SL_RF_* */
+	uint8_t pad;
+	uint16_t app;      /* application index + 1, or 0 */
 };
 
 struct cpdp_reply {

@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    4u
+#define SL_SHM_VERSION    5u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -86,6 +86,9 @@ enum sl_rule_action {
 	SL_RA_DROP,        /* drop silently */
 	SL_RA_REJECT,      /* TCP: RST as from the destination; else ICMP admin-prohibited */
 	SL_RA_PROXY,       /* TCP: terminate on the worker and relay (apps/l4proxy.c) */
+	SL_RA_TLS_TERM,    /* TCP: terminate TLS for application `app` (S1, apps/tls_relay.c) */
+	SL_RA_TLS_ORIG,    /* TCP: plaintext in, TLS originated to app `app`'s secure port (S1 reverse) */
+	SL_RA_DENY,        /* drop and count for application `app` (S1: its plain port, client side) */
 };
 
 /* sl_rule.flags */
@@ -99,7 +102,8 @@ struct sl_rule {
 	uint8_t action;    /* enum sl_rule_action */
 	uint16_t dport_lo, dport_hi;
 	uint8_t flags;     /* SL_RF_* */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t app;      /* application index + 1 (SL_RA_TLS_*, SL_RA_DENY); 0 = none */
 };
 
 struct sl_rule_table {
@@ -206,6 +210,54 @@ struct sl_tcp_stats {
 #undef X
 };
 
+/* Applications (S1, S5).  The table is written by dp main once before the
+ * workers start (the config's apps) and from then on only by sluice-cp
+ * (`app add/del`), which also keeps the handshake counters here so that a
+ * restarted sluice-cp finds them.  An entry is read under its `gen` (odd
+ * while it changes), like the flow zone. */
+#define SL_APPS_MAX       64
+#define SL_APP_NAME_LEN   32
+#define SL_PATH_LEN       256
+#define SL_E2E_HOSTS_LEN  512
+
+enum sl_app_mode {
+	SL_APP_TERMINATE = 1, /* clients speak TLS to secure_port; plaintext to plain_port */
+	SL_APP_ORIGINATE,     /* clients speak plaintext to plain_port; TLS to secure_port */
+};
+
+struct sl_app_def {
+	uint32_t gen;
+	uint8_t in_use;
+	uint8_t mode;          /* enum sl_app_mode */
+	uint8_t transparent;   /* server leg from the client's address */
+	uint8_t pad;
+	char name[SL_APP_NAME_LEN];
+	uint32_t server;       /* host order */
+	uint16_t secure_port, plain_port;
+	uint32_t e2e_ttl_s;    /* S5 passthrough pair lifetime */
+	char cert[SL_PATH_LEN], key[SL_PATH_LEN]; /* PEM (terminate) */
+	char ca[SL_PATH_LEN];  /* PEM CA bundle that verifies the server (originate) */
+	char e2e_hosts[SL_E2E_HOSTS_LEN]; /* comma-separated SNI names or *.patterns */
+	uint32_t rule_ids[2];  /* the policy rules it installed (0 = none) */
+	/* sluice-cp's counters */
+	uint64_t handshakes, resumptions, handshake_errors, verify_failures;
+};
+
+struct sl_app_table {
+	uint32_t n;            /* entries in use */
+	struct sl_app_def a[SL_APPS_MAX];
+};
+
+/* What the workers count per application (index as in sl_app_table). */
+struct sl_app_stats {
+	uint64_t conns;        /* client connections accepted for it */
+	uint64_t bytes_in;     /* plaintext from clients to the server */
+	uint64_t bytes_out;    /* plaintext from the server to clients */
+	uint64_t records_in, records_out;
+	uint64_t denied;       /* client packets to the plain port (SL_RA_DENY) */
+	uint64_t errors;       /* bad records, alerts, handshakes the cp refused */
+};
+
 struct sl_lcore_stats {
 	struct sl_port_counters port[SL_MAX_PORTS];
 	uint64_t drops[SL_DROP_MAX];
@@ -219,6 +271,7 @@ struct sl_lcore_stats {
 	uint64_t cycles_work; /* TSC cycles in busy iterations outside rx/tx bursts */
 	uint64_t cycles_io;   /* TSC cycles inside rx/tx burst calls of busy iterations */
 	struct sl_tcp_stats tcp;
+	struct sl_app_stats app[SL_APPS_MAX];
 };
 
 struct sl_lcore_shm {
@@ -299,6 +352,7 @@ struct sl_shm {
 	struct sl_port_view ports[SL_MAX_PORTS];
 	struct sl_neigh_view neigh;
 	struct sl_crypto_view crypto; /* dp main: written once before workers start */
+	struct sl_app_table apps;     /* dp main before launch, then sluice-cp only */
 	/* per lcore */
 	struct sl_lcore_shm lcore[SL_MAX_LCORES];
 };
