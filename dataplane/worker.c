@@ -79,7 +79,7 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		}
 		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
 			return ret;
-		tcp_listen(w->tcp, &l4proxy_ops);
+		tcp_listen(w->tcp, SL_RA_PROXY, &l4proxy_ops);
 	}
 	w->cmd = dp.cmd[idx];
 	w->evt = dp.evt[idx];

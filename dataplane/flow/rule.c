@@ -109,8 +109,15 @@ int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
 		}
 		return 1;
 	case SL_RA_PROXY:
-		/* rule_validate: proxy rules are TCP-only */
-		tcp_input(w->tcp, m, in_port, t->r[pos].id, t->r[pos].flags);
+	case SL_RA_TLS_TERM:
+	case SL_RA_TLS_ORIG:
+		/* rule_validate: these are TCP-only */
+		tcp_input(w->tcp, m, in_port, &t->r[pos]);
+		return 1;
+	case SL_RA_DENY:
+		/* S1: an application's plain port is reachable only through it */
+		w->st->app[t->r[pos].app - 1].denied++;
+		worker_drop(w, m, SL_DROP_APP_DENY);
 		return 1;
 	default:
 		return 0; /* forward */

@@ -110,7 +110,7 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		if (unlikely(nh->type == SL_RT_LOCAL)) {
 			w->st->local_in++;
 			if (ip_hdr(m)->proto == IPPROTO_TCP)
-				tcp_input(w->tcp, m, in_port, 0, 0);
+				tcp_input(w->tcp, m, in_port, NULL);
 			else
 				icmp_local_input(w, m, in_port);
 			continue;

@@ -74,6 +74,7 @@ enum {
 	TCP_CF_TRANSP = 1 << 14,   /* proxy: the server leg takes the client's address */
 	TCP_CF_RECPROBE = 1 << 15, /* t_rtx is the short probe timer, not the RTO */
 	TCP_CF_PROBED = 1 << 16,   /* a probe went out; no progress since */
+	TCP_CF_KILL = 1 << 17,     /* tcp_abort_deferred: on the kill list */
 };
 
 struct tcp_conn {
@@ -124,6 +125,8 @@ struct tcp_conn {
 
 	const struct tcp_app_ops *app;
 	struct tcp_conn *peer;     /* the proxy's other leg */
+	uint32_t app_slot;         /* the app's own per-connection state */
+	uint16_t app_id;           /* application index (TLS apps) */
 } __rte_cache_aligned;
 
 /* What a worker's stack is configured with (the `tcp` config section). */
@@ -167,23 +170,28 @@ struct tcp_stack {
 	uint16_t ip_id;
 	uint32_t n_transparent;    /* proxy rules with `transparent` */
 	uint8_t mem_low;           /* the mbuf pool is below a quarter: open no window */
-	const struct tcp_app_ops *listen_app; /* accepts what proxy rules send */
+	const struct tcp_app_ops *listen_app[SL_RA_DENY + 1]; /* by rule action */
+	uint32_t n_kill;
+	struct { uint32_t slot, gen; } kill[64]; /* tcp_abort_deferred */
 	uint32_t chal_budget, chal_sec; /* RFC 5961 7 challenge-ACK limit */
 };
 
 /* Set up worker `w`'s stack (memzone SL_FLOW_ZONE_FMT, table, pools). */
 int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_params *p);
-/* The app that gets the connections proxy rules hand to the stack (its
- * on_established accepts them); without one they are refused (RST). */
-void tcp_listen(struct tcp_stack *s, const struct tcp_app_ops *app);
+/* The app that gets the connections rules with `action` hand to the stack
+ * (its on_established accepts them); without one they are refused (RST). */
+void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_ops *app);
+/* Abort `c` once the current callback chain has returned (a callback must
+ * not free the connection it runs for). */
+void tcp_abort_deferred(struct tcp_stack *s, struct tcp_conn *c);
 /* Once per loop: the clock, and every timer due. */
 void tcp_stack_tick(struct tcp_stack *s, uint64_t tsc);
 
 /* A TCP segment for the stack (IPv4 header at l3): to one of the
  * appliance's addresses (local), or matching a proxy rule (rule_id != 0,
  * flags SL_RF_*).  Consumes m. */
-void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port, uint32_t rule_id,
-	       uint8_t rule_flags);
+void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
+	       const struct sl_rule *rule);
 /* Is there a connection for this segment (the transparent proxy's server
  * leg, whose packets look forwarded)?  Consumes m when it returns 1. */
 int tcp_input_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port);

@@ -23,8 +23,7 @@ struct seg_ctx {
 	struct tcp_opts o;
 	uint32_t saddr, daddr; /* network order, as received */
 	uint16_t in_port;
-	uint32_t rule_id;
-	uint8_t rule_flags;
+	const struct sl_rule *rule; /* the rule that sent it here, or NULL */
 	unsigned int pay_off;  /* payload offset in m */
 };
 
@@ -190,11 +189,12 @@ static void listen_syn(struct tcp_stack *s, struct seg_ctx *x)
 		return;
 	}
 	c->v.role = SL_FLOW_CLIENT_LEG;
-	c->v.rule_id = x->rule_id;
+	c->v.rule_id = x->rule->id;
 	c->v.port = x->in_port;
-	if (x->rule_flags & SL_RF_TRANSPARENT)
+	c->app_id = x->rule->app ? (uint16_t)(x->rule->app - 1) : 0;
+	if (x->rule->flags & SL_RF_TRANSPARENT)
 		c->flags |= TCP_CF_TRANSP;
-	c->app = s->listen_app;
+	c->app = s->listen_app[x->rule->action];
 	take_syn_opts(s, c, &x->o);
 	c->irs = g->seq;
 	c->rcv_nxt = g->seq + 1;
@@ -234,12 +234,13 @@ static void listen_ack(struct tcp_stack *s, struct seg_ctx *x)
 	}
 	s->st->syncookies_ok++;
 	c->v.role = SL_FLOW_CLIENT_LEG;
-	c->v.rule_id = x->rule_id;
+	c->v.rule_id = x->rule->id;
 	c->v.port = x->in_port;
+	c->app_id = x->rule->app ? (uint16_t)(x->rule->app - 1) : 0;
 	c->flags |= TCP_CF_COOKIE;
-	if (x->rule_flags & SL_RF_TRANSPARENT)
+	if (x->rule->flags & SL_RF_TRANSPARENT)
 		c->flags |= TCP_CF_TRANSP;
-	c->app = s->listen_app;
+	c->app = s->listen_app[x->rule->action];
 	if (x->o.flags & TCP_OPTF_TS) {
 		uint8_t ws;
 		int sack;
@@ -278,8 +279,8 @@ static void listen_ack(struct tcp_stack *s, struct seg_ctx *x)
 
 static void no_conn(struct tcp_stack *s, struct seg_ctx *x)
 {
-	enum tcp_handler h = tcp_fsm_handler(x->rule_id && s->listen_app ? TCP_LISTEN : TCP_CLOSED,
-					     x->seg.flags);
+	enum tcp_handler h = tcp_fsm_handler(x->rule && s->listen_app[x->rule->action] ?
+						     TCP_LISTEN : TCP_CLOSED, x->seg.flags);
 
 	switch (h) {
 	case TCP_H_LISTEN_SYN:
@@ -750,7 +751,7 @@ static void conn_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *
 	case TCP_H_TIMEWAIT_SYN:
 		/* RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may reuse
 		 * the pair when its SYN is above what the old one used */
-		if (x->rule_id && seq_gt(x->seg.seq, c->rcv_nxt)) {
+		if (x->rule && seq_gt(x->seg.seq, c->rcv_nxt)) {
 			tcp_conn_free(s, c);
 			no_conn(s, x);
 			return;
@@ -810,16 +811,15 @@ static int parse(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port, stru
 	return 0;
 }
 
-void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port, uint32_t rule_id,
-	       uint8_t rule_flags)
+void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
+	       const struct sl_rule *rule)
 {
 	struct seg_ctx x;
 	struct tcp_conn *c;
 
 	if (parse(s, m, in_port, &x) != 0)
 		return;
-	x.rule_id = rule_id;
-	x.rule_flags = rule_flags;
+	x.rule = rule;
 	c = tcp_conn_lookup(s, x.daddr, x.seg.dport, x.saddr, x.seg.sport);
 	if (c)
 		conn_input(s, c, &x);
@@ -840,7 +840,7 @@ int tcp_input_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port)
 	if (!tcp_conn_lookup(s, ip->dst, rte_be_to_cpu_16(ports[1]), ip->src,
 			     rte_be_to_cpu_16(ports[0])))
 		return 0;
-	tcp_input(s, m, in_port, 0, 0);
+	tcp_input(s, m, in_port, NULL);
 	return 1;
 }
 

@@ -152,9 +152,37 @@ int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_param
 	return 0;
 }
 
-void tcp_listen(struct tcp_stack *s, const struct tcp_app_ops *app)
+void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_ops *app)
 {
-	s->listen_app = app;
+	if (action <= SL_RA_DENY)
+		s->listen_app[action] = app;
+}
+
+void tcp_abort_deferred(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (c->flags & TCP_CF_KILL)
+		return;
+	if (s->n_kill == RTE_DIM(s->kill)) {
+		/* never expected (64 in one loop); the idle timer does it soon */
+		tcp_timer_arm_ms(s, &c->t_life, TCP_T_IDLE, 1);
+		c->last_data_ms = s->now_ms - s->p.tp.idle_ms;
+		return;
+	}
+	c->flags |= TCP_CF_KILL;
+	s->kill[s->n_kill].slot = tcp_conn_idx(s, c);
+	s->kill[s->n_kill].gen = c->v.gen;
+	s->n_kill++;
+}
+
+static void kill_run(struct tcp_stack *s)
+{
+	for (uint32_t i = 0; i < s->n_kill; i++) {
+		struct tcp_conn *c = tcp_conn_at(s, s->kill[i].slot);
+
+		if (c->v.gen == s->kill[i].gen && c->state != TCP_CLOSED)
+			tcp_abort(s, c);
+	}
+	s->n_kill = 0;
 }
 
 /* --- gauges ----------------------------------------------------------- */
@@ -390,6 +418,8 @@ void tcp_stack_tick(struct tcp_stack *s, uint64_t tsc)
 
 	uint64_t n;
 
+	if (unlikely(s->n_kill))
+		kill_run(s);
 	s->now_tsc = tsc;
 	if (tsc - s->last_tick_tsc < per_ms)
 		return;

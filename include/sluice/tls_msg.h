@@ -1,0 +1,67 @@
+/*
+ * The TLS handshake split (DESIGN.md 5): a worker forwards the bytes a
+ * client sends during the handshake to sluice-cp, which runs OpenSSL on
+ * memory BIOs and sends back the bytes to write to the client; when the
+ * handshake completes, sluice-cp sends the record state (keys, IVs,
+ * sequence numbers both ways) and forgets it.
+ *
+ * Transport: per worker two rings of mbufs, SP/SC, created by the worker:
+ * SL_TLS_UP_FMT (worker -> cp) and SL_TLS_DN_FMT (cp -> worker).  Every
+ * mbuf (chain) starts with a struct sl_tls_msg; the payload follows it.
+ * The cp allocates its mbufs from the worker's own pool; whoever dequeues
+ * a message frees it.
+ */
+#ifndef SLUICE_TLS_MSG_H
+#define SLUICE_TLS_MSG_H
+
+#include <stdint.h>
+
+#define SL_TLS_UP_FMT "sl_tls_up_%u"
+#define SL_TLS_DN_FMT "sl_tls_dn_%u"
+#define SL_TLS_RING_SIZE 4096
+#define SL_TLS_MSG_VERSION 1
+
+enum sl_tls_msg_type {
+	/* worker -> cp */
+	SL_TLS_UP_DATA = 1, /* bytes from the client (the first one opens the session) */
+	SL_TLS_UP_CLOSE,    /* the connection is gone: free the session */
+	/* cp -> worker */
+	SL_TLS_DN_DATA,     /* bytes to send to the client */
+	SL_TLS_DN_KEYS,     /* handshake done: struct sl_tls_keys, then leftover client bytes */
+	SL_TLS_DN_FAIL,     /* handshake failed: payload (an alert) to send, then close */
+};
+
+struct sl_tls_msg {
+	uint16_t version;   /* SL_TLS_MSG_VERSION */
+	uint16_t type;      /* enum sl_tls_msg_type */
+	uint16_t app;       /* application index */
+	uint16_t worker;
+	uint32_t slot;      /* the client leg's connection slot on that worker */
+	uint32_t gen;       /* its generation (sl_flow_ent.gen) when the session began */
+	uint32_t len;       /* payload bytes after this header */
+	uint32_t pad;
+} __attribute__((aligned(8)));
+
+/* One direction's record state.  Key material: wiped by both sides as soon
+ * as it is installed. */
+struct sl_tls_dir {
+	uint8_t key[32];
+	uint8_t iv[12];     /* 1.2 GCM: the 4-byte salt; otherwise the 12-byte IV */
+	uint8_t key_len, iv_len;
+	uint8_t secret_len; /* 1.3: the traffic secret, for KeyUpdate */
+	uint8_t pad;
+	uint8_t secret[48];
+	uint64_t seq;       /* the next record's sequence number */
+};
+
+struct sl_tls_keys {
+	uint16_t version;   /* 0x0303 or 0x0304 */
+	uint8_t alg;        /* enum aead_alg (crypto/aead.h) */
+	uint8_t hash_len;   /* 1.3: 32 or 48 */
+	uint8_t resumed;
+	uint8_t pad[3];
+	struct sl_tls_dir rx; /* client -> appliance */
+	struct sl_tls_dir tx; /* appliance -> client */
+};
+
+#endif
