@@ -320,6 +320,7 @@ static const struct ikey tcp_ik[] = {
 	{ "keepalive_idle_ms", 0, 86400000, 0, CF(tcp_keepalive_idle_ms) },
 	{ "keepalive_intvl_ms", 1000, 3600000, 0, CF(tcp_keepalive_intvl_ms) },
 	{ "keepalive_probes", 1, 100, 0, CF(tcp_keepalive_probes) },
+	{ "tls_sessions", 1, 1048576, 0, CF(tls_max_sessions) },
 	{ .name = NULL },
 };
 static const struct ikey no_ik[] = { { .name = NULL } };

@@ -80,6 +80,7 @@ struct sl_conf {
 	uint32_t tcp_keepalive_idle_ms; /* 0 = off (RFC 1122: off by default) */
 	uint32_t tcp_keepalive_intvl_ms;
 	uint32_t tcp_keepalive_probes;
+	uint32_t tls_max_sessions;  /* TLS sessions per worker (tcp section) */
 	/* control */
 	char ctl_socket[108];
 	/* tables */

@@ -342,6 +342,7 @@ void sl_conf_defaults(struct sl_conf *c)
 	c->tcp_keepalive_idle_ms = 0;
 	c->tcp_keepalive_intvl_ms = 75000;
 	c->tcp_keepalive_probes = 9;
+	c->tls_max_sessions = 4096;
 	c->crypto_measure_ms = 20;
 }
 

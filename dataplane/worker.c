@@ -14,6 +14,7 @@
 #include "worker.h"
 #include "ip/ipv4_input.h"
 #include "apps/l4proxy.h"
+#include "apps/tls_relay.h"
 #include "tcp/tcp_conn.h"
 
 /* A packet held back for reordering leaves after this long at the latest. */
@@ -80,6 +81,10 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
 			return ret;
 		tcp_listen(w->tcp, SL_RA_PROXY, &l4proxy_ops);
+		/* a TLS session per relayed connection: 2.5 KB each (two record
+		 * states with their expanded keys) */
+		if ((ret = tls_relay_init(w, c->tls_max_sessions)) != 0)
+			return ret;
 	}
 	w->cmd = dp.cmd[idx];
 	w->evt = dp.evt[idx];
@@ -317,6 +322,7 @@ int worker_loop(void *arg)
 		if (unlikely(w->impair_mask))
 			impair_release(w, t0);
 		tcp_stack_tick(w->tcp, t0);
+		tls_relay_poll(w);
 		for (uint16_t p = 0; p < dp.n_ports; p++)
 			txq |= w->tx[p].n;
 		if (got || txq) {

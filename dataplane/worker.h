@@ -19,6 +19,8 @@
 #define MAX_BURST 64
 #define TXBUF_SIZE (2 * MAX_BURST)
 
+struct tls_relay;
+
 struct txbuf {
 	uint16_t n;
 	struct rte_mbuf *pkts[TXBUF_SIZE];
@@ -47,6 +49,7 @@ struct worker {
 	uint32_t n_rules;            /* == shm->rules.n: one branch per packet when 0 */
 	uint32_t n_transparent;      /* transparent proxy rules: look forwarded TCP up */
 	struct tcp_stack *tcp;
+	struct tls_relay *tls;       /* apps/tls_relay.c */
 
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;

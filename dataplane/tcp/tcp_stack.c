@@ -179,8 +179,10 @@ static void kill_run(struct tcp_stack *s)
 	for (uint32_t i = 0; i < s->n_kill; i++) {
 		struct tcp_conn *c = tcp_conn_at(s, s->kill[i].slot);
 
-		if (c->v.gen == s->kill[i].gen && c->state != TCP_CLOSED)
+		if (c->v.gen == s->kill[i].gen && c->state != TCP_CLOSED) {
+			tcp_notify_close(s, c, -ECONNABORTED); /* the app lets go first */
 			tcp_abort(s, c);
+		}
 	}
 	s->n_kill = 0;
 }

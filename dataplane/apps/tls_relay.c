@@ -1,0 +1,976 @@
+/*
+ * S1 TLS offload relay on the worker.
+ *
+ * Client leg (the appliance answers as the server): while the handshake
+ * runs, every byte the client sends goes to sluice-cp and every byte it
+ * sends back goes to the client.  Then sluice-cp hands over the record
+ * state (SL_TLS_DN_KEYS) and the worker opens records itself: in place, in
+ * the mbufs they arrived in (a record split between two mbufs of one
+ * segment costs an indirect clone, never a copy), and relays the plaintext
+ * to the application's plain port over a server leg.  The server's replies
+ * are sealed in place too: the record header goes into the first mbuf's
+ * headroom, the tag into the last one's tailroom, and the segments of one
+ * receive burst become one record of up to 16 KB (RFC 8446 5.1), which TCP
+ * then cuts into full-sized segments.
+ *
+ * Alerts and KeyUpdate (RFC 8446 4.6.3) are handled here: close_notify
+ * half-closes the server leg, a fatal alert or a record that does not open
+ * (bad_record_mac, RFC 8446 5.2) ends both legs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <sluice/tls_msg.h>
+
+#include "apps/tls_relay.h"
+#include "tls_record.h"
+#include "ip/ipv4_input.h"
+#include "tcp/tcp_conn.h"
+#include "worker.h"
+
+#define TLS_PLAIN_MAX 16384  /* RFC 8446 5.1: 2^14 */
+#define TLS13_CT_MAX (TLS_PLAIN_MAX + 256)
+#define TLS12_CT_MAX (TLS_PLAIN_MAX + 2048)
+#define SEGS_MAX 64
+#define DN_BURST 32
+
+enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD };
+
+/* RFC 8446 6.2 alert descriptions used here */
+#define ALERT_CLOSE_NOTIFY 0
+#define ALERT_UNEXPECTED_MESSAGE 10
+#define ALERT_BAD_RECORD_MAC 20
+#define ALERT_RECORD_OVERFLOW 22
+#define ALERT_DECODE_ERROR 50
+#define ALERT_INTERNAL_ERROR 80
+
+#define CT_CCS 20
+#define CT_ALERT 21
+#define CT_HANDSHAKE 22
+#define CT_APP 23
+#define HS_KEY_UPDATE 24
+
+struct tls_sess {
+	uint32_t conn;          /* client leg slot */
+	uint16_t app;
+	uint8_t state;
+	uint8_t pending;        /* on the seal list */
+	uint8_t sent_close;     /* our close_notify went out */
+	uint8_t gcm12;          /* TLS 1.2 GCM: explicit nonce in every record */
+	uint16_t version;
+	struct rte_mbuf *rx_head, *rx_tail; /* ciphertext, one segment per mbuf */
+	uint32_t rx_bytes;
+	struct rte_mbuf *tx_head, *tx_tail; /* plaintext waiting to be sealed */
+	uint32_t tx_bytes;
+	struct tls_rec rx, tx;
+};
+
+struct tls_relay {
+	struct tls_sess *sess;
+	uint32_t n_sess, n_free;
+	uint32_t *free;
+	uint32_t *pending;
+	uint32_t n_pending;
+	struct rte_ring *up, *dn;
+	struct aead_thread aead;
+};
+
+static const struct tcp_app_ops tls_client_ops;
+static const struct tcp_app_ops tls_server_ops;
+
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+static struct tls_sess *sess_of(struct worker *w, const struct tcp_conn *c)
+{
+	return &w->tls->sess[c->app_slot];
+}
+
+/* --- mbuf queues: single segments linked through m->next ------------------ */
+
+static void q_push(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes,
+		   struct rte_mbuf *m)
+{
+	while (m) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		if (m->data_len == 0) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			if (*tail)
+				(*tail)->next = m;
+			else
+				*head = m;
+			*tail = m;
+			*bytes += m->data_len;
+		}
+		m = next;
+	}
+}
+
+static void q_free(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes)
+{
+	while (*head) {
+		struct rte_mbuf *m = *head;
+
+		*head = m->next;
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+	}
+	*tail = NULL;
+	*bytes = 0;
+}
+
+/* Copy n bytes at offset off of the queue (headers and tags only). */
+static void q_copy(const struct rte_mbuf *m, uint32_t off, uint32_t n, uint8_t *dst)
+{
+	while (m && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (m && n) {
+		uint32_t k = min32(m->data_len - off, n);
+
+		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), k);
+		dst += k;
+		n -= k;
+		off = 0;
+		m = m->next;
+	}
+}
+
+/* Make `m`, a list of single segments, one chain for tcp_send(). */
+static struct rte_mbuf *q_chain(struct rte_mbuf *m)
+{
+	uint32_t len = 0;
+	uint16_t n = 0;
+
+	for (struct rte_mbuf *x = m; x; x = x->next) {
+		len += x->data_len;
+		n++;
+	}
+	if (m) {
+		m->pkt_len = len;
+		m->nb_segs = n;
+	}
+	return m;
+}
+
+/* --- sessions --------------------------------------------------------------- */
+
+static struct tls_sess *sess_alloc(struct worker *w, struct tcp_conn *c)
+{
+	struct tls_relay *tr = w->tls;
+	struct tls_sess *x;
+
+	if (tr->n_free == 0)
+		return NULL;
+	c->app_slot = tr->free[--tr->n_free];
+	x = &tr->sess[c->app_slot];
+	memset(x, 0, offsetof(struct tls_sess, rx));
+	x->conn = tcp_conn_idx(w->tcp, c);
+	x->app = c->app_id;
+	x->state = TS_HANDSHAKE;
+	return x;
+}
+
+static void sess_free(struct worker *w, struct tcp_conn *c)
+{
+	struct tls_relay *tr = w->tls;
+	struct tls_sess *x = sess_of(w, c);
+
+	if (x->state == TS_FREE)
+		return;
+	q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
+	q_free(&x->tx_head, &x->tx_tail, &x->tx_bytes);
+	if (x->state == TS_RECORD) {
+		tls_rec_wipe(&x->rx);
+		tls_rec_wipe(&x->tx);
+	}
+	x->state = TS_FREE;
+	tr->free[tr->n_free++] = c->app_slot;
+}
+
+/* A message to sluice-cp: the header goes into the mbuf's headroom. */
+static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, struct rte_mbuf *m)
+{
+	struct sl_tls_msg *h;
+	uint32_t len = m ? m->pkt_len : 0;
+
+	if (!m) {
+		m = rte_pktmbuf_alloc(w->pool);
+		if (!m) {
+			w->st->drops[SL_DROP_NOMBUF]++;
+			return -ENOBUFS;
+		}
+	}
+	h = (struct sl_tls_msg *)rte_pktmbuf_prepend(m, sizeof(*h));
+	if (!h) {
+		struct rte_mbuf *hm = rte_pktmbuf_alloc(w->pool);
+
+		if (!hm) {
+			rte_pktmbuf_free(m);
+			w->st->drops[SL_DROP_NOMBUF]++;
+			return -ENOBUFS;
+		}
+		h = (struct sl_tls_msg *)rte_pktmbuf_append(hm, sizeof(*h));
+		if (rte_pktmbuf_chain(hm, m) != 0) {
+			rte_pktmbuf_free(hm);
+			rte_pktmbuf_free(m);
+			return -ENOBUFS;
+		}
+		m = hm;
+	}
+	*h = (struct sl_tls_msg){
+		.version = SL_TLS_MSG_VERSION,
+		.type = type,
+		.app = c->app_id,
+		.worker = (uint16_t)w->idx,
+		.slot = tcp_conn_idx(w->tcp, c),
+		.gen = c->v.gen,
+		.len = len,
+	};
+	if (rte_ring_sp_enqueue(w->tls->up, m) != 0) {
+		worker_drop(w, m, SL_DROP_TLS_CP_FULL);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* --- sealing (appliance -> client) --------------------------------------- */
+
+/* One record of `type` from the first segments of `*q` (at most
+ * TLS_PLAIN_MAX bytes of them, whole segments), queued on the client leg. */
+static int seal_one(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
+		    struct rte_mbuf **qh, struct rte_mbuf **qt, uint32_t *qb, uint8_t type)
+{
+	unsigned int hdr_len = TLS_HDR_LEN + (x->gcm12 ? TLS12_EXPLICIT_NONCE : 0);
+	unsigned int tail_len = AEAD_TAG_LEN + (x->version == 0x0304);
+	struct aead_seg seg[SEGS_MAX + 1];
+	struct rte_mbuf *first = *qh, *last = NULL, *m, *hm = NULL, *tm = NULL;
+	uint8_t *hdr, *tail;
+	unsigned int n = 0;
+	uint32_t plen = 0;
+	int rc;
+
+	/* whole segments up to 2^14 plaintext bytes */
+	for (m = first; m && n < SEGS_MAX; m = m->next) {
+		if (plen + m->data_len + (x->version == 0x0304) > TLS_PLAIN_MAX && n)
+			break;
+		seg[n].p = rte_pktmbuf_mtod(m, uint8_t *);
+		seg[n].len = m->data_len;
+		plen += m->data_len;
+		n++;
+		last = m;
+	}
+	/* detach them from the queue */
+	*qh = last->next;
+	if (!*qh)
+		*qt = NULL;
+	last->next = NULL;
+	*qb -= plen;
+
+	if (rte_pktmbuf_headroom(first) >= hdr_len && RTE_MBUF_DIRECT(first) &&
+	    rte_mbuf_refcnt_read(first) == 1) {
+		hdr = (uint8_t *)rte_pktmbuf_prepend(first, (uint16_t)hdr_len);
+	} else {
+		hm = rte_pktmbuf_alloc(w->pool);
+		if (!hm)
+			goto nomem;
+		hdr = (uint8_t *)rte_pktmbuf_append(hm, (uint16_t)hdr_len);
+	}
+	if (rte_pktmbuf_tailroom(last) >= tail_len && RTE_MBUF_DIRECT(last) &&
+	    rte_mbuf_refcnt_read(last) == 1) {
+		tail = (uint8_t *)rte_pktmbuf_append(last, (uint16_t)tail_len);
+	} else {
+		tm = rte_pktmbuf_alloc(w->pool);
+		if (!tm)
+			goto nomem;
+		tail = (uint8_t *)rte_pktmbuf_append(tm, (uint16_t)tail_len);
+		last->next = tm;
+	}
+	if (x->version == 0x0304) {
+		/* RFC 8446 5.2: the real content type ends the plaintext */
+		tail[0] = type;
+		if (tm) {
+			seg[n].p = tail;
+			seg[n].len = 1;
+			n++;
+		} else {
+			seg[n - 1].len++;
+		}
+		plen++;
+		rc = tls_rec_seal(&x->tx, &w->tls->aead, CT_APP, hdr, seg, n, plen, tail + 1);
+	} else {
+		rc = tls_rec_seal(&x->tx, &w->tls->aead, type, hdr, seg, n, plen, tail);
+	}
+	if (rc < 0)
+		goto nomem;
+	if (hm) {
+		hm->next = first;
+		first = hm;
+	}
+	w->st->app[x->app].records_out++;
+	tcp_send(w->tcp, c, q_chain(first));
+	return 0;
+nomem:
+	w->st->drops[SL_DROP_NOMBUF]++;
+	if (hm)
+		rte_pktmbuf_free(hm);
+	while (first) {
+		m = first->next;
+		first->next = NULL;
+		rte_pktmbuf_free_seg(first);
+		first = m;
+	}
+	return -ENOBUFS;
+}
+
+static void seal_flush(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
+{
+	while (x->tx_head)
+		if (seal_one(w, c, x, &x->tx_head, &x->tx_tail, &x->tx_bytes, CT_APP) != 0)
+			break;
+}
+
+/* A short control record (alert, KeyUpdate) from bytes. */
+static int seal_bytes(struct worker *w, struct tcp_conn *c, struct tls_sess *x, uint8_t type,
+		      const uint8_t *p, unsigned int len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool), *t;
+	uint32_t b = len;
+
+	if (!m)
+		return -ENOBUFS;
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), p, len);
+	t = m;
+	return seal_one(w, c, x, &m, &t, &b, type);
+}
+
+static void send_alert(struct worker *w, struct tcp_conn *c, struct tls_sess *x, uint8_t desc)
+{
+	uint8_t a[2] = { desc == ALERT_CLOSE_NOTIFY ? 1 : 2, desc };
+
+	if (x->state != TS_RECORD || x->sent_close)
+		return;
+	seal_flush(w, c, x);
+	seal_bytes(w, c, x, CT_ALERT, a, sizeof(a));
+	x->sent_close = 1;
+}
+
+/* Something is wrong with the client's records: alert, then end both legs. */
+static void fatal(struct worker *w, struct tcp_conn *c, struct tls_sess *x, uint8_t desc,
+		  unsigned int reason)
+{
+	w->st->drops[reason]++;
+	w->st->app[x->app].errors++;
+	send_alert(w, c, x, desc);
+	q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
+	tcp_abort_deferred(w->tcp, c);
+}
+
+/* --- opening (client -> appliance) ------------------------------------------ */
+
+/* Take exactly `total` bytes off the front of the receive queue; a segment
+ * holding the start of the next record too is split by an indirect clone. */
+static struct rte_mbuf *rx_take(struct worker *w, struct tls_sess *x, uint32_t total)
+{
+	struct rte_mbuf *head = x->rx_head, *m = head, *prev = NULL;
+	uint32_t got = 0;
+
+	while (got + m->data_len <= total) {
+		got += m->data_len;
+		prev = m;
+		m = m->next;
+		if (got == total)
+			break;
+	}
+	if (got < total) {
+		uint32_t keep = total - got;
+		struct rte_mbuf *next = m->next, *rest;
+
+		m->next = NULL;
+		rest = rte_pktmbuf_clone(m, w->pool);
+		if (!rest) {
+			m->next = next;
+			return NULL;
+		}
+		rte_pktmbuf_adj(rest, (uint16_t)keep);
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - keep));
+		rest->next = next;
+		if (x->rx_tail == m)
+			x->rx_tail = rest;
+		x->rx_head = rest;
+	} else {
+		x->rx_head = m;
+		if (!m)
+			x->rx_tail = NULL;
+		prev->next = NULL;
+	}
+	x->rx_bytes -= total;
+	return head;
+}
+
+/* Keep [lo, hi) of the record's segments; free the rest. */
+static struct rte_mbuf *rec_cut(struct rte_mbuf *m, uint32_t lo, uint32_t hi)
+{
+	struct rte_mbuf *out = NULL, *tail = NULL;
+	uint32_t pos = 0;
+
+	while (m) {
+		struct rte_mbuf *next = m->next;
+		uint32_t a = pos, b = pos + m->data_len;
+		uint32_t s = a > lo ? a : lo, e = b < hi ? b : hi;
+
+		pos = b;
+		m->next = NULL;
+		if (s >= e) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			m->data_off = (uint16_t)(m->data_off + (s - a));
+			m->data_len = (uint16_t)(e - s);
+			m->pkt_len = m->data_len;
+			if (tail)
+				tail->next = m;
+			else
+				out = m;
+			tail = m;
+		}
+		m = next;
+	}
+	return out;
+}
+
+static void free_list(struct rte_mbuf *m)
+{
+	while (m) {
+		struct rte_mbuf *n = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+		m = n;
+	}
+}
+
+/* RFC 8446 4.6.3 */
+static int key_update(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
+		      const uint8_t *msg, uint32_t len)
+{
+	static const uint8_t ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
+	enum aead_engine_id eng = (enum aead_engine_id)x->rx.key.eng;
+
+	if (len != 5 || msg[0] != HS_KEY_UPDATE || msg[1] || msg[2] || msg[3] != 1 || msg[4] > 1)
+		return -EBADMSG;
+	if (tls13_rec_key_update(&x->rx, eng) != 0)
+		return -EINVAL;
+	if (msg[4] == 1) {
+		/* update_requested: answer under the old key, then switch */
+		seal_flush(w, c, x);
+		if (seal_bytes(w, c, x, CT_HANDSHAKE, ku, sizeof(ku)) != 0 ||
+		    tls13_rec_key_update(&x->tx, (enum aead_engine_id)x->tx.key.eng) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
+{
+	unsigned int hdr_len = TLS_HDR_LEN + (x->gcm12 ? TLS12_EXPLICIT_NONCE : 0);
+
+	while (x->state == TS_RECORD && x->rx_bytes >= TLS_HDR_LEN) {
+		uint8_t hdr[TLS_HDR_LEN + TLS12_EXPLICIT_NONCE], tag[AEAD_TAG_LEN], inner;
+		struct aead_seg seg[SEGS_MAX];
+		struct rte_mbuf *rec, *m;
+		uint32_t len, total, clen, off, pos, content;
+		unsigned int n = 0;
+
+		q_copy(x->rx_head, 0, TLS_HDR_LEN, hdr);
+		len = (uint32_t)hdr[3] << 8 | hdr[4];
+		if (len > (x->version == 0x0304 ? TLS13_CT_MAX : TLS12_CT_MAX)) {
+			fatal(w, c, x, ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
+			return;
+		}
+		if (hdr[0] < CT_CCS || hdr[0] > CT_APP || hdr[1] != 3 ||
+		    len < hdr_len - TLS_HDR_LEN + AEAD_TAG_LEN + (x->version == 0x0304)) {
+			fatal(w, c, x, ALERT_DECODE_ERROR, SL_DROP_TLS_RECORD);
+			return;
+		}
+		total = TLS_HDR_LEN + len;
+		if (x->rx_bytes < total)
+			return; /* the rest of the record is on its way */
+		if (x->version == 0x0304 && hdr[0] != CT_APP) {
+			/* RFC 8446 5: after the handshake only protected records */
+			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
+			return;
+		}
+		q_copy(x->rx_head, 0, hdr_len, hdr);
+		q_copy(x->rx_head, total - AEAD_TAG_LEN, AEAD_TAG_LEN, tag);
+		rec = rx_take(w, x, total);
+		if (!rec) {
+			fatal(w, c, x, ALERT_INTERNAL_ERROR, SL_DROP_NOMBUF);
+			return;
+		}
+		clen = total - hdr_len - AEAD_TAG_LEN;
+		/* the ciphertext, in place */
+		for (m = rec, pos = 0; m && n < SEGS_MAX; pos += m->data_len, m = m->next) {
+			uint32_t a = pos, b = pos + m->data_len;
+			uint32_t s = a > hdr_len ? a : hdr_len, e = b < hdr_len + clen ? b : hdr_len + clen;
+
+			if (s < e) {
+				seg[n].p = rte_pktmbuf_mtod_offset(m, uint8_t *, s - a);
+				seg[n].len = e - s;
+				n++;
+			}
+		}
+		if (m && pos < hdr_len + clen) {
+			free_list(rec);
+			fatal(w, c, x, ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
+			return;
+		}
+		if (tls_rec_open(&x->rx, &w->tls->aead, hdr, seg, n, clen, tag) != 0) {
+			free_list(rec);
+			fatal(w, c, x, ALERT_BAD_RECORD_MAC, SL_DROP_TLS_RECORD);
+			return;
+		}
+		w->st->app[x->app].records_in++;
+		content = clen;
+		inner = hdr[0];
+		if (x->version == 0x0304) {
+			/* RFC 8446 5.4: strip zero padding; the last nonzero byte
+			 * is the content type */
+			int k = (int)n - 1;
+
+			inner = 0;
+			while (k >= 0 && !inner) {
+				while (seg[k].len && !inner) {
+					inner = seg[k].p[--seg[k].len];
+					content--;
+				}
+				k--;
+			}
+			if (!inner) {
+				free_list(rec);
+				fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
+				return;
+			}
+		}
+		off = hdr_len;
+		if (inner == CT_APP) {
+			m = rec_cut(rec, off, off + content);
+			if (m) {
+				w->st->app[x->app].bytes_in += content;
+				if (c->peer)
+					tcp_send(w->tcp, c->peer, q_chain(m));
+				else
+					free_list(m);
+			}
+			continue;
+		}
+		/* control records are short: look at them in a copy */
+		{
+			uint8_t msg[16];
+			uint32_t l = content < sizeof(msg) ? content : sizeof(msg);
+
+			m = rec_cut(rec, off, off + content);
+			q_copy(m, 0, l, msg);
+			free_list(m);
+			if (inner == CT_ALERT && content == 2) {
+				if (msg[1] == ALERT_CLOSE_NOTIFY) {
+					/* the client will send no more: tell the server */
+					if (c->peer)
+						tcp_shutdown(w->tcp, c->peer);
+					continue;
+				}
+				/* a fatal alert from the client: end both legs */
+				w->st->app[x->app].errors++;
+				q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
+				x->sent_close = 1;
+				tcp_abort_deferred(w->tcp, c);
+				return;
+			}
+			if (inner == CT_HANDSHAKE && x->version == 0x0304 &&
+			    key_update(w, c, x, msg, content) == 0)
+				continue;
+			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
+			return;
+		}
+	}
+}
+
+/* --- the server leg: plaintext in, records out ------------------------------- */
+
+static void pend(struct worker *w, struct tls_sess *x, uint32_t idx)
+{
+	if (!x->pending && w->tls->n_pending < w->tls->n_sess) {
+		x->pending = 1;
+		w->tls->pending[w->tls->n_pending++] = idx;
+	}
+}
+
+static void srv_on_data(struct tcp_stack *s, struct tcp_conn *sl, struct rte_mbuf *m)
+{
+	struct worker *w = s->w;
+	struct tcp_conn *c = sl->peer;
+	struct tls_sess *x;
+
+	if (!c) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	x = sess_of(w, c);
+	w->st->app[x->app].bytes_out += m->pkt_len;
+	q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, m);
+	if (x->tx_bytes >= TLS_PLAIN_MAX - 2048)
+		seal_flush(w, c, x);
+	if (x->tx_bytes)
+		pend(w, x, c->app_slot);
+}
+
+static uint32_t srv_rcv_space(struct tcp_stack *s, const struct tcp_conn *sl)
+{
+	const struct tcp_conn *c = sl->peer;
+	uint32_t room, held;
+
+	if (!c)
+		return s->p.sndbuf;
+	room = tcp_sq_space(c);
+	held = sess_of(s->w, c)->tx_bytes;
+	return room > held ? room - held : 0;
+}
+
+static void srv_on_writable(struct tcp_stack *s, struct tcp_conn *sl)
+{
+	if (sl->peer)
+		tcp_rcv_space_changed(s, sl->peer);
+}
+
+static void srv_on_fin(struct tcp_stack *s, struct tcp_conn *sl)
+{
+	struct tcp_conn *c = sl->peer;
+
+	if (!c)
+		return;
+	/* RFC 8446 6.1: close_notify before closing the write side */
+	send_alert(s->w, c, sess_of(s->w, c), ALERT_CLOSE_NOTIFY);
+	tcp_shutdown(s, c);
+}
+
+static void srv_on_close(struct tcp_stack *s, struct tcp_conn *sl, int err)
+{
+	struct tcp_conn *c = sl->peer;
+
+	if (!c)
+		return;
+	c->peer = NULL;
+	c->v.peer = UINT32_MAX;
+	sl->peer = NULL;
+	if (err) {
+		/* the server is gone: the client learns it by an alert and RST */
+		struct tls_sess *x = sess_of(s->w, c);
+
+		send_alert(s->w, c, x, ALERT_INTERNAL_ERROR);
+		tcp_abort_deferred(s, c);
+	}
+}
+
+static const struct tcp_app_ops tls_server_ops = {
+	.on_data = srv_on_data,
+	.on_writable = srv_on_writable,
+	.on_fin = srv_on_fin,
+	.on_close = srv_on_close,
+	.rcv_space = srv_rcv_space,
+};
+
+/* --- the client leg ------------------------------------------------------------ */
+
+static int cli_on_established(struct tcp_stack *s, struct tcp_conn *c)
+{
+	struct worker *w = s->w;
+
+	if (!sess_alloc(w, c)) {
+		w->st->app[c->app_id].errors++;
+		return -ENOBUFS;
+	}
+	w->st->app[c->app_id].conns++;
+	return 0;
+}
+
+static void cli_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
+{
+	struct worker *w = s->w;
+	struct tls_sess *x = sess_of(w, c);
+
+	if (x->state == TS_HANDSHAKE) {
+		if (up_send(w, c, SL_TLS_UP_DATA, m) != 0) {
+			w->st->app[x->app].errors++;
+			tcp_abort_deferred(s, c);
+		}
+		return;
+	}
+	if (x->state != TS_RECORD) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+	rx_process(w, c, x);
+}
+
+static uint32_t cli_rcv_space(struct tcp_stack *s, const struct tcp_conn *c)
+{
+	if (c->peer)
+		return tcp_sq_space(c->peer);
+	return s->p.sndbuf; /* the handshake: sluice-cp takes what comes */
+}
+
+static void cli_on_writable(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (c->peer)
+		tcp_rcv_space_changed(s, c->peer);
+}
+
+static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
+{
+	struct tls_sess *x = sess_of(s->w, c);
+
+	/* a FIN without close_notify (RFC 8446 6.1: truncation) still ends
+	 * what the client sends */
+	if (x->state == TS_RECORD && c->peer)
+		tcp_shutdown(s, c->peer);
+	else if (x->state == TS_HANDSHAKE)
+		tcp_abort_deferred(s, c);
+}
+
+static void cli_on_close(struct tcp_stack *s, struct tcp_conn *c, int err)
+{
+	struct worker *w = s->w;
+	struct tls_sess *x = sess_of(w, c);
+	struct tcp_conn *p = c->peer;
+
+	if (x->state == TS_HANDSHAKE)
+		up_send(w, c, SL_TLS_UP_CLOSE, NULL); /* sluice-cp frees its SSL */
+	sess_free(w, c);
+	if (p) {
+		p->peer = NULL;
+		p->v.peer = UINT32_MAX;
+		c->peer = NULL;
+		c->v.peer = UINT32_MAX;
+		if (err)
+			tcp_abort(s, p);
+		else
+			tcp_shutdown(s, p);
+	}
+}
+
+static const struct tcp_app_ops tls_client_ops = {
+	.on_established = cli_on_established,
+	.on_data = cli_on_data,
+	.on_writable = cli_on_writable,
+	.on_fin = cli_on_fin,
+	.on_close = cli_on_close,
+	.rcv_space = cli_rcv_space,
+};
+
+/* --- messages from sluice-cp ------------------------------------------------- */
+
+static int keys_install(struct tls_sess *x, const struct sl_tls_keys *k)
+{
+	enum aead_engine_id eng;
+	int rc;
+
+	if (k->alg >= AEAD_ALG_MAX || (k->version != 0x0303 && k->version != 0x0304))
+		return -EINVAL;
+	eng = (enum aead_engine_id)dp.shm->crypto.eng[k->alg][SL_AEAD_SIZES - 1];
+	x->version = k->version;
+	x->gcm12 = k->version == 0x0303 && k->alg != AEAD_CHACHA20_POLY1305;
+	if (k->version == 0x0304) {
+		rc = tls13_rec_init(&x->rx, eng, k->alg, k->rx.secret, k->rx.secret_len);
+		if (rc == 0)
+			rc = tls13_rec_init(&x->tx, eng, k->alg, k->tx.secret, k->tx.secret_len);
+	} else {
+		rc = tls12_rec_init(&x->rx, eng, k->alg, k->rx.key, k->rx.key_len, k->rx.iv,
+				    k->rx.iv_len, k->rx.seq);
+		if (rc == 0)
+			rc = tls12_rec_init(&x->tx, eng, k->alg, k->tx.key, k->tx.key_len, k->tx.iv,
+					    k->tx.iv_len, k->tx.seq);
+	}
+	if (rc != 0)
+		return rc;
+	x->rx.seq = k->rx.seq;
+	x->tx.seq = k->tx.seq;
+	return 0;
+}
+
+/* The server leg: from the appliance's address towards the server (or the
+ * client's own, transparent) to the application's plain port. */
+static int server_leg(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
+{
+	const struct sl_app_def *a = &dp.shm->apps.a[x->app];
+	uint32_t server = a->server, src_be, g;
+	uint16_t plain = a->plain_port, port, sport = 0;
+	struct tcp_conn *sl;
+	int err;
+
+	g = __atomic_load_n(&a->gen, __ATOMIC_ACQUIRE);
+	if ((g & 1) || !a->in_use)
+		return -ENOENT; /* deleted meanwhile */
+	if (ipv4_src_for(w, server, &src_be, &port) != 0)
+		return -EHOSTUNREACH;
+	if (c->flags & TCP_CF_TRANSP) {
+		src_be = c->raddr_be;
+		sport = c->rport;
+	}
+	sl = tcp_connect(w->tcp, src_be, sport, rte_cpu_to_be_32(server), plain, &tls_server_ops,
+			 &err);
+	if (!sl)
+		return err;
+	sl->v.rule_id = c->v.rule_id;
+	sl->v.port = port;
+	sl->app_id = x->app;
+	c->peer = sl;
+	sl->peer = c;
+	c->v.peer = tcp_conn_idx(w->tcp, sl);
+	sl->v.peer = tcp_conn_idx(w->tcp, c);
+	return 0;
+}
+
+static void dn_handle(struct worker *w, struct rte_mbuf *m)
+{
+	const struct sl_tls_msg *h = rte_pktmbuf_mtod(m, const struct sl_tls_msg *);
+	struct tcp_conn *c;
+	struct tls_sess *x;
+
+	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION ||
+	    h->slot >= w->tcp->n_slots)
+		goto drop;
+	c = tcp_conn_at(w->tcp, h->slot);
+	if (c->v.gen != h->gen || c->app != &tls_client_ops || c->state == TCP_CLOSED)
+		goto drop; /* gone meanwhile */
+	x = sess_of(w, c);
+	if (x->state != TS_HANDSHAKE)
+		goto drop;
+	switch (h->type) {
+	case SL_TLS_DN_DATA:
+		rte_pktmbuf_adj(m, sizeof(*h));
+		if (m->pkt_len)
+			tcp_send(w->tcp, c, m);
+		else
+			rte_pktmbuf_free(m);
+		return;
+	case SL_TLS_DN_KEYS: {
+		struct sl_tls_keys k;
+		int rc;
+
+		if (h->len < sizeof(k) || m->data_len < sizeof(*h) + sizeof(k)) {
+			explicit_bzero(rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
+			goto fail;
+		}
+		memcpy(&k, h + 1, sizeof(k));
+		explicit_bzero(rte_pktmbuf_mtod_offset(m, uint8_t *, sizeof(*h)), sizeof(k));
+		rc = keys_install(x, &k);
+		explicit_bzero(&k, sizeof(k));
+		if (rc != 0)
+			goto fail;
+		x->state = TS_RECORD;
+		if (server_leg(w, c, x) != 0) {
+			send_alert(w, c, x, ALERT_INTERNAL_ERROR);
+			w->st->app[x->app].errors++;
+			rte_pktmbuf_free(m);
+			tcp_abort_deferred(w->tcp, c);
+			return;
+		}
+		/* what the client sent after its Finished */
+		rte_pktmbuf_adj(m, (uint16_t)(sizeof(*h) + sizeof(k)));
+		if (m->pkt_len) {
+			q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+			rx_process(w, c, x);
+		} else {
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
+	case SL_TLS_DN_FAIL:
+		/* sluice-cp's alert goes out, then the connection ends */
+		rte_pktmbuf_adj(m, sizeof(*h));
+		w->st->app[x->app].errors++;
+		if (m->pkt_len)
+			tcp_send(w->tcp, c, m);
+		else
+			rte_pktmbuf_free(m);
+		tcp_shutdown(w->tcp, c);
+		tcp_abort_deferred(w->tcp, c);
+		return;
+	default:
+		goto drop;
+	}
+fail:
+	w->st->app[x->app].errors++;
+	rte_pktmbuf_free(m);
+	tcp_abort_deferred(w->tcp, c);
+	return;
+drop:
+	rte_pktmbuf_free(m);
+}
+
+void tls_relay_poll(struct worker *w)
+{
+	struct tls_relay *tr = w->tls;
+
+	if (unlikely(rte_ring_count(tr->dn) != 0)) {
+		struct rte_mbuf *m[DN_BURST];
+		unsigned int n = rte_ring_sc_dequeue_burst(tr->dn, (void **)m, DN_BURST, NULL);
+
+		for (unsigned int i = 0; i < n; i++)
+			dn_handle(w, m[i]);
+	}
+	/* records from what this loop received from the servers */
+	for (uint32_t i = 0; i < tr->n_pending; i++) {
+		struct tls_sess *x = &tr->sess[tr->pending[i]];
+
+		x->pending = 0;
+		if (x->state == TS_RECORD && x->tx_head) {
+			struct tcp_conn *c = tcp_conn_at(w->tcp, x->conn);
+
+			seal_flush(w, c, x);
+		}
+	}
+	tr->n_pending = 0;
+}
+
+int tls_relay_init(struct worker *w, uint32_t max_sessions)
+{
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	char name[RTE_RING_NAMESIZE];
+	struct tls_relay *tr;
+
+	tr = rte_zmalloc_socket("sl_tls", sizeof(*tr), RTE_CACHE_LINE_SIZE, socket);
+	if (!tr)
+		return -ENOMEM;
+	tr->sess = rte_zmalloc_socket("sl_tls_sess", max_sessions * sizeof(*tr->sess),
+				      RTE_CACHE_LINE_SIZE, socket);
+	tr->free = rte_malloc_socket("sl_tls_free", max_sessions * sizeof(uint32_t), 0, socket);
+	tr->pending = rte_malloc_socket("sl_tls_pend", max_sessions * sizeof(uint32_t), 0, socket);
+	snprintf(name, sizeof(name), SL_TLS_UP_FMT, w->idx);
+	tr->up = rte_ring_create(name, SL_TLS_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), SL_TLS_DN_FMT, w->idx);
+	tr->dn = rte_ring_create(name, SL_TLS_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!tr->sess || !tr->free || !tr->pending || !tr->up || !tr->dn)
+		return -ENOMEM;
+	if (aead_thread_init(&tr->aead) != 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < max_sessions; i++)
+		tr->free[i] = max_sessions - 1 - i;
+	tr->n_sess = tr->n_free = max_sessions;
+	w->tls = tr;
+	tcp_listen(w->tcp, SL_RA_TLS_TERM, &tls_client_ops);
+	return 0;
+}

@@ -1,0 +1,20 @@
+/*
+ * S1 TLS offload relay on the worker (rule action tls-terminate): the client
+ * leg's handshake bytes go to sluice-cp (include/sluice/tls_msg.h); once it
+ * hands over the record state, records are opened and sealed here, in
+ * place in the mbufs they arrived in, and the plaintext is relayed to the
+ * application's plain port over a second connection.
+ */
+#ifndef SLUICE_TLS_RELAY_H
+#define SLUICE_TLS_RELAY_H
+
+#include <stdint.h>
+
+struct worker;
+
+/* Start-up: the session pool and the rings to sluice-cp.  0 or -errno. */
+int tls_relay_init(struct worker *w, uint32_t max_sessions);
+/* Once per loop: messages from sluice-cp, records waiting to be sealed. */
+void tls_relay_poll(struct worker *w);
+
+#endif
