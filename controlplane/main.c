@@ -21,6 +21,7 @@
 #include "ctl_socket.h"
 #include "dp_link.h"
 #include "log.h"
+#include "tls/cp_tls.h"
 
 #include "cp_default_conf.h"
 
@@ -141,6 +142,10 @@ int main(int argc, char *argv[])
 		return ret == -EINTR ? 0 : 1;
 	}
 
+	/* handshakes for the workers' TLS applications (S1) */
+	if ((ret = cp_tls_start(&dp)) != 0)
+		cp_log("tls: handshake thread not started: %s", strerror(-ret));
+
 	srv = ctl_server_open(sock_path, cmds_exec, &dp);
 	if (srv == NULL) {
 		cp_log("cannot serve %s: %s", sock_path, strerror(errno));
@@ -171,6 +176,7 @@ int main(int argc, char *argv[])
 	if (stop)
 		cp_log("signal received, exiting");
 	ctl_server_close(srv);
+	cp_tls_stop();
 	rte_eal_cleanup();
 	return status;
 }

@@ -1,0 +1,677 @@
+/*
+ * Handshakes for the workers (DESIGN.md 5).  One thread: it takes the bytes
+ * clients sent from each worker's ring, feeds them to an OpenSSL SSL on
+ * memory BIOs, and sends back what OpenSSL writes.  When the handshake
+ * completes it sends the record state and wipes its own copy.
+ *
+ * How the record state is learned (DESIGN.md 5 asks to pick one way):
+ *  - TLS 1.3: the traffic secrets from the key-log callback (the worker
+ *    derives key and IV itself, RFC 8446 7.3, and can then do KeyUpdate).
+ *    Sequence numbers: nothing from the client under its application key
+ *    has been read (OpenSSL reads no further than the client's Finished;
+ *    what follows stays in the memory BIO and goes to the worker with the
+ *    keys), and the server's application-key records so far are exactly the
+ *    records written by the SSL_do_handshake call that completed the
+ *    handshake (the NewSessionTickets: the server's Finished went out under
+ *    the handshake key in an earlier call).
+ *  - TLS 1.2: the key block from the master secret (RFC 5246 6.3, OpenSSL's
+ *    TLS1-PRF); both sides have sent exactly one protected record, their
+ *    Finished, so both sequence numbers are 1.
+ * Sessions stay resumable: tickets under per-application keys that rotate
+ * (the previous key still opens what it sealed), and TLS 1.2 session IDs
+ * in the application's OpenSSL cache, one per application and so shared by
+ * every worker.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <sluice/tls_msg.h>
+
+#include "aead.h"
+#include "tls_record.h"
+#include "cp_tls.h"
+#include "dp_link.h"
+#include "log.h"
+
+#define BURST 32
+#define TICKET_ROTATE_S 3600
+#define IDLE_SLEEP_US 50
+
+struct tkey {
+	uint8_t name[16], aes[32], hmac[32];
+};
+
+struct app_tls {
+	SSL_CTX *ctx;
+	struct tkey tk[2]; /* current, previous */
+	uint8_t has_prev;
+	time_t born;
+};
+
+struct sess {
+	uint16_t worker, app;
+	uint32_t slot, gen;
+	SSL *ssl;
+	BIO *rb, *wb;
+	uint8_t cts[48], sts[48]; /* TLS 1.3 client/server application traffic secrets */
+	uint8_t cts_len, sts_len;
+};
+
+static struct {
+	struct dp_link *dp;
+	struct sl_shm *shm;
+	unsigned int n_workers;
+	uint32_t n_slots[SL_MAX_WORKERS];
+	struct sess **by_slot[SL_MAX_WORKERS];
+	struct rte_ring *up[SL_MAX_WORKERS], *dn[SL_MAX_WORKERS];
+	struct rte_mempool *pool[SL_MAX_WORKERS];
+	pthread_t thr;
+	volatile int stop;
+	int running;
+	pthread_mutex_t mu; /* apps[].ctx: the main thread loads, this thread uses */
+	struct app_tls apps[SL_APPS_MAX];
+	int ex_sess, ex_app;
+} T = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void tls_once(void)
+{
+	T.ex_sess = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	T.ex_app = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* --- messages to a worker -------------------------------------------------- */
+
+/* Header, then `a` (alen bytes), then what `bio` holds (up to blen). */
+static int dn_send(const struct sess *x, uint16_t type, const void *a, uint32_t alen, BIO *bio,
+		   uint32_t blen)
+{
+	struct rte_mempool *mp = T.pool[x->worker];
+	struct rte_mbuf *head = rte_pktmbuf_alloc(mp), *m = head;
+	struct sl_tls_msg *h;
+
+	if (!head)
+		return -ENOBUFS;
+	h = (struct sl_tls_msg *)rte_pktmbuf_append(head, sizeof(*h));
+	*h = (struct sl_tls_msg){ .version = SL_TLS_MSG_VERSION, .type = type, .app = x->app,
+				  .worker = x->worker, .slot = x->slot, .gen = x->gen,
+				  .len = alen + blen };
+	if (alen) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(head, (uint16_t)alen);
+
+		if (!p)
+			goto fail;
+		memcpy(p, a, alen);
+	}
+	while (blen) {
+		uint16_t room = rte_pktmbuf_tailroom(m);
+		int n;
+
+		if (room == 0) {
+			struct rte_mbuf *nm = rte_pktmbuf_alloc(mp);
+
+			if (!nm || rte_pktmbuf_chain(head, nm) != 0) {
+				rte_pktmbuf_free(nm);
+				goto fail;
+			}
+			m = nm;
+			continue;
+		}
+		n = BIO_read(bio, rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len),
+			     (int)(blen < room ? blen : room));
+		if (n <= 0)
+			break;
+		m->data_len = (uint16_t)(m->data_len + n);
+		head->pkt_len += (uint32_t)n;
+		blen -= (uint32_t)n;
+	}
+	if (rte_ring_sp_enqueue(T.dn[x->worker], head) != 0)
+		goto fail;
+	return 0;
+fail:
+	explicit_bzero(rte_pktmbuf_mtod(head, uint8_t *), head->data_len);
+	rte_pktmbuf_free(head);
+	return -ENOBUFS;
+}
+
+/* --- per-application contexts ------------------------------------------------ */
+
+static void tkey_new(struct tkey *k)
+{
+	RAND_bytes(k->name, sizeof(k->name));
+	RAND_priv_bytes(k->aes, sizeof(k->aes));
+	RAND_priv_bytes(k->hmac, sizeof(k->hmac));
+}
+
+/* RFC 5077 4 ticket protection, keys rotated by this thread (ticket_rotate). */
+static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+		     EVP_MAC_CTX *hctx, int enc)
+{
+	struct app_tls *a = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(s), T.ex_app);
+	const struct tkey *k = NULL;
+	OSSL_PARAM p[3];
+	int ret = 1;
+
+	if (!a)
+		return -1;
+	if (enc) {
+		k = &a->tk[0];
+		memcpy(name, k->name, 16);
+		if (RAND_bytes(iv, 16) != 1)
+			return -1;
+	} else if (memcmp(name, a->tk[0].name, 16) == 0) {
+		k = &a->tk[0];
+	} else if (a->has_prev && memcmp(name, a->tk[1].name, 16) == 0) {
+		k = &a->tk[1];
+		ret = 2; /* good, but issue a ticket under the current key */
+	} else {
+		return 0; /* unknown or expired key: a full handshake */
+	}
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->hmac, 32);
+	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	p[2] = OSSL_PARAM_construct_end();
+	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) != 1 ||
+	    EVP_MAC_CTX_set_params(hctx, p) != 1)
+		return -1;
+	return ret;
+}
+
+static void ticket_rotate(time_t now)
+{
+	for (unsigned int i = 0; i < SL_APPS_MAX; i++) {
+		struct app_tls *a = &T.apps[i];
+
+		if (!a->ctx || now - a->born < TICKET_ROTATE_S)
+			continue;
+		a->tk[1] = a->tk[0];
+		a->has_prev = 1;
+		tkey_new(&a->tk[0]);
+		a->born = now;
+	}
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "LABEL <client random> <secret>": keep the TLS 1.3 application secrets. */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct sess *x = SSL_get_ex_data(ssl, T.ex_sess);
+	uint8_t *dst;
+	uint8_t *len;
+	const char *p;
+	unsigned int n = 0;
+
+	if (!x)
+		return;
+	if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0) {
+		dst = x->cts;
+		len = &x->cts_len;
+	} else if (strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) == 0) {
+		dst = x->sts;
+		len = &x->sts_len;
+	} else {
+		return;
+	}
+	p = strchr(line + 24, ' ');
+	if (!p)
+		return;
+	for (p++; p[0] && p[1] && n < 48; p += 2) {
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		dst[n++] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = (uint8_t)n;
+}
+
+/* The suites whose records the workers can protect (crypto/aead.h). */
+static const char TLS12_CIPHERS[] =
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char TLS13_SUITES[] =
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+static void ssl_err(char *err, size_t errlen, const char *what, const char *path)
+{
+	unsigned long e = ERR_get_error();
+	char buf[160];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(err, errlen, "%s %s: %s", what, path, e ? buf : "failed");
+	ERR_clear_error();
+}
+
+int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, size_t errlen)
+{
+	struct app_tls *a;
+	SSL_CTX *ctx, *old;
+
+	pthread_once(&once, tls_once);
+	if (idx >= SL_APPS_MAX)
+		return -EINVAL;
+	if (def->mode != SL_APP_TERMINATE) {
+		snprintf(err, errlen, "mode originate is not supported by this build yet");
+		return -EOPNOTSUPP;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ssl_err(err, errlen, "SSL_CTX_new", "");
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* no renegotiation: the worker owns the records after the handshake */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1) {
+		ssl_err(err, errlen, "cipher list", "");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, def->cert) != 1) {
+		ssl_err(err, errlen, "certificate", def->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, def->key, SSL_FILETYPE_PEM) != 1) {
+		ssl_err(err, errlen, "key", def->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_err(err, errlen, "key does not match certificate", def->key);
+		goto fail;
+	}
+	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)def->name,
+				       (unsigned int)strnlen(def->name, SL_APP_NAME_LEN));
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	a = &T.apps[idx];
+	pthread_mutex_lock(&T.mu);
+	old = a->ctx;
+	tkey_new(&a->tk[0]);
+	a->has_prev = 0;
+	a->born = time(NULL);
+	SSL_CTX_set_ex_data(ctx, T.ex_app, a);
+	a->ctx = ctx;
+	pthread_mutex_unlock(&T.mu);
+	SSL_CTX_free(old);
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return -EINVAL;
+}
+
+void cp_tls_app_unload(unsigned int idx)
+{
+	SSL_CTX *ctx;
+
+	if (idx >= SL_APPS_MAX)
+		return;
+	pthread_mutex_lock(&T.mu);
+	ctx = T.apps[idx].ctx;
+	T.apps[idx].ctx = NULL;
+	pthread_mutex_unlock(&T.mu);
+	/* handshakes in flight keep their own reference */
+	SSL_CTX_free(ctx);
+}
+
+/* --- sessions -------------------------------------------------------------- */
+
+static void sess_free(struct sess *x, int keep_session)
+{
+	if (x->ssl) {
+		/* a session that completed stays in the cache for resumption;
+		 * OpenSSL drops those not shut down properly */
+		if (keep_session)
+			SSL_set_shutdown(x->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+		SSL_free(x->ssl); /* frees both BIOs */
+	}
+	T.by_slot[x->worker][x->slot] = NULL;
+	OPENSSL_cleanse(x, sizeof(*x));
+	free(x);
+}
+
+static struct sess *sess_new(const struct sl_tls_msg *h)
+{
+	struct sess *x;
+	SSL_CTX *ctx;
+
+	if (h->app >= SL_APPS_MAX)
+		return NULL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->worker = h->worker;
+	x->app = h->app;
+	x->slot = h->slot;
+	x->gen = h->gen;
+	pthread_mutex_lock(&T.mu);
+	ctx = T.apps[h->app].ctx;
+	if (ctx)
+		x->ssl = SSL_new(ctx);
+	pthread_mutex_unlock(&T.mu);
+	if (x->ssl) {
+		x->rb = BIO_new(BIO_s_mem());
+		x->wb = BIO_new(BIO_s_mem());
+	}
+	if (!x->ssl || !x->rb || !x->wb) {
+		BIO_free(x->rb);
+		BIO_free(x->wb);
+		SSL_free(x->ssl);
+		free(x);
+		return NULL;
+	}
+	BIO_set_mem_eof_return(x->rb, -1); /* empty means "more to come" */
+	SSL_set_bio(x->ssl, x->rb, x->wb);
+	SSL_set_accept_state(x->ssl);
+	SSL_set_ex_data(x->ssl, T.ex_sess, x);
+	T.by_slot[x->worker][x->slot] = x;
+	return x;
+}
+
+/* Protected records in `n` bytes of TLS records. */
+static uint64_t count_records(const uint8_t *p, long n)
+{
+	uint64_t k = 0;
+
+	while (n >= TLS_HDR_LEN) {
+		long len = TLS_HDR_LEN + ((long)p[3] << 8 | p[4]);
+
+		if (p[0] == TLS_CT_APPLICATION_DATA)
+			k++;
+		p += len;
+		n -= len;
+	}
+	return k;
+}
+
+static int suite(uint16_t id, uint8_t *alg, uint8_t *hash_len)
+{
+	switch (id) {
+	case 0x1301: case 0xC02B: case 0xC02F:
+		*alg = AEAD_AES_128_GCM; *hash_len = 32; return 0;
+	case 0x1302: case 0xC02C: case 0xC030:
+		*alg = AEAD_AES_256_GCM; *hash_len = 48; return 0;
+	case 0x1303: case 0xCCA9: case 0xCCA8:
+		*alg = AEAD_CHACHA20_POLY1305; *hash_len = 32; return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* RFC 5246 6.3: key_block = PRF(master, "key expansion", server_random +
+ * client_random); AEAD suites have no MAC keys. */
+static int tls12_keys(SSL *ssl, uint8_t alg, uint8_t hash_len, struct sl_tls_keys *k)
+{
+	uint8_t master[48], seed[13 + 64], block[2 * 32 + 2 * 12];
+	unsigned int kl = (unsigned int)aead_key_len(alg);
+	unsigned int il = alg == AEAD_CHACHA20_POLY1305 ? 12 : 4;
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[4];
+	size_t ml;
+	int rc = -EINVAL;
+
+	ml = SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master));
+	memcpy(seed, "key expansion", 13);
+	SSL_get_server_random(ssl, seed + 13, 32);
+	SSL_get_client_random(ssl, seed + 45, 32);
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)(hash_len == 48 ? "SHA384" : "SHA256"), 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, ml);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
+	p[3] = OSSL_PARAM_construct_end();
+	if (kctx && ml == 48 && EVP_KDF_derive(kctx, block, 2 * kl + 2 * il, p) == 1) {
+		memcpy(k->rx.key, block, kl);
+		memcpy(k->tx.key, block + kl, kl);
+		memcpy(k->rx.iv, block + 2 * kl, il);
+		memcpy(k->tx.iv, block + 2 * kl + il, il);
+		k->rx.key_len = k->tx.key_len = (uint8_t)kl;
+		k->rx.iv_len = k->tx.iv_len = (uint8_t)il;
+		/* each side's Finished was its record 0 */
+		k->rx.seq = k->tx.seq = 1;
+		rc = 0;
+	}
+	OPENSSL_cleanse(master, sizeof(master));
+	OPENSSL_cleanse(block, sizeof(block));
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+static void stat_add(uint16_t app, size_t off, uint64_t n)
+{
+	if (app < SL_APPS_MAX)
+		__atomic_fetch_add((uint64_t *)((uint8_t *)&T.shm->apps.a[app] + off), n,
+				   __ATOMIC_RELAXED);
+}
+
+static void fail(struct sess *x)
+{
+	long n = BIO_pending(x->wb);
+
+	stat_add(x->app, offsetof(struct sl_app_def, handshake_errors), 1);
+	/* OpenSSL's alert, if it wrote one, goes to the client */
+	dn_send(x, SL_TLS_DN_FAIL, NULL, 0, x->wb, n > 0 ? (uint32_t)n : 0);
+	ERR_clear_error();
+	sess_free(x, 0);
+}
+
+static void complete(struct sess *x)
+{
+	struct sl_tls_keys k;
+	const SSL_CIPHER *c = SSL_get_current_cipher(x->ssl);
+	const uint8_t *out;
+	long nout = BIO_get_mem_data(x->wb, (char **)&out);
+	long left;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	k.version = (uint16_t)SSL_version(x->ssl);
+	k.resumed = (uint8_t)SSL_session_reused(x->ssl);
+	if (!c || suite(SSL_CIPHER_get_protocol_id(c), &k.alg, &k.hash_len) != 0) {
+		fail(x);
+		return;
+	}
+	if (k.version == TLS1_3_VERSION) {
+		if (x->cts_len != k.hash_len || x->sts_len != k.hash_len) {
+			fail(x);
+			return;
+		}
+		memcpy(k.rx.secret, x->cts, k.hash_len);
+		memcpy(k.tx.secret, x->sts, k.hash_len);
+		k.rx.secret_len = k.tx.secret_len = k.hash_len;
+		k.rx.seq = 0;
+		k.tx.seq = count_records(out, nout);
+		rc = 0;
+	} else if (k.version == TLS1_2_VERSION) {
+		rc = tls12_keys(x->ssl, k.alg, k.hash_len, &k);
+	} else {
+		rc = -EPROTO;
+	}
+	if (rc != 0) {
+		OPENSSL_cleanse(&k, sizeof(k));
+		fail(x);
+		return;
+	}
+	/* what OpenSSL wrote last (Finished or tickets), then the keys with
+	 * whatever the client sent after its Finished */
+	left = BIO_pending(x->rb);
+	if ((nout > 0 && dn_send(x, SL_TLS_DN_DATA, NULL, 0, x->wb, (uint32_t)nout) != 0) ||
+	    dn_send(x, SL_TLS_DN_KEYS, &k, sizeof(k), x->rb, left > 0 ? (uint32_t)left : 0) != 0) {
+		OPENSSL_cleanse(&k, sizeof(k));
+		fail(x);
+		return;
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	stat_add(x->app, offsetof(struct sl_app_def, handshakes), 1);
+	if (SSL_session_reused(x->ssl))
+		stat_add(x->app, offsetof(struct sl_app_def, resumptions), 1);
+	sess_free(x, 1);
+}
+
+static void up_data(const struct sl_tls_msg *h, struct rte_mbuf *m)
+{
+	struct sess *x = T.by_slot[h->worker][h->slot];
+	int r;
+
+	if (x && x->gen != h->gen) {
+		sess_free(x, 0); /* the slot was reused: the old one is gone */
+		x = NULL;
+	}
+	if (!x) {
+		struct sess tmp = { .worker = h->worker, .app = h->app, .slot = h->slot,
+				    .gen = h->gen };
+
+		x = sess_new(h);
+		if (!x) {
+			stat_add(h->app, offsetof(struct sl_app_def, handshake_errors), 1);
+			dn_send(&tmp, SL_TLS_DN_FAIL, NULL, 0, NULL, 0);
+			return;
+		}
+	}
+	for (struct rte_mbuf *s = m; s; s = s->next) {
+		uint32_t off = s == m ? sizeof(*h) : 0;
+
+		if (s->data_len > off)
+			BIO_write(x->rb, rte_pktmbuf_mtod_offset(s, uint8_t *, off),
+				  (int)(s->data_len - off));
+	}
+	r = SSL_do_handshake(x->ssl);
+	if (r == 1) {
+		complete(x);
+		return;
+	}
+	if (SSL_get_error(x->ssl, r) == SSL_ERROR_WANT_READ) {
+		long n = BIO_pending(x->wb);
+
+		if (n > 0 && dn_send(x, SL_TLS_DN_DATA, NULL, 0, x->wb, (uint32_t)n) != 0)
+			fail(x);
+		return;
+	}
+	fail(x);
+}
+
+static void up_msg(unsigned int w, struct rte_mbuf *m)
+{
+	const struct sl_tls_msg *h = rte_pktmbuf_mtod(m, const struct sl_tls_msg *);
+
+	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION || h->worker != w ||
+	    h->slot >= T.n_slots[w]) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (h->type == SL_TLS_UP_DATA) {
+		up_data(h, m);
+	} else if (h->type == SL_TLS_UP_CLOSE) {
+		struct sess *x = T.by_slot[w][h->slot];
+
+		if (x && x->gen == h->gen)
+			sess_free(x, 0);
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void *thread_main(void *arg)
+{
+	time_t last = time(NULL);
+
+	(void)arg;
+	while (!T.stop) {
+		unsigned int busy = 0;
+		time_t now;
+
+		for (unsigned int w = 0; w < T.n_workers; w++) {
+			struct rte_mbuf *m[BURST];
+			unsigned int n = rte_ring_sc_dequeue_burst(T.up[w], (void **)m, BURST, NULL);
+
+			for (unsigned int i = 0; i < n; i++)
+				up_msg(w, m[i]);
+			busy += n;
+		}
+		now = time(NULL);
+		if (now != last) {
+			ticket_rotate(now);
+			last = now;
+		}
+		if (!busy)
+			usleep(IDLE_SLEEP_US);
+	}
+	return NULL;
+}
+
+int cp_tls_start(struct dp_link *dp)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	T.dp = dp;
+	T.shm = dp->shm;
+	T.n_workers = dp->n_workers;
+	pthread_once(&once, tls_once);
+	for (unsigned int w = 0; w < T.n_workers; w++) {
+		const struct rte_memzone *mz;
+
+		snprintf(name, sizeof(name), SL_TLS_UP_FMT, w);
+		T.up[w] = rte_ring_lookup(name);
+		snprintf(name, sizeof(name), SL_TLS_DN_FMT, w);
+		T.dn[w] = rte_ring_lookup(name);
+		snprintf(name, sizeof(name), "sl_mp_w%u", w);
+		T.pool[w] = rte_mempool_lookup(name);
+		snprintf(name, sizeof(name), SL_FLOW_ZONE_FMT, w);
+		mz = rte_memzone_lookup(name);
+		if (!T.up[w] || !T.dn[w] || !T.pool[w] || !mz) {
+			cp_log("tls: worker %u has no TLS rings, pool or flow zone: handshakes off", w);
+			return -ENOENT;
+		}
+		T.n_slots[w] = ((const struct sl_flow_zone *)mz->addr)->n_slots;
+		T.by_slot[w] = calloc(T.n_slots[w], sizeof(struct sess *));
+		if (!T.by_slot[w])
+			return -ENOMEM;
+	}
+	if (pthread_create(&T.thr, NULL, thread_main, NULL) != 0)
+		return -errno;
+	pthread_setname_np(T.thr, "cp-tls");
+	T.running = 1;
+	return 0;
+}
+
+void cp_tls_stop(void)
+{
+	if (!T.running)
+		return;
+	T.stop = 1;
+	pthread_join(T.thr, NULL);
+	T.running = 0;
+	for (unsigned int w = 0; w < T.n_workers; w++)
+		for (uint32_t s = 0; T.by_slot[w] && s < T.n_slots[w]; s++)
+			if (T.by_slot[w][s])
+				sess_free(T.by_slot[w][s], 0);
+	for (unsigned int i = 0; i < SL_APPS_MAX; i++)
+		cp_tls_app_unload(i);
+}
