@@ -44,10 +44,10 @@
 #include <sluice/tls_msg.h>
 
 #include "aead.h"
-#include "tls_record.h"
 #include "cp_tls.h"
 #include "dp_link.h"
 #include "log.h"
+#include "tls_keys.h"
 
 #define BURST 32
 #define TICKET_ROTATE_S 3600
@@ -69,8 +69,7 @@ struct sess {
 	uint32_t slot, gen;
 	SSL *ssl;
 	BIO *rb, *wb;
-	uint8_t cts[48], sts[48]; /* TLS 1.3 client/server application traffic secrets */
-	uint8_t cts_len, sts_len;
+	struct tls_keylog kl;     /* TLS 1.3 application traffic secrets */
 };
 
 static struct {
@@ -207,57 +206,13 @@ static void ticket_rotate(time_t now)
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "LABEL <client random> <secret>": keep the TLS 1.3 application secrets. */
 static void keylog_cb(const SSL *ssl, const char *line)
 {
 	struct sess *x = SSL_get_ex_data(ssl, T.ex_sess);
-	uint8_t *dst;
-	uint8_t *len;
-	const char *p;
-	unsigned int n = 0;
 
-	if (!x)
-		return;
-	if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0) {
-		dst = x->cts;
-		len = &x->cts_len;
-	} else if (strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) == 0) {
-		dst = x->sts;
-		len = &x->sts_len;
-	} else {
-		return;
-	}
-	p = strchr(line + 24, ' ');
-	if (!p)
-		return;
-	for (p++; p[0] && p[1] && n < 48; p += 2) {
-		int hi = hexval(p[0]), lo = hexval(p[1]);
-
-		if (hi < 0 || lo < 0)
-			break;
-		dst[n++] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = (uint8_t)n;
+	if (x)
+		tls_keylog_line(&x->kl, line);
 }
-
-/* The suites whose records the workers can protect (crypto/aead.h). */
-static const char TLS12_CIPHERS[] =
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-static const char TLS13_SUITES[] =
-	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 static void ssl_err(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -289,8 +244,8 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* no renegotiation: the worker owns the records after the handshake */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
-	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1) {
+	if (SSL_CTX_set_cipher_list(ctx, tls_cipher_list) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, tls_ciphersuites) != 1) {
 		ssl_err(err, errlen, "cipher list", "");
 		goto fail;
 	}
@@ -395,76 +350,6 @@ static struct sess *sess_new(const struct sl_tls_msg *h)
 	return x;
 }
 
-/* Protected records in `n` bytes of TLS records. */
-static uint64_t count_records(const uint8_t *p, long n)
-{
-	uint64_t k = 0;
-
-	while (n >= TLS_HDR_LEN) {
-		long len = TLS_HDR_LEN + ((long)p[3] << 8 | p[4]);
-
-		if (p[0] == TLS_CT_APPLICATION_DATA)
-			k++;
-		p += len;
-		n -= len;
-	}
-	return k;
-}
-
-static int suite(uint16_t id, uint8_t *alg, uint8_t *hash_len)
-{
-	switch (id) {
-	case 0x1301: case 0xC02B: case 0xC02F:
-		*alg = AEAD_AES_128_GCM; *hash_len = 32; return 0;
-	case 0x1302: case 0xC02C: case 0xC030:
-		*alg = AEAD_AES_256_GCM; *hash_len = 48; return 0;
-	case 0x1303: case 0xCCA9: case 0xCCA8:
-		*alg = AEAD_CHACHA20_POLY1305; *hash_len = 32; return 0;
-	default:
-		return -ENOTSUP;
-	}
-}
-
-/* RFC 5246 6.3: key_block = PRF(master, "key expansion", server_random +
- * client_random); AEAD suites have no MAC keys. */
-static int tls12_keys(SSL *ssl, uint8_t alg, uint8_t hash_len, struct sl_tls_keys *k)
-{
-	uint8_t master[48], seed[13 + 64], block[2 * 32 + 2 * 12];
-	unsigned int kl = (unsigned int)aead_key_len(alg);
-	unsigned int il = alg == AEAD_CHACHA20_POLY1305 ? 12 : 4;
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM p[4];
-	size_t ml;
-	int rc = -EINVAL;
-
-	ml = SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master));
-	memcpy(seed, "key expansion", 13);
-	SSL_get_server_random(ssl, seed + 13, 32);
-	SSL_get_client_random(ssl, seed + 45, 32);
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)(hash_len == 48 ? "SHA384" : "SHA256"), 0);
-	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, ml);
-	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
-	p[3] = OSSL_PARAM_construct_end();
-	if (kctx && ml == 48 && EVP_KDF_derive(kctx, block, 2 * kl + 2 * il, p) == 1) {
-		memcpy(k->rx.key, block, kl);
-		memcpy(k->tx.key, block + kl, kl);
-		memcpy(k->rx.iv, block + 2 * kl, il);
-		memcpy(k->tx.iv, block + 2 * kl + il, il);
-		k->rx.key_len = k->tx.key_len = (uint8_t)kl;
-		k->rx.iv_len = k->tx.iv_len = (uint8_t)il;
-		/* each side's Finished was its record 0 */
-		k->rx.seq = k->tx.seq = 1;
-		rc = 0;
-	}
-	OPENSSL_cleanse(master, sizeof(master));
-	OPENSSL_cleanse(block, sizeof(block));
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc;
-}
-
 static void stat_add(uint16_t app, size_t off, uint64_t n)
 {
 	if (app < SL_APPS_MAX)
@@ -486,36 +371,11 @@ static void fail(struct sess *x)
 static void complete(struct sess *x)
 {
 	struct sl_tls_keys k;
-	const SSL_CIPHER *c = SSL_get_current_cipher(x->ssl);
 	const uint8_t *out;
 	long nout = BIO_get_mem_data(x->wb, (char **)&out);
 	long left;
-	int rc;
 
-	memset(&k, 0, sizeof(k));
-	k.version = (uint16_t)SSL_version(x->ssl);
-	k.resumed = (uint8_t)SSL_session_reused(x->ssl);
-	if (!c || suite(SSL_CIPHER_get_protocol_id(c), &k.alg, &k.hash_len) != 0) {
-		fail(x);
-		return;
-	}
-	if (k.version == TLS1_3_VERSION) {
-		if (x->cts_len != k.hash_len || x->sts_len != k.hash_len) {
-			fail(x);
-			return;
-		}
-		memcpy(k.rx.secret, x->cts, k.hash_len);
-		memcpy(k.tx.secret, x->sts, k.hash_len);
-		k.rx.secret_len = k.tx.secret_len = k.hash_len;
-		k.rx.seq = 0;
-		k.tx.seq = count_records(out, nout);
-		rc = 0;
-	} else if (k.version == TLS1_2_VERSION) {
-		rc = tls12_keys(x->ssl, k.alg, k.hash_len, &k);
-	} else {
-		rc = -EPROTO;
-	}
-	if (rc != 0) {
+	if (tls_handoff_keys(x->ssl, &x->kl, out, nout, &k) != 0) {
 		OPENSSL_cleanse(&k, sizeof(k));
 		fail(x);
 		return;
