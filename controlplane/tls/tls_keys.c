@@ -93,6 +93,9 @@ uint64_t tls_count_records(const uint8_t *p, long n)
  * client_random); AEAD suites have no MAC keys. */
 static int tls12_keys(SSL *ssl, uint8_t alg, uint8_t hash_len, struct sl_tls_keys *k)
 {
+	/* key block order: client key, server key, client IV, server IV */
+	struct sl_tls_dir *cw = SSL_is_server(ssl) ? &k->rx : &k->tx;
+	struct sl_tls_dir *sw = SSL_is_server(ssl) ? &k->tx : &k->rx;
 	uint8_t master[48], seed[13 + 64], block[2 * 32 + 2 * 12];
 	unsigned int kl = (unsigned int)aead_key_len(alg);
 	unsigned int il = alg == AEAD_CHACHA20_POLY1305 ? 12 : 4;
@@ -112,10 +115,10 @@ static int tls12_keys(SSL *ssl, uint8_t alg, uint8_t hash_len, struct sl_tls_key
 	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
 	p[3] = OSSL_PARAM_construct_end();
 	if (kctx && ml == 48 && EVP_KDF_derive(kctx, block, 2 * kl + 2 * il, p) == 1) {
-		memcpy(k->rx.key, block, kl);
-		memcpy(k->tx.key, block + kl, kl);
-		memcpy(k->rx.iv, block + 2 * kl, il);
-		memcpy(k->tx.iv, block + 2 * kl + il, il);
+		memcpy(cw->key, block, kl);
+		memcpy(sw->key, block + kl, kl);
+		memcpy(cw->iv, block + 2 * kl, il);
+		memcpy(sw->iv, block + 2 * kl + il, il);
 		k->rx.key_len = k->tx.key_len = (uint8_t)kl;
 		k->rx.iv_len = k->tx.iv_len = (uint8_t)il;
 		/* each side's Finished was its record 0 */
@@ -145,9 +148,18 @@ int tls_handoff_keys(SSL *ssl, const struct tls_keylog *kl, const uint8_t *out, 
 		return -EPROTO;
 	if (kl->cts_len != k->hash_len || kl->sts_len != k->hash_len)
 		return -ENOKEY;
+	k->rx.secret_len = k->tx.secret_len = k->hash_len;
+	if (!SSL_is_server(ssl)) {
+		/* a client completes on the server's Finished and answers with
+		 * its own under the handshake key: nothing under the
+		 * application keys yet either way (the tickets come later) */
+		memcpy(k->rx.secret, kl->sts, k->hash_len);
+		memcpy(k->tx.secret, kl->cts, k->hash_len);
+		k->rx.seq = k->tx.seq = 0;
+		return 0;
+	}
 	memcpy(k->rx.secret, kl->cts, k->hash_len);
 	memcpy(k->tx.secret, kl->sts, k->hash_len);
-	k->rx.secret_len = k->tx.secret_len = k->hash_len;
 	/* nothing read under the client's application key yet; ours: the
 	 * records the completing call wrote (NewSessionTickets) */
 	k->rx.seq = 0;

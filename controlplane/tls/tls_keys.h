@@ -27,9 +27,10 @@ int tls_suite_alg(uint16_t id, uint8_t *alg, uint8_t *hash_len);
 /* Protected (application_data) records in n bytes of whole records. */
 uint64_t tls_count_records(const uint8_t *p, long n);
 
-/* The record state of a server SSL whose SSL_do_handshake just returned 1;
- * `out`/`nout`: what that call wrote.  0, or -errno (unsupported suite or
- * version, missing secrets).  Wipe *k after use. */
+/* The record state of an SSL whose SSL_do_handshake just returned 1, as
+ * seen by the side it plays (rx: what its peer sends); `out`/`nout`: what
+ * that call wrote.  0, or -errno (unsupported suite or version, missing
+ * secrets).  Wipe *k after use. */
 int tls_handoff_keys(SSL *ssl, const struct tls_keylog *kl, const uint8_t *out, long nout,
 		     struct sl_tls_keys *k);
 

@@ -234,6 +234,96 @@ static void run(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION **sess, int want_reuse
 	SSL_free(c.ssl);
 }
 
+/* The other role (reverse mode): our SSL is the client, OpenSSL's server
+ * the peer; its NewSessionTickets (1.3) arrive under the application key
+ * before its data and must open in turn. */
+static void run_client(SSL_CTX *ours, SSL_CTX *peer, enum aead_engine_id eng)
+{
+	struct side c, s;
+	struct sl_tls_keys k;
+	struct tls_rec rx, tx;
+	uint8_t out[65536], buf[65536], pt[20000], type, hdr[TLS_HDR_LEN + 8], tag[AEAD_TAG_LEN];
+	long nout = 0, n, off;
+	int done = 0, got = 0;
+	static const char ping[] = "GET /origin HTTP/1.1\r\n\r\n", pong[] = "HTTP/1.1 200 OK\r\n\r\nyo";
+
+	memset(&kl, 0, sizeof(kl));
+	side_new(&c, ours, 0);
+	side_new(&s, peer, 1);
+	for (int i = 0; i < 10 && !done; i++) {
+		int r = SSL_do_handshake(c.ssl);
+
+		nout = BIO_read(c.out, out, sizeof(out));
+		if (nout < 0)
+			nout = 0;
+		BIO_write(s.in, out, (int)nout);
+		if (r == 1)
+			done = 1;
+		else
+			assert_int_equal(SSL_get_error(c.ssl, r), SSL_ERROR_WANT_READ);
+		SSL_do_handshake(s.ssl);
+		move(s.out, c.in);
+	}
+	assert_true(done);
+	assert_int_equal(tls_handoff_keys(c.ssl, &kl, out, nout, &k), 0);
+	assert_true(SSL_is_init_finished(s.ssl));
+	if (k.version == 0x0304) {
+		assert_int_equal(tls13_rec_init(&rx, eng, k.alg, k.rx.secret, k.rx.secret_len), 0);
+		assert_int_equal(tls13_rec_init(&tx, eng, k.alg, k.tx.secret, k.tx.secret_len), 0);
+	} else {
+		assert_int_equal(tls12_rec_init(&rx, eng, k.alg, k.rx.key, k.rx.key_len, k.rx.iv,
+						k.rx.iv_len, k.rx.seq), 0);
+		assert_int_equal(tls12_rec_init(&tx, eng, k.alg, k.tx.key, k.tx.key_len, k.tx.iv,
+						k.tx.iv_len, k.tx.seq), 0);
+	}
+	rx.seq = k.rx.seq;
+	tx.seq = k.tx.seq;
+	/* the server speaks: tickets (1.3) then data, all must open in order */
+	assert_int_equal(SSL_write(s.ssl, pong, sizeof(pong)), (int)sizeof(pong));
+	/* what our SSL had not read when it completed (the tickets, handed to
+	 * the worker with the keys), then the data */
+	n = BIO_read(c.in, buf, sizeof(buf));
+	if (n < 0)
+		n = 0;
+	n += BIO_read(s.out, buf + n, (int)(sizeof(buf) - (size_t)n));
+	for (off = 0; off < n;) {
+		int rl = TLS_HDR_LEN + (buf[off + 3] << 8 | buf[off + 4]);
+		int pl = open_record(&rx, buf + off, rl, &type, pt);
+
+		assert_true(pl >= 0);
+		if (type == TLS_CT_APPLICATION_DATA) {
+			assert_int_equal(pl, (int)sizeof(pong));
+			assert_memory_equal(pt, pong, sizeof(pong));
+			got++;
+		} else {
+			assert_int_equal(type, 22); /* NewSessionTicket */
+			assert_int_equal(pt[0], 4);
+		}
+		off += rl;
+	}
+	assert_int_equal(got, 1);
+	/* we speak */
+	{
+		struct aead_seg seg = { .p = pt, .len = sizeof(ping) };
+		int hl;
+
+		memcpy(pt, ping, sizeof(ping));
+		if (k.version == 0x0304)
+			pt[seg.len++] = TLS_CT_APPLICATION_DATA;
+		hl = tls_rec_seal(&tx, &thr, TLS_CT_APPLICATION_DATA, hdr, &seg, 1, seg.len, tag);
+		BIO_write(s.in, hdr, hl);
+		BIO_write(s.in, pt, (int)seg.len);
+		BIO_write(s.in, tag, sizeof(tag));
+		assert_int_equal(SSL_read(s.ssl, buf, sizeof(buf)), (int)sizeof(ping));
+		assert_memory_equal(buf, ping, sizeof(ping));
+	}
+	tls_rec_wipe(&rx);
+	tls_rec_wipe(&tx);
+	OPENSSL_cleanse(&k, sizeof(k));
+	SSL_free(s.ssl);
+	SSL_free(c.ssl);
+}
+
 static void each(int version, const char *suite, int tickets)
 {
 	for (int e = 0; e < AEAD_ENG_MAX; e++) {
@@ -247,6 +337,9 @@ static void each(int version, const char *suite, int tickets)
 		run(s, c, &sess, 0, (enum aead_engine_id)e); /* full */
 		run(s, c, &sess, 1, (enum aead_engine_id)e); /* resumed */
 		SSL_SESSION_free(sess);
+		/* reverse mode: our client (with our key log) against OpenSSL's server */
+		SSL_CTX_set_keylog_callback(c, on_keylog);
+		run_client(c, s, (enum aead_engine_id)e);
 		SSL_CTX_free(c);
 		SSL_CTX_free(s);
 	}
