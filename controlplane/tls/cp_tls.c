@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -59,6 +60,8 @@ struct tkey {
 
 struct app_tls {
 	SSL_CTX *ctx;
+	int client;            /* originate: we are the TLS client */
+	char server_ip[16];    /* what the server's certificate must name */
 	struct tkey tk[2]; /* current, previous */
 	uint8_t has_prev;
 	time_t born;
@@ -224,6 +227,46 @@ static void ssl_err(char *err, size_t errlen, const char *what, const char *path
 	ERR_clear_error();
 }
 
+/* Reverse mode: a client context that verifies the server against the
+ * application's CA and its address (RFC 6125 6.2: the IP in subjectAltName). */
+static int app_load_client(unsigned int idx, const struct sl_app_def *def, char *err,
+			   size_t errlen)
+{
+	struct app_tls *a = &T.apps[idx];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method()), *old;
+	struct in_addr ia = { .s_addr = htonl(def->server) };
+
+	if (!ctx) {
+		ssl_err(err, errlen, "SSL_CTX_new", "");
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_set_cipher_list(ctx, tls_cipher_list) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, tls_ciphersuites) != 1) {
+		ssl_err(err, errlen, "cipher list", "");
+		goto fail;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, def->ca, NULL) != 1) {
+		ssl_err(err, errlen, "CA", def->ca);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	pthread_mutex_lock(&T.mu);
+	old = a->ctx;
+	a->client = 1;
+	inet_ntop(AF_INET, &ia, a->server_ip, sizeof(a->server_ip));
+	SSL_CTX_set_ex_data(ctx, T.ex_app, a);
+	a->ctx = ctx;
+	pthread_mutex_unlock(&T.mu);
+	SSL_CTX_free(old);
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return -EINVAL;
+}
+
 int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, size_t errlen)
 {
 	struct app_tls *a;
@@ -232,10 +275,8 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 	pthread_once(&once, tls_once);
 	if (idx >= SL_APPS_MAX)
 		return -EINVAL;
-	if (def->mode != SL_APP_TERMINATE) {
-		snprintf(err, errlen, "mode originate is not supported by this build yet");
-		return -EOPNOTSUPP;
-	}
+	if (def->mode == SL_APP_ORIGINATE)
+		return app_load_client(idx, def, err, errlen);
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		ssl_err(err, errlen, "SSL_CTX_new", "");
@@ -269,6 +310,7 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 	a = &T.apps[idx];
 	pthread_mutex_lock(&T.mu);
 	old = a->ctx;
+	a->client = 0;
 	tkey_new(&a->tk[0]);
 	a->has_prev = 0;
 	a->born = time(NULL);
@@ -316,6 +358,7 @@ static struct sess *sess_new(const struct sl_tls_msg *h)
 {
 	struct sess *x;
 	SSL_CTX *ctx;
+	int client;
 
 	if (h->app >= SL_APPS_MAX)
 		return NULL;
@@ -330,6 +373,9 @@ static struct sess *sess_new(const struct sl_tls_msg *h)
 	ctx = T.apps[h->app].ctx;
 	if (ctx)
 		x->ssl = SSL_new(ctx);
+	client = T.apps[h->app].client;
+	if (x->ssl && client)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(x->ssl), T.apps[h->app].server_ip);
 	pthread_mutex_unlock(&T.mu);
 	if (x->ssl) {
 		x->rb = BIO_new(BIO_s_mem());
@@ -344,7 +390,10 @@ static struct sess *sess_new(const struct sl_tls_msg *h)
 	}
 	BIO_set_mem_eof_return(x->rb, -1); /* empty means "more to come" */
 	SSL_set_bio(x->ssl, x->rb, x->wb);
-	SSL_set_accept_state(x->ssl);
+	if (client)
+		SSL_set_connect_state(x->ssl);
+	else
+		SSL_set_accept_state(x->ssl);
 	SSL_set_ex_data(x->ssl, T.ex_sess, x);
 	T.by_slot[x->worker][x->slot] = x;
 	return x;
@@ -362,7 +411,9 @@ static void fail(struct sess *x)
 	long n = BIO_pending(x->wb);
 
 	stat_add(x->app, offsetof(struct sl_app_def, handshake_errors), 1);
-	/* OpenSSL's alert, if it wrote one, goes to the client */
+	if (SSL_get_verify_result(x->ssl) != X509_V_OK)
+		stat_add(x->app, offsetof(struct sl_app_def, verify_failures), 1);
+	/* OpenSSL's alert, if it wrote one, goes to the peer */
 	dn_send(x, SL_TLS_DN_FAIL, NULL, 0, x->wb, n > 0 ? (uint32_t)n : 0);
 	ERR_clear_error();
 	sess_free(x, 0);

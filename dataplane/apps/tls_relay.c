@@ -13,6 +13,12 @@
  * receive burst become one record of up to 16 KB (RFC 8446 5.1), which TCP
  * then cuts into full-sized segments.
  *
+ * Reverse mode (rule action tls-originate): the same with the roles turned
+ * round -- the client speaks plaintext to the plain port, the TLS side is
+ * the server leg to the secure port, sluice-cp runs a client handshake on
+ * it (verifying the server against the application's CA), and what the
+ * client sent meanwhile waits to be sealed.
+ *
  * Alerts and KeyUpdate (RFC 8446 4.6.3) are handled here: close_notify
  * half-closes the server leg, a fatal alert or a record that does not open
  * (bad_record_mac, RFC 8446 5.2) ends both legs.
@@ -54,6 +60,7 @@ enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD };
 #define CT_ALERT 21
 #define CT_HANDSHAKE 22
 #define CT_APP 23
+#define HS_NEW_SESSION_TICKET 4
 #define HS_KEY_UPDATE 24
 
 struct tls_sess {
@@ -63,6 +70,7 @@ struct tls_sess {
 	uint8_t pending;        /* on the seal list */
 	uint8_t sent_close;     /* our close_notify went out */
 	uint8_t gcm12;          /* TLS 1.2 GCM: explicit nonce in every record */
+	uint8_t originate;      /* the TLS side is our server leg (reverse mode) */
 	uint16_t version;
 	struct rte_mbuf *rx_head, *rx_tail; /* ciphertext, one segment per mbuf */
 	uint32_t rx_bytes;
@@ -81,8 +89,17 @@ struct tls_relay {
 	struct aead_thread aead;
 };
 
+/* The TLS side of a pair: the client leg (terminate) or the server leg
+ * (originate); the plain side: the other one.  The session hangs off the
+ * TLS side's app_slot. */
 static const struct tcp_app_ops tls_client_ops;
+static const struct tcp_app_ops tls_origin_ops;
 static const struct tcp_app_ops tls_server_ops;
+
+static int is_tls_side(const struct tcp_conn *c)
+{
+	return c->app == &tls_client_ops || c->app == &tls_origin_ops;
+}
 
 static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -598,6 +615,9 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 				tcp_abort_deferred(w->tcp, c);
 				return;
 			}
+			if (inner == CT_HANDSHAKE && x->version == 0x0304 && content &&
+			    msg[0] == HS_NEW_SESSION_TICKET && x->originate)
+				continue; /* a server's ticket: we do not resume */
 			if (inner == CT_HANDSHAKE && x->version == 0x0304 &&
 			    key_update(w, c, x, msg, content) == 0)
 				continue;
@@ -630,7 +650,7 @@ static void srv_on_data(struct tcp_stack *s, struct tcp_conn *sl, struct rte_mbu
 	x = sess_of(w, c);
 	w->st->app[x->app].bytes_out += m->pkt_len;
 	q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, m);
-	if (x->tx_bytes >= TLS_PLAIN_MAX - 2048)
+	if (x->state == TS_RECORD && x->tx_bytes >= TLS_PLAIN_MAX - 2048)
 		seal_flush(w, c, x);
 	if (x->tx_bytes)
 		pend(w, x, c->app_slot);
@@ -780,6 +800,74 @@ static const struct tcp_app_ops tls_client_ops = {
 	.rcv_space = cli_rcv_space,
 };
 
+/* --- reverse mode --------------------------------------------------------------- */
+
+/* The server leg connected: sluice-cp starts the client handshake. */
+static int orig_on_connected(struct tcp_stack *s, struct tcp_conn *sl)
+{
+	return up_send(s->w, sl, SL_TLS_UP_DATA, NULL);
+}
+
+static const struct tcp_app_ops tls_origin_ops = {
+	.on_connected = orig_on_connected,
+	.on_data = cli_on_data,
+	.on_writable = cli_on_writable,
+	.on_fin = cli_on_fin,
+	.on_close = cli_on_close,
+	.rcv_space = cli_rcv_space,
+};
+
+/* A plaintext client of an originate application: connect to the secure
+ * port; what the client sends waits in the session until the keys come. */
+static int plain_on_established(struct tcp_stack *s, struct tcp_conn *c)
+{
+	struct worker *w = s->w;
+	const struct sl_app_def *a = &dp.shm->apps.a[c->app_id];
+	uint32_t src_be;
+	uint16_t port, sport = 0;
+	struct tcp_conn *sl;
+	struct tls_sess *x;
+	int err;
+
+	if ((__atomic_load_n(&a->gen, __ATOMIC_ACQUIRE) & 1) || !a->in_use)
+		return -ENOENT;
+	if (ipv4_src_for(w, a->server, &src_be, &port) != 0)
+		return -EHOSTUNREACH;
+	if (c->flags & TCP_CF_TRANSP) {
+		src_be = c->raddr_be;
+		sport = c->rport;
+	}
+	sl = tcp_connect(s, src_be, sport, rte_cpu_to_be_32(a->server), a->secure_port,
+			 &tls_origin_ops, &err);
+	if (!sl)
+		return err;
+	sl->app_id = c->app_id;
+	sl->v.rule_id = c->v.rule_id;
+	sl->v.port = port;
+	x = sess_alloc(w, sl);
+	if (!x) {
+		tcp_abort(s, sl);
+		w->st->app[c->app_id].errors++;
+		return -ENOBUFS;
+	}
+	x->originate = 1;
+	c->peer = sl;
+	sl->peer = c;
+	c->v.peer = tcp_conn_idx(s, sl);
+	sl->v.peer = tcp_conn_idx(s, c);
+	w->st->app[c->app_id].conns++;
+	return 0;
+}
+
+static const struct tcp_app_ops tls_plain_client_ops = {
+	.on_established = plain_on_established,
+	.on_data = srv_on_data,
+	.on_writable = srv_on_writable,
+	.on_fin = srv_on_fin,
+	.on_close = srv_on_close,
+	.rcv_space = srv_rcv_space,
+};
+
 /* --- messages from sluice-cp ------------------------------------------------- */
 
 static int keys_install(struct tls_sess *x, const struct sl_tls_keys *k)
@@ -853,7 +941,7 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 	    h->slot >= w->tcp->n_slots)
 		goto drop;
 	c = tcp_conn_at(w->tcp, h->slot);
-	if (c->v.gen != h->gen || c->app != &tls_client_ops || c->state == TCP_CLOSED)
+	if (c->v.gen != h->gen || !is_tls_side(c) || c->state == TCP_CLOSED)
 		goto drop; /* gone meanwhile */
 	x = sess_of(w, c);
 	if (x->state != TS_HANDSHAKE)
@@ -881,14 +969,17 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		if (rc != 0)
 			goto fail;
 		x->state = TS_RECORD;
-		if (server_leg(w, c, x) != 0) {
+		if (!x->originate && server_leg(w, c, x) != 0) {
 			send_alert(w, c, x, ALERT_INTERNAL_ERROR);
 			w->st->app[x->app].errors++;
 			rte_pktmbuf_free(m);
 			tcp_abort_deferred(w->tcp, c);
 			return;
 		}
-		/* what the client sent after its Finished */
+		/* reverse mode: the client's plaintext that waited */
+		if (x->originate)
+			seal_flush(w, c, x);
+		/* what the peer sent after its Finished */
 		rte_pktmbuf_adj(m, (uint16_t)(sizeof(*h) + sizeof(k)));
 		if (m->pkt_len) {
 			q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
@@ -972,5 +1063,6 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 	tr->n_sess = tr->n_free = max_sessions;
 	w->tls = tr;
 	tcp_listen(w->tcp, SL_RA_TLS_TERM, &tls_client_ops);
+	tcp_listen(w->tcp, SL_RA_TLS_ORIG, &tls_plain_client_ops);
 	return 0;
 }
