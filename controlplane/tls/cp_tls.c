@@ -81,6 +81,7 @@ static struct {
 	unsigned int n_workers;
 	uint32_t n_slots[SL_MAX_WORKERS];
 	struct sess **by_slot[SL_MAX_WORKERS];
+	uint32_t *done_gen[SL_MAX_WORKERS]; /* gen + 1 of the slot's completed handshake */
 	struct rte_ring *up[SL_MAX_WORKERS], *dn[SL_MAX_WORKERS];
 	struct rte_mempool *pool[SL_MAX_WORKERS];
 	pthread_t thr;
@@ -444,7 +445,24 @@ static void complete(struct sess *x)
 	stat_add(x->app, offsetof(struct sl_app_def, handshakes), 1);
 	if (SSL_session_reused(x->ssl))
 		stat_add(x->app, offsetof(struct sl_app_def, resumptions), 1);
+	T.done_gen[x->worker][x->slot] = x->gen + 1;
 	sess_free(x, 1);
+}
+
+/* Send the bytes of `m` back as SL_TLS_DN_RECORDS (copied into an mbuf of
+ * the worker's pool: `m` itself is freed by the caller). */
+static int bounce(const struct sess *x, struct rte_mbuf *m)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	for (struct rte_mbuf *s = m; s; s = s->next)
+		BIO_write(b, rte_pktmbuf_mtod(s, void *), s->data_len);
+	rc = dn_send(x, SL_TLS_DN_RECORDS, NULL, 0, b, (uint32_t)BIO_pending(b));
+	BIO_free(b);
+	return rc;
 }
 
 static void up_data(const struct sl_tls_msg *h, struct rte_mbuf *m)
@@ -455,6 +473,18 @@ static void up_data(const struct sl_tls_msg *h, struct rte_mbuf *m)
 	if (x && x->gen != h->gen) {
 		sess_free(x, 0); /* the slot was reused: the old one is gone */
 		x = NULL;
+	}
+	if (!x && T.done_gen[h->worker][h->slot] == h->gen + 1) {
+		/* the client's first records crossed our keys on the way: they
+		 * belong to the worker now */
+		struct sess tmp = { .worker = h->worker, .app = h->app, .slot = h->slot,
+				    .gen = h->gen };
+		struct rte_mbuf *s = m;
+
+		rte_pktmbuf_adj(s, sizeof(*h));
+		if (bounce(&tmp, s) != 0)
+			dn_send(&tmp, SL_TLS_DN_FAIL, NULL, 0, NULL, 0);
+		return;
 	}
 	if (!x) {
 		struct sess tmp = { .worker = h->worker, .app = h->app, .slot = h->slot,
@@ -562,7 +592,8 @@ int cp_tls_start(struct dp_link *dp)
 		}
 		T.n_slots[w] = ((const struct sl_flow_zone *)mz->addr)->n_slots;
 		T.by_slot[w] = calloc(T.n_slots[w], sizeof(struct sess *));
-		if (!T.by_slot[w])
+		T.done_gen[w] = calloc(T.n_slots[w], sizeof(uint32_t));
+		if (!T.by_slot[w] || !T.done_gen[w])
 			return -ENOMEM;
 	}
 	if (pthread_create(&T.thr, NULL, thread_main, NULL) != 0)

@@ -289,6 +289,7 @@ static int seal_one(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
 		n++;
 		last = m;
 	}
+	for (unsigned int i = 0; i < n; i++) fprintf(stderr, "DBG seal seg %u len %u first %.8s mbuf %p refcnt %u direct %d\n", i, seg[i].len, seg[i].p, (void*)0, 0, 0);
 	/* detach them from the queue */
 	*qh = last->next;
 	if (!*qh)
@@ -944,6 +945,12 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 	if (c->v.gen != h->gen || !is_tls_side(c) || c->state == TCP_CLOSED)
 		goto drop; /* gone meanwhile */
 	x = sess_of(w, c);
+	if (h->type == SL_TLS_DN_RECORDS && x->state == TS_RECORD) {
+		rte_pktmbuf_adj(m, sizeof(*h));
+		q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+		rx_process(w, c, x);
+		return;
+	}
 	if (x->state != TS_HANDSHAKE)
 		goto drop;
 	switch (h->type) {

@@ -48,6 +48,42 @@ static struct rte_mbuf *seg_alloc(struct tcp_stack *s, uint32_t laddr, uint32_t 
 	return m;
 }
 
+/* The TCP checksum over a chain whose pieces may have odd lengths.  DPDK
+ * 22.11's rte_raw_cksum_mbuf() (and net_tap's offload with it) swaps the
+ * bytes of a piece's sum at an odd offset before folding it, which drops
+ * the carries: wrong checksums as soon as a segment takes an odd-sized
+ * piece (a TLS record header, say) followed by another.  Folded first here. */
+static uint16_t cksum_chain(const struct rte_mbuf *m, const struct ipv4_hdr_raw *ip)
+{
+	uint32_t sum = rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)ip, 0), done = 0;
+	uint32_t off = HDRS;
+
+	for (; m; m = m->next) {
+		uint32_t len = m->data_len - off, s;
+
+		if (m->data_len > off) {
+			s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), len);
+			if (done & 1)
+				s = rte_bswap16((uint16_t)s);
+			sum += s;
+			done += len;
+		}
+		off = off > m->data_len ? off - m->data_len : 0;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Does any piece but the last have an odd length (see cksum_chain)? */
+static int odd_pieces(const struct rte_mbuf *m)
+{
+	for (m = m->next; m && m->next; m = m->next)
+		if (m->data_len & 1)
+			return 1;
+	return 0;
+}
+
 /* Lengths and checksums over the whole chain, then route it out. */
 static void seg_send(struct tcp_stack *s, struct rte_mbuf *m)
 {
@@ -57,6 +93,14 @@ static void seg_send(struct tcp_stack *s, struct rte_mbuf *m)
 	ip->total_len = rte_cpu_to_be_16((uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN));
 	ip->id = rte_cpu_to_be_16(s->ip_id++);
 	ip->cksum = 0;
+	if (unlikely(odd_pieces(m))) {
+		ip->cksum = ipv4_cksum(ip, 20);
+		th->cksum = 0;
+		th->cksum = cksum_chain(m, ip);
+		s->st->segs_out++;
+		ipv4_output(s->w, m);
+		return;
+	}
 	/* the port fills both checksums if it can; ipv4_output finishes
 	 * them in software for a port that cannot */
 	m->l2_len = RTE_ETHER_HDR_LEN;

@@ -29,6 +29,9 @@ enum sl_tls_msg_type {
 	SL_TLS_DN_DATA,     /* bytes to send to the client */
 	SL_TLS_DN_KEYS,     /* handshake done: struct sl_tls_keys, then leftover client bytes */
 	SL_TLS_DN_FAIL,     /* handshake failed: payload (an alert) to send, then close */
+	SL_TLS_DN_RECORDS,  /* client bytes that reached sluice-cp after the handshake
+			       completed (sent before the worker had the keys):
+			       records, to be opened by the worker */
 };
 
 struct sl_tls_msg {
