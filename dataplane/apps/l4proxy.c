@@ -111,6 +111,37 @@ static int on_established(struct tcp_stack *s, struct tcp_conn *c)
 	return 0;
 }
 
+int l4proxy_attach(struct tcp_stack *s, struct tcp_conn *c, uint32_t dst, uint16_t dport,
+		   struct rte_mbuf *pending)
+{
+	uint32_t src_be;
+	uint16_t sport = 0, port = 0;
+	struct tcp_conn *sl;
+	int err;
+
+	if (ipv4_src_for(s->w, dst, &src_be, &port) != 0) {
+		rte_pktmbuf_free(pending);
+		return -EHOSTUNREACH;
+	}
+	if (c->flags & TCP_CF_TRANSP) {
+		src_be = c->raddr_be;
+		sport = c->rport;
+	}
+	sl = tcp_connect(s, src_be, sport, rte_cpu_to_be_32(dst), dport, &server_leg_ops, &err);
+	if (!sl) {
+		rte_pktmbuf_free(pending);
+		return err;
+	}
+	sl->v.rule_id = c->v.rule_id;
+	sl->v.port = port;
+	c->app = &l4proxy_ops;
+	link_legs(s, c, sl);
+	s->st->proxied++;
+	if (pending)
+		tcp_send(s, sl, pending); /* goes out once connected */
+	return 0;
+}
+
 const struct tcp_app_ops l4proxy_ops = {
 	.on_established = on_established,
 	.on_data = on_data,

@@ -12,4 +12,11 @@
 /* The client leg's app; it installs the server leg's itself. */
 extern const struct tcp_app_ops l4proxy_ops;
 
+/* Make an accepted client connection a plain relay to dst:dport (host
+ * order) from now on -- S5 passthrough hands a TLS client over this way;
+ * `pending` (may be NULL) is what the client already sent.  0 or -errno
+ * (the caller then ends the connection). */
+int l4proxy_attach(struct tcp_stack *s, struct tcp_conn *c, uint32_t dst, uint16_t dport,
+		   struct rte_mbuf *pending);
+
 #endif

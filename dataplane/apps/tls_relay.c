@@ -19,6 +19,15 @@
  * it (verifying the server against the application's CA), and what the
  * client sent meanwhile waits to be sealed.
  *
+ * S5 passthrough: before anything goes to sluice-cp, the ClientHello's
+ * server name is read (apps/tls_hello.c).  A name in the application's
+ * e2e_hosts, or a live tunnel for this (client, server) pair with the same
+ * name, turns the connection into a plain relay to the secure port (the
+ * client handshakes with the real server); a pair is also learned when the
+ * backend marks a response (`Sluice-E2E: required`): that client gets
+ * 503 + Retry-After: 0 and its retry goes through.  Another name ends the
+ * tunnel.
+ *
  * Alerts and KeyUpdate (RFC 8446 4.6.3) are handled here: close_notify
  * half-closes the server leg, a fatal alert or a record that does not open
  * (bad_record_mac, RFC 8446 5.2) ends both legs.
@@ -26,15 +35,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_memzone.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include <sluice/tls_msg.h>
 
+#include "apps/l4proxy.h"
+#include "apps/tls_hello.h"
 #include "apps/tls_relay.h"
+#include "apps/tunnel.h"
 #include "tls_record.h"
 #include "ip/ipv4_input.h"
 #include "tcp/tcp_conn.h"
@@ -71,6 +85,10 @@ struct tls_sess {
 	uint8_t sent_close;     /* our close_notify went out */
 	uint8_t gcm12;          /* TLS 1.2 GCM: explicit nonce in every record */
 	uint8_t originate;      /* the TLS side is our server leg (reverse mode) */
+	uint8_t hello_done;     /* the ClientHello was looked at (S5) */
+	uint8_t resp_checked;   /* the backend's first response was looked at (S5) */
+	uint8_t learned;        /* S5 learned case: the rest of the backend's reply is dropped */
+	char sni[SL_TUN_SNI_LEN];
 	uint16_t version;
 	struct rte_mbuf *rx_head, *rx_tail; /* ciphertext, one segment per mbuf */
 	uint32_t rx_bytes;
@@ -87,7 +105,18 @@ struct tls_relay {
 	uint32_t n_pending;
 	struct rte_ring *up, *dn;
 	struct aead_thread aead;
+	struct sl_tunnel_zone *tun;
+	uint32_t tun_last_ms;
 };
+
+/* S5 learned case: the backend asks for end-to-end TLS with this header
+ * in its response; the client is told to retry (RFC 9110 15.6.4, 10.2.3) */
+static const char E2E_MARKER[] = "sluice-e2e";
+static const char E2E_MARKER_VALUE[] = "required";
+static const char RESP_503[] = "HTTP/1.1 503 Service Unavailable\r\n"
+			       "Connection: close\r\n"
+			       "Retry-After: 0\r\n"
+			       "Content-Length: 0\r\n\r\n";
 
 /* The TLS side of a pair: the client leg (terminate) or the server leg
  * (originate); the plain side: the other one.  The session hangs off the
@@ -638,6 +667,50 @@ static void pend(struct worker *w, struct tls_sess *x, uint32_t idx)
 	}
 }
 
+/* Is there a "Sluice-E2E: required" header in the response head at p? */
+static int has_marker(const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0, ml = sizeof(E2E_MARKER) - 1, vl = sizeof(E2E_MARKER_VALUE) - 1;
+
+	/* line by line through the head, which ends at an empty line */
+	while (i < n) {
+		uint32_t e = i;
+
+		while (e < n && p[e] != '\n')
+			e++;
+		if (e == n)
+			return 0;
+		if (e - i <= 1)
+			return 0; /* "\r\n": end of the head */
+		if (e - i > ml && strncasecmp((const char *)p + i, E2E_MARKER, ml) == 0 &&
+		    p[i + ml] == ':') {
+			uint32_t v = i + ml + 1;
+
+			while (v < e && (p[v] == ' ' || p[v] == '\t'))
+				v++;
+			if (e - v >= vl && strncasecmp((const char *)p + v, E2E_MARKER_VALUE, vl) == 0)
+				return 1;
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+static void learn_e2e(struct worker *w, struct tcp_conn *sl, struct tcp_conn *c,
+		      struct tls_sess *x)
+{
+	const struct sl_app_def *a = &dp.shm->apps.a[x->app];
+
+	tunnel_add(w->tls->tun, rte_be_to_cpu_32(c->raddr_be), rte_be_to_cpu_32(c->laddr_be),
+		   x->app, x->sni, 1, (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms);
+	x->learned = 1;
+	q_free(&x->tx_head, &x->tx_tail, &x->tx_bytes);
+	seal_bytes(w, c, x, CT_APP, (const uint8_t *)RESP_503, sizeof(RESP_503) - 1);
+	send_alert(w, c, x, ALERT_CLOSE_NOTIFY);
+	tcp_shutdown(w->tcp, c);
+	tcp_abort_deferred(w->tcp, sl);
+}
+
 static void srv_on_data(struct tcp_stack *s, struct tcp_conn *sl, struct rte_mbuf *m)
 {
 	struct worker *w = s->w;
@@ -649,6 +722,18 @@ static void srv_on_data(struct tcp_stack *s, struct tcp_conn *sl, struct rte_mbu
 		return;
 	}
 	x = sess_of(w, c);
+	if (x->learned) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!x->resp_checked && !x->originate) {
+		x->resp_checked = 1;
+		if (has_marker(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len)) {
+			rte_pktmbuf_free(m);
+			learn_e2e(w, sl, c, x);
+			return;
+		}
+	}
 	w->st->app[x->app].bytes_out += m->pkt_len;
 	q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, m);
 	if (x->state == TS_RECORD && x->tx_bytes >= TLS_PLAIN_MAX - 2048)
@@ -726,11 +811,75 @@ static int cli_on_established(struct tcp_stack *s, struct tcp_conn *c)
 	return 0;
 }
 
+/* Everything queued, as one chain (for sluice-cp or the passthrough). */
+static struct rte_mbuf *rx_all(struct tls_sess *x)
+{
+	struct rte_mbuf *m = q_chain(x->rx_head);
+
+	x->rx_head = x->rx_tail = NULL;
+	x->rx_bytes = 0;
+	return m;
+}
+
+/* S5: terminate, or pass the connection through to the real server? */
+static void hello(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
+{
+	const struct sl_app_def *a = &dp.shm->apps.a[x->app];
+	uint32_t client = rte_be_to_cpu_32(c->raddr_be), server = rte_be_to_cpu_32(c->laddr_be);
+	uint8_t buf[TLS_HDR_LEN + TLS_PLAIN_MAX];
+	uint32_t n = x->rx_bytes < sizeof(buf) ? x->rx_bytes : (uint32_t)sizeof(buf);
+	struct tls_hello h;
+	struct sl_tunnel_ent *t;
+	int rc, through = 0;
+
+	q_copy(x->rx_head, 0, n, buf);
+	rc = tls_hello_parse(buf, n, &h);
+	if (rc == -EAGAIN && n < sizeof(buf))
+		return; /* the rest of the ClientHello is on its way */
+	x->hello_done = 1;
+	if (rc == 0) {
+		memcpy(x->sni, h.sni, sizeof(x->sni) - 1);
+		x->sni[sizeof(x->sni) - 1] = '\0';
+		t = tunnel_find(w->tls->tun, client, server, w->tcp->now_ms);
+		if (a->e2e_hosts[0] && e2e_match(a->e2e_hosts, h.sni)) {
+			tunnel_add(w->tls->tun, client, server, x->app, h.sni, 0,
+				   (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms);
+			through = 1;
+		} else if (t && strlen(h.sni) < SL_TUN_SNI_LEN && strcmp(t->sni, h.sni) == 0) {
+			through = 1;
+		} else if (t) {
+			tunnel_del(w->tls->tun, t); /* another name ends the tunnel */
+		}
+		if (through && (t = tunnel_find(w->tls->tun, client, server, w->tcp->now_ms)))
+			t->conns++;
+	}
+	if (through) {
+		struct rte_mbuf *pending = rx_all(x);
+
+		sess_free(w, c);
+		w->st->app[c->app_id].passthrough++;
+		if (l4proxy_attach(w->tcp, c, server, a->secure_port, pending) != 0) {
+			w->st->app[c->app_id].errors++;
+			tcp_abort_deferred(w->tcp, c);
+		}
+		return;
+	}
+	if (up_send(w, c, SL_TLS_UP_DATA, rx_all(x)) != 0) {
+		w->st->app[x->app].errors++;
+		tcp_abort_deferred(w->tcp, c);
+	}
+}
+
 static void cli_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 {
 	struct worker *w = s->w;
 	struct tls_sess *x = sess_of(w, c);
 
+	if (x->state == TS_HANDSHAKE && !x->hello_done && !x->originate) {
+		q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+		hello(w, c, x);
+		return;
+	}
 	if (x->state == TS_HANDSHAKE) {
 		if (up_send(w, c, SL_TLS_UP_DATA, m) != 0) {
 			w->st->app[x->app].errors++;
@@ -1030,6 +1179,10 @@ void tls_relay_poll(struct worker *w)
 		for (unsigned int i = 0; i < n; i++)
 			dn_handle(w, m[i]);
 	}
+	if (unlikely(w->tcp->now_ms - tr->tun_last_ms >= 1000)) {
+		tr->tun_last_ms = w->tcp->now_ms;
+		tunnel_expire(tr->tun, w->tcp->now_ms);
+	}
 	/* records from what this loop received from the servers */
 	for (uint32_t i = 0; i < tr->n_pending; i++) {
 		struct tls_sess *x = &tr->sess[tr->pending[i]];
@@ -1065,6 +1218,17 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 		return -ENOMEM;
 	if (aead_thread_init(&tr->aead) != 0)
 		return -ENOMEM;
+	{
+		const struct rte_memzone *mz;
+
+		snprintf(name, sizeof(name), SL_TUN_ZONE_FMT, w->idx);
+		mz = rte_memzone_reserve(name, sizeof(struct sl_tunnel_zone), socket, 0);
+		if (!mz)
+			return -ENOMEM;
+		tr->tun = mz->addr;
+		memset(tr->tun, 0, sizeof(*tr->tun));
+		tr->tun->magic = SL_FLOW_MAGIC;
+	}
 	for (uint32_t i = 0; i < max_sessions; i++)
 		tr->free[i] = max_sessions - 1 - i;
 	tr->n_sess = tr->n_free = max_sessions;

@@ -256,6 +256,7 @@ struct sl_app_stats {
 	uint64_t records_in, records_out;
 	uint64_t denied;       /* client packets to the plain port (SL_RA_DENY) */
 	uint64_t errors;       /* bad records, alerts, handshakes the cp refused */
+	uint64_t passthrough;  /* connections passed through end to end (S5) */
 };
 
 struct sl_lcore_stats {
@@ -320,6 +321,34 @@ struct sl_flow_zone {
 	uint32_t stride;      /* bytes from one slot to the next */
 	uint32_t conn_bytes;  /* memory per connection: slot + flow-table share */
 	uint8_t slots[] __attribute__((aligned(64)));
+};
+
+/* S5 end-to-end tunnels of one worker: (client, server) pairs whose TLS
+ * goes through untouched until `expiry_ms` (the worker's clock, published
+ * in `now_ms` once a second so sluice-cp can tell the time left).  Memzone
+ * SL_TUN_ZONE_FMT; entries are read under `gen` like flow slots. */
+#define SL_TUN_ZONE_FMT "sl_tun_w%u"
+#define SL_TUN_MAX 1024
+#define SL_TUN_SNI_LEN 64
+
+struct sl_tunnel_ent {
+	uint32_t gen;          /* odd while it changes */
+	uint8_t in_use;
+	uint8_t learned;       /* from the backend's marker, not e2e_hosts */
+	uint16_t app;
+	uint32_t client, server; /* host order */
+	uint32_t expiry_ms;
+	uint32_t created_ms;
+	uint64_t conns;        /* connections tunnelled under it */
+	char sni[SL_TUN_SNI_LEN];
+};
+
+struct sl_tunnel_zone {
+	uint32_t magic;
+	uint32_t n_in_use;
+	uint32_t now_ms;       /* the worker's clock, refreshed every second */
+	uint32_t refused;      /* pairs not recorded: table full */
+	struct sl_tunnel_ent e[SL_TUN_MAX];
 };
 
 /* The AEAD engine chosen at start, per algorithm (AES-128-GCM, AES-256-GCM,
