@@ -9,6 +9,7 @@
  * refer to each other, are checked by hand.  docs/config.md is the reference
  * for every key and must change with this file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -832,6 +833,130 @@ static int parse_rule(struct ld *l, const config_setting_t *e, const char *where
 	return 0;
 }
 
+/*
+ * Applications (S1, S5): { name, server, secure_port, plain_port, mode,
+ * cert, key, ca, transparent, e2e_hosts, e2e_ttl }.  Certificate paths are
+ * used as written (relative ones from sluice-cp's working directory) and
+ * read when sluice-cp loads the application.
+ */
+static int app_path(struct ld *l, const config_setting_t *e, const char *key, const char *where,
+		    int required, char *out)
+{
+	const config_setting_t *s;
+	const char *v;
+	int rc = required ? need_str(l, e, key, where, SL_PATH_LEN - 1, &v, &s)
+			  : get_str(l, e, key, where, SL_PATH_LEN - 1, &v, &s);
+
+	if (rc <= 0)
+		return rc;
+	/* read by sluice-cp when it loads the application (its error names
+	 * the file); the data plane never opens them */
+	strcpy(out, v);
+	return 0;
+}
+
+static int parse_app(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
+{
+	static const char *const keys[] = { "name", "server", "secure_port", "plain_port", "mode",
+					    "cert", "key", "ca", "transparent", "e2e_hosts", "e2e_ttl",
+					    NULL };
+	struct sl_app_def *a = &l->c->apps[idx];
+	const config_setting_t *s;
+	const char *v;
+	char q[QLEN];
+	int64_t n;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->in_use = 1;
+	a->mode = SL_APP_TERMINATE;
+	a->e2e_ttl_s = 300;
+	if ((rc = check_keys(l, e, where, keys)) < 0 ||
+	    (rc = need_str(l, e, "name", where, SL_APP_NAME_LEN - 1, &v, &s)) < 0)
+		return rc;
+	for (const char *p = v; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
+			return fail(l, s, "%s must be letters, digits, '_', '.', '-'; got \"%s\"",
+				    qual(q, sizeof(q), "name", where), v);
+	if (!*v)
+		return fail(l, s, "%s is empty", qual(q, sizeof(q), "name", where));
+	for (unsigned int i = 0; i < idx; i++)
+		if (strcmp(l->c->apps[i].name, v) == 0)
+			return fail(l, s, "%s: \"%s\" is already apps[%u]'s name",
+				    qual(q, sizeof(q), "name", where), v, i);
+	strcpy(a->name, v);
+	if ((rc = need_str(l, e, "server", where, FMTLEN, &v, &s)) < 0)
+		return rc;
+	if (sl_parse_ipv4(v, &a->server) < 0)
+		return fail(l, s, "%s must be an IPv4 address, got \"%s\"",
+			    qual(q, sizeof(q), "server", where), v);
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? "plain_port" : "secure_port";
+
+		rc = get_int(l, e, key, where, 1, 65535, &n, &s);
+		if (rc == 0)
+			return fail(l, e, "missing required key '%s' in '%s'", key, where);
+		if (rc < 0)
+			return rc;
+		if (k)
+			a->plain_port = (uint16_t)n;
+		else
+			a->secure_port = (uint16_t)n;
+	}
+	if (a->plain_port == a->secure_port)
+		return fail(l, s, "%s equals secure_port", qual(q, sizeof(q), "plain_port", where));
+	if ((rc = get_str(l, e, "mode", where, FMTLEN, &v, &s)) < 0)
+		return rc;
+	if (rc > 0) {
+		if (strcmp(v, "originate") == 0)
+			a->mode = SL_APP_ORIGINATE;
+		else if (strcmp(v, "terminate") != 0)
+			return fail(l, s, "%s must be \"terminate\" or \"originate\", got \"%s\"",
+				    qual(q, sizeof(q), "mode", where), v);
+	}
+	if (a->mode == SL_APP_TERMINATE) {
+		if ((rc = app_path(l, e, "cert", where, 1, a->cert)) < 0 ||
+		    (rc = app_path(l, e, "key", where, 1, a->key)) < 0)
+			return rc;
+	} else if ((rc = app_path(l, e, "ca", where, 1, a->ca)) < 0) {
+		return rc;
+	}
+	if ((rc = get_member(l, e, "transparent", where, CONFIG_TYPE_BOOL, &s)) < 0)
+		return rc;
+	if (rc > 0)
+		a->transparent = (uint8_t)config_setting_get_bool(s);
+	if ((rc = get_member(l, e, "e2e_hosts", where, CONFIG_TYPE_ARRAY, &s)) < 0)
+		return rc;
+	if (rc > 0) {
+		size_t used = 0;
+
+		if (a->mode != SL_APP_TERMINATE)
+			return fail(l, s, "%s only applies to mode \"terminate\"",
+				    qual(q, sizeof(q), "e2e_hosts", where));
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const config_setting_t *h = config_setting_get_elem(s, (unsigned int)i);
+			const char *hv = config_setting_get_string(h);
+			size_t hl = hv ? strlen(hv) : 0;
+
+			if (!hv || hl == 0 || strchr(hv, ',') || strchr(hv, ' '))
+				return fail(l, h ? h : s, "%s[%d] must be a host name or \"*.suffix\"",
+					    qual(q, sizeof(q), "e2e_hosts", where), i);
+			if (used + hl + 1 >= SL_E2E_HOSTS_LEN)
+				return fail(l, h, "%s is too long (at most %d bytes in all)",
+					    qual(q, sizeof(q), "e2e_hosts", where), SL_E2E_HOSTS_LEN - 1);
+			if (used)
+				a->e2e_hosts[used++] = ',';
+			memcpy(a->e2e_hosts + used, hv, hl + 1);
+			used += hl;
+		}
+	}
+	if ((rc = get_int(l, e, "e2e_ttl", where, 1, 86400, &n, &s)) < 0)
+		return rc;
+	if (rc > 0)
+		a->e2e_ttl_s = (uint32_t)n;
+	return 0;
+}
+
 static int parse_list(struct ld *l, const config_setting_t *list, const char *key,
 		      unsigned int max, entry_fn *fn)
 {
@@ -858,7 +983,7 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
 	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "tcp", "ports", "routes",
-					    "neighbors", "rules", NULL };
+					    "neighbors", "rules", "apps", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;
 	unsigned int i;
@@ -921,6 +1046,13 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	if (rc < 0)
 		return rc;
 	c->n_rules = (unsigned int)rc;
+
+	rc = get_member(l, root, "apps", NULL, CONFIG_TYPE_LIST, &s);
+	if (rc > 0)
+		rc = parse_list(l, s, "apps", SL_APPS_MAX, parse_app);
+	if (rc < 0)
+		return rc;
+	c->n_apps = (unsigned int)rc;
 	return 0;
 }
 

@@ -92,6 +92,8 @@ struct sl_conf {
 	struct sl_conf_neigh neigh[SL_CONF_MAX_NEIGH];
 	unsigned int n_rules;
 	struct sl_rule rules[SL_CONF_MAX_RULES]; /* ids 1..n in file order */
+	unsigned int n_apps;
+	struct sl_app_def apps[SL_APPS_MAX];     /* index = position in the file */
 };
 
 /* Mbufs a worker's pool needs: every RX and TX ring of every port full, a few
@@ -100,6 +102,12 @@ static inline uint32_t sl_conf_mbufs_needed(const struct sl_conf *c)
 {
 	return c->n_ports * ((uint32_t)c->rx_desc + c->tx_desc) + 4 * 64 + 2 * 256;
 }
+
+/* The policy rules application `idx` installs (S1): terminate: its secure
+ * port -> tls-terminate, its plain port -> deny; originate: its plain port
+ * -> tls-originate.  Ids from id0 on.  Returns how many (1 or 2). */
+unsigned int sl_app_rules(const struct sl_app_def *a, unsigned int idx, uint32_t id0,
+			  struct sl_rule r[2]);
 
 /* Fill defaults (everything but ports). */
 void sl_conf_defaults(struct sl_conf *c);

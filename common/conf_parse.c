@@ -668,6 +668,38 @@ const char *sl_rule_action_str(unsigned int action)
 	case SL_RA_DROP:    return "drop";
 	case SL_RA_REJECT:  return "reject";
 	case SL_RA_PROXY:   return "proxy";
+	/* these belong to applications (`apps`, `app add`), never parsed */
+	case SL_RA_TLS_TERM: return "tls-terminate";
+	case SL_RA_TLS_ORIG: return "tls-originate";
+	case SL_RA_DENY:    return "deny";
 	default:            return "?";
 	}
+}
+
+unsigned int sl_app_rules(const struct sl_app_def *a, unsigned int idx, uint32_t id0,
+			  struct sl_rule r[2])
+{
+	struct sl_rule base = {
+		.dst = a->server,
+		.dst_plen = 32,
+		.proto = 6,
+		.app = (uint16_t)(idx + 1),
+	};
+
+	r[0] = base;
+	r[0].id = id0;
+	if (a->mode == SL_APP_ORIGINATE) {
+		r[0].action = SL_RA_TLS_ORIG;
+		r[0].dport_lo = r[0].dport_hi = a->plain_port;
+		r[0].flags = a->transparent ? SL_RF_TRANSPARENT : 0;
+		return 1;
+	}
+	r[0].action = SL_RA_TLS_TERM;
+	r[0].dport_lo = r[0].dport_hi = a->secure_port;
+	r[0].flags = a->transparent ? SL_RF_TRANSPARENT : 0;
+	r[1] = base;
+	r[1].id = id0 + 1;
+	r[1].action = SL_RA_DENY;
+	r[1].dport_lo = r[1].dport_hi = a->plain_port;
+	return 2;
 }

@@ -146,6 +146,18 @@ int main(int argc, char *argv[])
 	if ((ret = cp_tls_start(&dp)) != 0)
 		cp_log("tls: handshake thread not started: %s", strerror(-ret));
 
+	/* the applications' TLS contexts live only here: (re)load them all */
+	for (unsigned int i = 0; i < SL_APPS_MAX; i++) {
+		struct sl_app_def def = dp.shm->apps.a[i];
+		char err[256];
+
+		if (!def.in_use)
+			continue;
+		if (cp_tls_app_load(i, &def, err, sizeof(err)) != 0)
+			cp_log("app %s: %s (its connections fail until `app del` + `app add`)", def.name,
+			       err);
+	}
+
 	srv = ctl_server_open(sock_path, cmds_exec, &dp);
 	if (srv == NULL) {
 		cp_log("cannot serve %s: %s", sock_path, strerror(errno));

@@ -104,6 +104,18 @@ static int shm_create(void)
 	dp.shm->icmp_burst = conf.icmp_burst;
 	dp.shm->neigh_max = conf.neigh_max;
 	rte_seqcount_init(&dp.shm->neigh.seq);
+	/* the config's applications; sluice-cp owns the table from here on
+	 * (it loads their certificates and applies `app add/del`) */
+	for (unsigned int i = 0, id = conf.n_rules + 1; i < conf.n_apps; i++) {
+		struct sl_rule r[2];
+		unsigned int n = sl_app_rules(&conf.apps[i], i, id, r);
+
+		dp.shm->apps.a[i] = conf.apps[i];
+		for (unsigned int k = 0; k < n; k++)
+			dp.shm->apps.a[i].rule_ids[k] = r[k].id;
+		id += n;
+	}
+	dp.shm->apps.n = conf.n_apps;
 	return 0;
 }
 
@@ -157,6 +169,16 @@ static int initial_routes(struct worker *w)
 					conf.rules[i].id, conf.lcores, dp.n_workers);
 			return ret;
 		}
+	/* the config's applications: their rules follow the config's rules */
+	for (unsigned int i = 0, id = conf.n_rules + 1; i < conf.n_apps; i++) {
+		struct sl_rule r[2];
+		unsigned int n = sl_app_rules(&conf.apps[i], i, id, r);
+
+		for (unsigned int k = 0; k < n; k++)
+			if ((ret = worker_rule_add(w, &r[k])))
+				return ret;
+		id += n;
+	}
 	for (unsigned int i = 0; i < dp.n_ports; i++)
 		worker_impair_set(w, (uint16_t)i, 1u << SL_DIR_IN, &conf.ports[i].impair.dir[SL_DIR_IN],
 				  conf.ports[i].impair.seed);
