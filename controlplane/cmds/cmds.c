@@ -46,6 +46,15 @@ static const struct cmd cmd_table[] = {
 	  "PORT [in|out|both] ([drop PCT] [reorder PCT] [dup PCT] [seed N] | off)",
 	  "set packet loss/reordering/duplication on a port (PCT like 1% or 0.5%); "
 	  "without settings, show them", cmd_port_impair },
+	{ { "show", "apps" }, "",
+	  "applications (S1): handshakes, resumptions, bytes, denied and errors", cmd_show_apps },
+	{ { "show", "tunnels" }, "",
+	  "end-to-end TLS tunnels (S5): client/server pairs passed through, time left",
+	  cmd_show_tunnels },
+	{ { "app", "add" }, APP_ADD_USAGE,
+	  "add an application: its TLS context, then its rules in every worker", cmd_app_add },
+	{ { "app", "del" }, "NAME", "delete an application (its rules, then its TLS context)",
+	  cmd_app_del },
 	{ { "help" }, "[WORD...]", "list commands (those starting with WORD...)", cmd_help },
 };
 

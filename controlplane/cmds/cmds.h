@@ -73,9 +73,16 @@ void cmd_list_end(struct cmd_ctx *c, struct tbl *t, uint32_t n, const char *empt
 	"[src PFX] [dst PFX] [proto tcp|udp|icmp|any] [dport N|LO-HI] " \
 	"action forward|drop|reject|proxy [transparent]"
 #define SHOW_FLOWS_USAGE "[from N] [count M]"
+#define APP_ADD_USAGE \
+	"NAME server ADDR secure PORT plain PORT [cert FILE key FILE] " \
+	"[mode terminate|originate] [ca FILE] [transparent] [e2e HOST[,HOST...]] [ttl S]"
 
 /* handlers */
 int cmd_help(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_app_add(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_app_del(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_apps(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_tunnels(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_ports(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_errors(struct cmd_ctx *c, int argc, char *argv[]);
