@@ -531,6 +531,35 @@ sl_listening() { # sl_listening NS PORT: a TCP listener on PORT in NS
 	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
 }
 
+# ------------------------------------------------------------------ TLS ----
+# The test PKI (scripts/certs.sh) under build/certs, made when missing.
+SL_CERTS=${SL_CERTS:-$SL_ROOT/build/certs}
+SL_S2_ADDR=198.19.0.11 # S5: the server whose TLS may pass through
+SL_S3_ADDR=198.19.0.12 # S1 reverse mode: a TLS backend
+sl_certs() { "$SL_ROOT/scripts/certs.sh" "$SL_CERTS" || sl_die "scripts/certs.sh failed"; }
+
+# The demo's second and third server addresses, on the server namespace's tap.
+sl_server_addrs() {
+	ip -n "$SL_NS_S" addr add "$SL_S2_ADDR/24" dev "$SL_TAP_S" 2>/dev/null || true
+	ip -n "$SL_NS_S" addr add "$SL_S3_ADDR/24" dev "$SL_TAP_S" 2>/dev/null || true
+}
+
+# sl_app_conf NAME SERVER SECURE PLAIN [EXTRA]: one `apps` entry (demo cert).
+sl_app_conf() {
+	printf '{ name = "%s"; server = "%s"; secure_port = %s; plain_port = %s; cert = "%s"; key = "%s"; %s }' \
+		"$1" "$2" "$3" "$4" "$SL_CERTS/demo.pem" "$SL_CERTS/demo.key" "${5:-}"
+}
+
+# HTTPS (or plain with a marker) server: sl_web_start NAME ADDR PORT DIR [httpserver.py options]
+sl_web_start() {
+	local name=$1 addr=$2 port=$3 dir=$4
+	shift 4
+	sl_spawn "$SL_WORK/$name.log" "$name" --ns "$SL_NS_S" -- \
+		"$SL_PY" "$SL_ROOT/scripts/httpserver.py" --bind "$addr" --port "$port" --directory "$dir" "$@"
+	sl_wait_for 10 "$name on $addr:$port" sl_listening "$SL_NS_S" "$port" ||
+		sl_fail "$name did not start: $(tail -n 5 "$SL_WORK/$name.log")"
+}
+
 # HTTP server (scripts/httpserver.py) in the server namespace.
 sl_http_start() { # sl_http_start DIR [PORT]
 	local dir=$1 port=${2:-8080}
