@@ -550,11 +550,17 @@ sl_app_conf() {
 		"$1" "$2" "$3" "$4" "$SL_CERTS/demo.pem" "$SL_CERTS/demo.key" "${5:-}"
 }
 
-# HTTPS (or plain with a marker) server: sl_web_start NAME ADDR PORT DIR [httpserver.py options]
+# HTTPS (or plain with a marker) server:
+# sl_web_start [--setsid] NAME ADDR PORT DIR [httpserver.py options]
 sl_web_start() {
+	local -a pre=()
+	if [[ $1 == --setsid ]]; then
+		pre=(--setsid)
+		shift
+	fi
 	local name=$1 addr=$2 port=$3 dir=$4
 	shift 4
-	sl_spawn "$SL_WORK/$name.log" "$name" --ns "$SL_NS_S" -- \
+	sl_spawn "$SL_WORK/$name.log" "$name" "${pre[@]}" --ns "$SL_NS_S" -- \
 		"$SL_PY" "$SL_ROOT/scripts/httpserver.py" --bind "$addr" --port "$port" --directory "$dir" "$@"
 	sl_wait_for 10 "$name on $addr:$port" sl_listening "$SL_NS_S" "$port" ||
 		sl_fail "$name did not start: $(tail -n 5 "$SL_WORK/$name.log")"

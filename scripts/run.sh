@@ -96,6 +96,9 @@ fail() {
 }
 
 # --- bring up -----------------------------------------------------------------------
+# the config's certificate paths are relative to the repository root
+cd "$SL_ROOT"
+sl_certs >/dev/null
 sl_netns_create "$SL_NS_C"
 sl_netns_create "$SL_NS_S"
 
@@ -105,6 +108,7 @@ sl_dp_wait_ready "$SL_WORK/dp.log" 30 || fail "sluice-dp did not become ready"
 
 sl_ns_attach "$SL_NS_C" "$SL_TAP_C" "$SL_C_ADDR/24" "$SL_C_GW" "$SL_C_MAC"
 sl_ns_attach "$SL_NS_S" "$SL_TAP_S" "$SL_S_ADDR/24" "$SL_S_GW" "$SL_S_MAC"
+sl_server_addrs
 say "namespaces: $SL_NS_C ($SL_C_ADDR on $SL_TAP_C), $SL_NS_S ($SL_S_ADDR on $SL_TAP_S)"
 
 www=$SL_WORK/www
@@ -125,6 +129,17 @@ sl_wait_for 10 "the HTTP server on $SL_S_ADDR:$HTTP_PORT" listening || {
 sl_pid_alive "$HTTP_PID" || fail "HTTP server exited"
 sl_iperf_server_start --setsid "$IPERF_PORT"
 sl_bulk_server_start --setsid "$BULK_PORT"
+# the TLS demo (config/sluice.conf `apps`): bank.sluice.test's own server and
+# its plain backend (which marks /needs-e2e), and the reverse-mode backend
+mkdir -p "$SL_WORK/bank" "$SL_WORK/origin"
+echo "bank.sluice.test: the real server ($SL_S2_ADDR:443, e2e-ca)" >"$SL_WORK/bank/index.html"
+echo "bank app backend ($SL_S2_ADDR:8080)" >"$SL_WORK/bank/plain.html"
+echo "origin backend over TLS ($SL_S3_ADDR:443)" >"$SL_WORK/origin/index.html"
+sl_web_start --setsid bank-tls "$SL_S2_ADDR" 443 "$SL_WORK/bank" \
+	--tls-cert "$SL_CERTS/bank.pem" --tls-key "$SL_CERTS/bank.key"
+sl_web_start --setsid bank-plain "$SL_S2_ADDR" 8080 "$SL_WORK/bank" --marker-path /needs-e2e
+sl_web_start --setsid origin-tls "$SL_S3_ADDR" 443 "$SL_WORK/origin" \
+	--tls-cert "$SL_CERTS/origin.pem" --tls-key "$SL_CERTS/origin.key"
 
 say "starting sluice-cp (log $SL_WORK/cp.log)"
 sl_cp_start "$SL_WORK/cp.log" --setsid
@@ -138,7 +153,10 @@ Sluice demo is up: sluice-dp pid $SL_DP_PID, sluice-cp pid $SL_CP_PID, HTTP serv
 iperf3 server pid $SL_IPERF_PID (:$IPERF_PORT), bulk server pid $SL_BULK_SERVER_PID (:$BULK_PORT).
 Try, in another terminal:
   ip netns exec $SL_NS_C ping -c3 $SL_S_ADDR
-  ip netns exec $SL_NS_C curl http://$SL_S_ADDR:$HTTP_PORT/
+  ip netns exec $SL_NS_C curl --cacert build/certs/ca.pem https://$SL_S_ADDR/      (TLS ends here)
+  ip netns exec $SL_NS_C curl -m 3 http://$SL_S_ADDR:$HTTP_PORT/   (denied: only through TLS)
+  ip netns exec $SL_NS_C curl --resolve bank.sluice.test:443:$SL_S2_ADDR --cacert build/certs/e2e-ca.pem https://bank.sluice.test/
+  ip netns exec $SL_NS_C curl http://$SL_S3_ADDR:8080/      (leaves as TLS to $SL_S3_ADDR:443)
   ip netns exec $SL_NS_C iperf3 -c $SL_S_ADDR -t 5
   ip netns exec $SL_NS_C curl -o /dev/null http://$SL_S_ADDR:$BULK_PORT/bytes/100M
   ip netns exec $SL_NS_C $SL_PY $SL_ROOT/scripts/bulkclient.py --host $SL_S_ADDR download --size 100M
@@ -146,6 +164,8 @@ Try, in another terminal:
   $ctl --json show ports
   $ctl show routes
   $ctl show errors
+  $ctl show apps
+  $ctl show tunnels
 Logs: $SL_WORK.  Press Ctrl-C to stop.
 EOF
 say "demo is up"

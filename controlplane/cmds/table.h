@@ -6,7 +6,7 @@
 
 #include "../out.h"
 
-#define TBL_MAX_COLS 12
+#define TBL_MAX_COLS 16
 
 struct tbl {
 	unsigned int ncol;

@@ -97,9 +97,18 @@ comms=$(for p in "${!started[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | so
 # The acceptance commands, as a user types them.
 sl_expect_rc 0 "ip netns exec sl-client ping -c3 198.19.0.10" ip netns exec sl-client ping -c3 198.19.0.10
 grep -q ' 3 received' <<<"$SL_OUT" || sl_fail "ping: not 3/3"
-sl_expect_rc 0 "ip netns exec sl-client curl -sf http://198.19.0.10:8080/" \
-	ip netns exec sl-client curl -sf --max-time 20 http://198.19.0.10:8080/
-[[ -n $SL_OUT ]] || sl_fail "curl returned an empty page"
+# the demo page is served on :8080, reachable only through the TLS app on :443
+sl_expect_rc 0 "ip netns exec sl-client curl -sf --cacert build/certs/ca.pem https://198.19.0.10/" \
+	ip netns exec sl-client curl -sf --max-time 20 --cacert "$SL_ROOT/build/certs/ca.pem" https://198.19.0.10/
+[[ $SL_OUT == *"Sluice demo"* ]] || sl_fail "https://198.19.0.10/ did not return the demo page: $SL_OUT"
+if ip netns exec sl-client curl -sf --max-time 3 http://198.19.0.10:8080/ >/dev/null 2>&1; then
+	sl_fail "http://198.19.0.10:8080/ answered directly: the demo app must deny it"
+fi
+sl_ok "http://198.19.0.10:8080/ is denied from the client side"
+hs=$("$SL_CTL" --json show apps 2>/dev/null | jq -r '.apps[] | select(.name == "demo") | .handshakes') ||
+	hs=0
+((hs >= 1)) || sl_fail "show apps counts no handshake for demo"
+sl_ok "show apps: demo counted $hs handshake(s)"
 sleep 0.5
 sl_expect_rc 0 "sluicectl --json show ports" "$SL_CTL" --json show ports
 js=$SL_OUT
