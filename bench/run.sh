@@ -212,3 +212,11 @@ jq -r '.results[] | "crypto: \(.aead) \(.record_bytes) B \(.op): in-path \(.in_p
 say "tcp: CPU per relayed GB against HAProxy, memory per idle connection"
 "$benchdir/tcp.sh" ||
 	say "tcp: INCOMPLETE (the reason is in $results/tcp.json \"error\", logs in $work/tcp-*.log)"
+
+# ------------------------------------------------------------------ tls ----
+# CPU per GB through the TLS relay against HAProxy and stunnel terminating the
+# same download, and full handshakes per second against openssl s_server
+# (bench/tls.sh); like tcp.sh, an incomplete half leaves nulls and an "error".
+say "tls: CPU per GB through the TLS relay against HAProxy and stunnel, handshakes per second"
+"$benchdir/tls.sh" ||
+	say "tls: INCOMPLETE (the reason is in $results/tls.json \"error\", logs in $work/tls-*.log)"

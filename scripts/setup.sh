@@ -39,9 +39,10 @@ build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
 	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors)
-# Benchmark only (--bench): HAProxy in `mode tcp` is the TCP relay reference.
+# Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
+# stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh.
 bench_pkgs=()
-((bench == 0)) || bench_pkgs=(haproxy)
+((bench == 0)) || bench_pkgs=(haproxy stunnel4)
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]

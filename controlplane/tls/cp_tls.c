@@ -52,7 +52,10 @@
 
 #define BURST 32
 #define TICKET_ROTATE_S 3600
-#define IDLE_SLEEP_US 50
+/* Idle polling backs off from 20 us to 1 ms: a handshake message waits at
+ * most that long, and an idle sluice-cp costs next to nothing. */
+#define IDLE_SLEEP_MIN_US 20
+#define IDLE_SLEEP_MAX_US 1000
 
 struct tkey {
 	uint8_t name[16], aes[32], hmac[32];
@@ -542,6 +545,7 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 static void *thread_main(void *arg)
 {
 	time_t last = time(NULL);
+	unsigned int idle_us = IDLE_SLEEP_MIN_US;
 
 	(void)arg;
 	while (!T.stop) {
@@ -561,8 +565,13 @@ static void *thread_main(void *arg)
 			ticket_rotate(now);
 			last = now;
 		}
-		if (!busy)
-			usleep(IDLE_SLEEP_US);
+		if (busy) {
+			idle_us = IDLE_SLEEP_MIN_US;
+		} else {
+			usleep(idle_us);
+			if (idle_us < IDLE_SLEEP_MAX_US)
+				idle_us *= 2;
+		}
 	}
 	return NULL;
 }
