@@ -318,7 +318,6 @@ static int seal_one(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
 		n++;
 		last = m;
 	}
-	for (unsigned int i = 0; i < n; i++) fprintf(stderr, "DBG seal seg %u len %u first %.8s mbuf %p refcnt %u direct %d\n", i, seg[i].len, seg[i].p, (void*)0, 0, 0);
 	/* detach them from the queue */
 	*qh = last->next;
 	if (!*qh)
