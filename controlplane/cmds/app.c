@@ -365,6 +365,7 @@ int cmd_show_apps(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "resumptions", a.resumptions);
 			json_u64(&c->j, "handshake_errors", a.handshake_errors);
 			json_u64(&c->j, "verify_failures", a.verify_failures);
+			json_u64(&c->j, "escalated", a.escalated);
 			json_u64(&c->j, "bytes_in", s.bytes_in);
 			json_u64(&c->j, "bytes_out", s.bytes_out);
 			json_u64(&c->j, "records_in", s.records_in);

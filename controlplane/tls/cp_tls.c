@@ -533,6 +533,21 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 	}
 	if (h->type == SL_TLS_UP_DATA) {
 		up_data(h, m);
+	} else if (h->type == SL_TLS_UP_RECORD && h->len >= 1) {
+		/* the worker ends the connection; this is where it is seen */
+		uint8_t buf[4] = { 0 };
+		uint32_t n = h->len < sizeof(buf) ? h->len : (uint32_t)sizeof(buf);
+		const uint8_t *p = rte_pktmbuf_read(m, sizeof(*h), n, buf);
+
+		stat_add(h->app, offsetof(struct sl_app_def, escalated), 1);
+		if (!p)
+			cp_log("tls: app %u, worker %u: a short unhandled record", h->app, w);
+		else if (p[0] == 21 && n >= 3)
+			cp_log("tls: app %u, worker %u: the client sent alert %u (level %u); connection closed",
+			       h->app, w, p[2], p[1]);
+		else
+			cp_log("tls: app %u, worker %u: unhandled record type %u (%u bytes, first %u); "
+			       "connection closed", h->app, w, p[0], h->len - 1, n > 1 ? p[1] : 0);
 	} else if (h->type == SL_TLS_UP_CLOSE) {
 		struct sess *x = T.by_slot[w][h->slot];
 

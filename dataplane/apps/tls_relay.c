@@ -508,6 +508,22 @@ static void free_list(struct rte_mbuf *m)
 	}
 }
 
+/* A record the worker does not handle goes to sluice-cp (its content type
+ * first), which reports it; the caller then ends the connection. */
+static void escalate(struct worker *w, struct tcp_conn *c, uint8_t inner, struct rte_mbuf *m)
+{
+	struct rte_mbuf *t = rte_pktmbuf_alloc(w->pool);
+
+	if (!t) {
+		free_list(m);
+		w->st->drops[SL_DROP_NOMBUF]++;
+		return;
+	}
+	*(uint8_t *)rte_pktmbuf_append(t, 1) = inner;
+	t->next = m;
+	up_send(w, c, SL_TLS_UP_RECORD, q_chain(t));
+}
+
 /* RFC 8446 4.6.3 */
 static int key_update(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
 		      const uint8_t *msg, uint32_t len)
@@ -626,10 +642,20 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 		{
 			uint8_t msg[16];
 			uint32_t l = content < sizeof(msg) ? content : sizeof(msg);
+			int handled = 0;
 
 			m = rec_cut(rec, off, off + content);
 			q_copy(m, 0, l, msg);
-			free_list(m);
+			if (inner == CT_ALERT && content == 2 && msg[1] == ALERT_CLOSE_NOTIFY)
+				handled = 1;
+			if (inner == CT_HANDSHAKE && x->version == 0x0304 && content &&
+			    (msg[0] == HS_KEY_UPDATE ||
+			     (msg[0] == HS_NEW_SESSION_TICKET && x->originate)))
+				handled = 1;
+			if (!handled)
+				escalate(w, c, inner, m); /* DESIGN.md 5: to sluice-cp */
+			else
+				free_list(m);
 			if (inner == CT_ALERT && content == 2) {
 				if (msg[1] == ALERT_CLOSE_NOTIFY) {
 					/* the client will send no more: tell the server */

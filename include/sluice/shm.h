@@ -241,6 +241,7 @@ struct sl_app_def {
 	uint32_t rule_ids[2];  /* the policy rules it installed (0 = none) */
 	/* sluice-cp's counters */
 	uint64_t handshakes, resumptions, handshake_errors, verify_failures;
+	uint64_t escalated;    /* records the workers handed up (alerts, odd messages) */
 };
 
 struct sl_app_table {

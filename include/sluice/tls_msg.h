@@ -25,6 +25,11 @@ enum sl_tls_msg_type {
 	/* worker -> cp */
 	SL_TLS_UP_DATA = 1, /* bytes from the client (the first one opens the session) */
 	SL_TLS_UP_CLOSE,    /* the connection is gone: free the session */
+	SL_TLS_UP_RECORD,   /* after the handshake, a record the worker does not
+			       handle (an alert other than close_notify, a
+			       post-handshake message other than KeyUpdate):
+			       its content type byte, then its plaintext; the
+			       worker closes the connection */
 	/* cp -> worker */
 	SL_TLS_DN_DATA,     /* bytes to send to the client */
 	SL_TLS_DN_KEYS,     /* handshake done: struct sl_tls_keys, then leftover client bytes */

@@ -5,7 +5,9 @@
 #     sends a KeyUpdate requesting one back ("K"); the body arrives intact.
 #  2. close_notify: s_client's "Q" ends the session cleanly (the relay
 #     answers with its own close_notify, s_client reports no error).
-#  3. garbage instead of a ClientHello, and after a real handshake a record
+#  3. a TLS 1.2 renegotiation attempt: the worker hands the record to
+#     sluice-cp (logged, `escalated` moves) and ends the connection.
+#  4. garbage instead of a ClientHello, and after a real handshake a record
 #     that does not authenticate and a truncated one: each gets an alert
 #     and a close -- never a crash (sluice-dp answers afterwards).
 # ~20 s.
@@ -61,6 +63,17 @@ grep -q "DONE" <<<"$out" || sl_fail "s_client did not finish cleanly: $(tail -5 
 ! grep -qi "alert\|error" <<<"$(grep -v 'verify error:num=0' <<<"$out")" ||
 	sl_fail "close_notify: s_client reports an error: $(grep -i 'alert\|error' <<<"$out" | head -3)"
 sl_ok "close_notify: clean close"
+
+# --- renegotiation (TLS 1.2): a handshake message the worker does not
+# handle goes to sluice-cp, which logs it; the connection ends ---------------------------
+x0=$(sl_ctl_json show apps | jq -r '.apps[0].escalated')
+{ printf 'GET /sha256/1K HTTP/1.1\r\nHost: demo\r\n\r\n'; sleep 1; printf 'R\n'; sleep 2; } |
+	ip netns exec "$SL_NS_C" timeout 10 openssl s_client -tls1_2 -CAfile "$CA" -connect "$S:443" \
+		>/dev/null 2>&1 || true
+x1=$(sl_ctl_json show apps | jq -r '.apps[0].escalated')
+((x1 > x0)) || sl_fail "a renegotiation attempt was not handed to sluice-cp (escalated $x0 -> $x1)"
+grep -q "unhandled record type 22" "$SL_WORK/cp.log" || sl_fail "sluice-cp did not log the unhandled record"
+sl_ok "renegotiation refused: the record went to sluice-cp (escalated $x0 -> $x1) and the connection ended"
 
 # --- 3. garbage, bad MAC, truncated ------------------------------------------------------------
 e0=$(sl_ctl_json show apps | jq -r '.apps[0].errors + .apps[0].handshake_errors')
