@@ -7,10 +7,11 @@
 #     answers with its own close_notify, s_client reports no error).
 #  3. a TLS 1.2 renegotiation attempt: the worker hands the record to
 #     sluice-cp (logged, `escalated` moves) and ends the connection.
-#  4. garbage instead of a ClientHello, and after a real handshake a record
-#     that does not authenticate and a truncated one: each gets an alert
-#     and a close -- never a crash (sluice-dp answers afterwards).
-# ~20 s.
+#  4. garbage, a bogus or truncated ClientHello, and after real TLS 1.3 and
+#     1.2 handshakes records that do not authenticate, are too long, have
+#     an unknown type or are cut short: an alert where one is due, always a
+#     close, never a crash (a new connection is served afterwards).
+# ~20 s (the bystander sets it: 50 MB at 3 MiB/s).
 # timeout: 150
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -24,9 +25,10 @@ sl_appliance_start
 sl_bulk_server_start 8080
 CA=$SL_CERTS/ca.pem
 
-# the bystander: 50 MB through the relay in the background
+# the bystander: 50 MB through the relay in the background, at 3 MiB/s so
+# that it still runs when the abuse below starts (~12 s in; checked)
 want50=$(ip netns exec "$SL_NS_C" curl -sf -m 30 --cacert "$CA" "https://$S/sha256/50M")
-( ip netns exec "$SL_NS_C" curl -sf -m 120 --limit-rate 5M --cacert "$CA" "https://$S/bytes/50M" |
+( ip netns exec "$SL_NS_C" curl -sf -m 120 --limit-rate 3M --cacert "$CA" "https://$S/bytes/50M" |
 	sha256sum | cut -d' ' -f1 >"$SL_WORK/bystander" ) &
 by=$!
 
@@ -75,45 +77,91 @@ x1=$(sl_ctl_json show apps | jq -r '.apps[0].escalated')
 grep -q "unhandled record type 22" "$SL_WORK/cp.log" || sl_fail "sluice-cp did not log the unhandled record"
 sl_ok "renegotiation refused: the record went to sluice-cp (escalated $x0 -> $x1) and the connection ended"
 
-# --- 3. garbage, bad MAC, truncated ------------------------------------------------------------
+# --- 3. garbage, forged and truncated records ----------------------------------------------
+# Before a handshake: random bytes (closed; OpenSSL itself sends no alert for
+# those), a handshake record of random bytes (an alert), a truncated
+# ClientHello and a FIN (closed).  After a real handshake, TLS 1.3 and 1.2:
+# a record that does not authenticate (bad_record_mac), one longer than
+# 2^14 + 256 (record_overflow), an unknown content type (a fatal alert;
+# RFC 8446 5 asks for unexpected_message), a truncated record and a FIN
+# (closed).  The alerts are read through the client's own TLS state, so an
+# encrypted TLS 1.3 alert counts.
+kill -0 "$by" 2>/dev/null || sl_fail "the bystander ended before the abuse: the test no longer overlaps them"
 e0=$(sl_ctl_json show apps | jq -r '.apps[0].errors + .apps[0].handshake_errors')
+r0=$(sl_ctl_json show errors | jq '[.drops[] | select(.reason == "tls_record") | .count] | add // 0')
 ip netns exec "$SL_NS_C" "$SL_PY" - "$S" "$CA" <<'PY' || sl_fail "the abuse script failed"
-import os, socket, ssl, sys, time
+import os, socket, ssl, sys
 host, ca = sys.argv[1], sys.argv[2]
+bad = []
 
-def ends(s, what):
-    s.settimeout(5)
+def plain(what, data, fin=False, alert=False):
+    """raw bytes before any handshake: the relay must close (with an alert)"""
+    s = socket.create_connection((host, 443), timeout=5)
+    s.sendall(data)
+    if fin:
+        s.shutdown(socket.SHUT_WR)
+    got = b''
     try:
-        while s.recv(4096):
-            pass
-    except (ssl.SSLError, ConnectionResetError):
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+    except ConnectionResetError:
         pass
     except socket.timeout:
-        sys.exit("%s: the relay did not close the connection" % what)
+        bad.append('%s: not closed within 5 s' % what)
+        return
+    if alert and not got.startswith(b'\x15\x03'):
+        bad.append('%s: closed without an alert (got %s)' % (what, got[:8].hex()))
+    print('%s: closed%s' % (what, ', alert %s' % got[5:7].hex() if got.startswith(b'\x15') else ''))
 
-# garbage instead of a ClientHello
-s = socket.create_connection((host, 443))
-s.sendall(os.urandom(3000))
-ends(s, "garbage")
-ctx = ssl.create_default_context(cafile=ca)
-for what in ("bad MAC", "truncated"):
-    raw = socket.create_connection((host, 443))
-    t = ctx.wrap_socket(raw, server_hostname=host)
-    if what == "bad MAC":
-        os.write(t.fileno(), b"\x17\x03\x03\x00\x40" + os.urandom(0x40))
-    else:
-        os.write(t.fileno(), b"\x17\x03\x03\x10\x00" + os.urandom(100))
-        time.sleep(0.3)
-        t.close()
-        continue
-    ends(t, what)
-print("abuse done")
+def after(ver, what, record, fin=False, want=None):
+    """a record written under an established session: an alert, then the end"""
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = False
+    ctx.minimum_version = ctx.maximum_version = ver
+    t = ctx.wrap_socket(socket.create_connection((host, 443), timeout=5), server_hostname=host)
+    os.write(t.fileno(), record)
+    if fin:
+        socket.socket(fileno=os.dup(t.fileno())).shutdown(socket.SHUT_WR)
+    name = '%s %s' % (ver.name, what)
+    try:
+        while t.recv(4096):
+            pass
+        r = 'closed'
+    except ssl.SSLError as e:
+        r = e.reason or str(e)
+    except (ConnectionResetError, BrokenPipeError):
+        r = 'closed'
+    except socket.timeout:
+        r = 'not closed within 5 s'
+    print('%s: %s' % (name, r))
+    if r.startswith('not closed') or (want == 'ALERT' and 'ALERT' not in r) or \
+            (want not in (None, 'ALERT') and r != want):
+        bad.append('%s: %s (want %s)' % (name, r, want or 'a close'))
+
+plain('random bytes', os.urandom(3000))
+plain('a handshake record of random bytes', b'\x16\x03\x01\x00\x40' + os.urandom(64), alert=True)
+plain('a truncated ClientHello and a FIN', b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc' + os.urandom(56), fin=True)
+for v in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+    after(v, 'bad MAC', b'\x17\x03\x03\x00\x40' + os.urandom(0x40), want='SSLV3_ALERT_BAD_RECORD_MAC')
+    after(v, 'oversized record', b'\x17\x03\x03\x7f\xff' + os.urandom(1000), want='TLSV1_ALERT_RECORD_OVERFLOW')
+    after(v, 'unknown content type', b'\x63\x03\x03\x00\x40' + os.urandom(0x40), want='ALERT')
+    after(v, 'truncated record and a FIN', b'\x17\x03\x03\x10\x00' + os.urandom(100), fin=True)
+if bad:
+    sys.exit('; '.join(bad))
 PY
-sl_ok "garbage and a forged record: alert and close"
+sl_ok "garbage, forged, oversized, unknown and truncated records: alerts where due, always a close"
 sleep 1
 e1=$(sl_ctl_json show apps | jq -r '.apps[0].errors + .apps[0].handshake_errors')
+r1=$(sl_ctl_json show errors | jq '[.drops[] | select(.reason == "tls_record") | .count] | add // 0')
 ((e1 > e0)) || sl_fail "errors did not move ($e0 -> $e1)"
-sl_ctl show errors | grep -q tls_record || sl_fail "no tls_record drop counted"
+((r1 - r0 >= 6)) || sl_fail "tls_record drops moved by $((r1 - r0)), want at least 6 (3 bad records x 2 versions)"
+sl_ok "errors $e0 -> $e1, tls_record drops $r0 -> $r1"
+ip netns exec "$SL_NS_C" curl -sf -m 10 --cacert "$CA" "https://$S/sha256/1K" >/dev/null ||
+	sl_fail "a new connection after the abuse failed"
+sl_ok "a new connection after the abuse is served"
 wait "$by" || true
 [[ $(cat "$SL_WORK/bystander") == "$want50" ]] || sl_fail "the bystander's 50 MB differ"
 sl_ok "the other connection's 50 MB arrived intact meanwhile"
