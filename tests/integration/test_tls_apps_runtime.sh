@@ -45,12 +45,17 @@ sl_run "app add second" sl_ctl app add second server "$S" secure 8443 plain 9000
 	cert "$SL_CERTS/demo.pem" key "$SL_CERTS/demo.key"
 out=$($C -m 10 "https://$S:8443/") || sl_fail "the new application does not answer"
 [[ $out == "second app" ]] || sl_fail "unexpected answer: $out"
-sl_ok "the application added at runtime relays"
+hs=$(sl_ctl_json show apps | jq -r '.apps[] | select(.name == "second") | .handshakes')
+((hs >= 1)) || sl_fail "show apps: the new application counts $hs handshakes"
+sl_ok "the application added at runtime relays ($hs handshake)"
 sl_run "app del second" sl_ctl app del second
+(($(sl_ctl_json show apps | jq '[.apps[] | select(.name == "second")] | length') == 0)) ||
+	sl_fail "show apps still lists the deleted application"
 if $C -m 3 "https://$S:8443/" >/dev/null 2>&1; then
 	sl_fail "the deleted application still relays"
 fi
 sl_ok "after app del its port relays nothing"
+kill -0 "$long" 2>/dev/null || sl_fail "the demo's download ended before the changes were done: they no longer overlap"
 wait "$long" || true
 [[ $(cat "$SL_WORK/long") == "$want" ]] || sl_fail "the demo's 100 MB differ after the changes"
 sl_ok "the demo application's 100 MB download completed intact meanwhile"
