@@ -530,6 +530,9 @@ sl_ping_loss() {
 sl_listening() { # sl_listening NS PORT: a TCP listener on PORT in NS
 	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
 }
+sl_listening_on() { # sl_listening_on NS ADDR PORT: a TCP listener bound to ADDR:PORT in NS
+	ip netns exec "$1" ss -Hltn "src $2:$3" | grep -q .
+}
 
 # ------------------------------------------------------------------ TLS ----
 # The test PKI (scripts/certs.sh) under build/certs, made when missing.
@@ -562,8 +565,33 @@ sl_web_start() {
 	shift 4
 	sl_spawn "$SL_WORK/$name.log" "$name" "${pre[@]}" --ns "$SL_NS_S" -- \
 		"$SL_PY" "$SL_ROOT/scripts/httpserver.py" --bind "$addr" --port "$port" --directory "$dir" "$@"
-	sl_wait_for 10 "$name on $addr:$port" sl_listening "$SL_NS_S" "$port" ||
+	# by address: several servers share a port on different addresses
+	sl_wait_for 10 "$name on $addr:$port" sl_listening_on "$SL_NS_S" "$addr" "$port" ||
 		sl_fail "$name did not start: $(tail -n 5 "$SL_WORK/$name.log")"
+}
+
+# The demo's TLS peers (README, "The demo topology"), in the server namespace
+# after sl_server_addrs; each page says which server answered:
+#   198.19.0.11:443   HTTPS as bank.sluice.test (bank.pem, e2e-ca): the real
+#                     server S5 lets clients reach end to end
+#   198.19.0.11:8080  HTTP, the bank application's plain backend; it marks
+#                     /needs-e2e with `Sluice-E2E: required` (S5 learned case)
+#   198.19.0.12:443   HTTPS as origin.sluice.test (origin.pem, ca): the
+#                     reverse-mode backend
+# Pages under $SL_WORK/bank and $SL_WORK/origin.  --setsid: see sl_spawn.
+sl_tls_servers_start() { # sl_tls_servers_start [--setsid]
+	local -a opt=()
+	if [[ ${1:-} == --setsid ]]; then opt=(--setsid); fi
+	mkdir -p "$SL_WORK/bank" "$SL_WORK/origin"
+	echo "bank.sluice.test: the real server ($SL_S2_ADDR:443, e2e-ca)" >"$SL_WORK/bank/index.html"
+	echo "bank.sluice.test: the real server ($SL_S2_ADDR:443, e2e-ca)" >"$SL_WORK/bank/needs-e2e"
+	echo "bank app backend ($SL_S2_ADDR:8080)" >"$SL_WORK/bank/plain.html"
+	echo "origin backend over TLS ($SL_S3_ADDR:443)" >"$SL_WORK/origin/index.html"
+	sl_web_start "${opt[@]}" bank-tls "$SL_S2_ADDR" 443 "$SL_WORK/bank" \
+		--tls-cert "$SL_CERTS/bank.pem" --tls-key "$SL_CERTS/bank.key"
+	sl_web_start "${opt[@]}" bank-plain "$SL_S2_ADDR" 8080 "$SL_WORK/bank" --marker-path /needs-e2e
+	sl_web_start "${opt[@]}" origin-tls "$SL_S3_ADDR" 443 "$SL_WORK/origin" \
+		--tls-cert "$SL_CERTS/origin.pem" --tls-key "$SL_CERTS/origin.key"
 }
 
 # HTTP server (scripts/httpserver.py) in the server namespace.

@@ -4,9 +4,14 @@
 #   netns sl-client                     sluice-dp                      netns sl-server
 #   sl-tap0 198.18.0.2/24 ---- port 0 "client"   port 1 "server" ---- sl-tap1 198.19.0.10/24
 #   default via 198.18.0.1     198.18.0.1/24     198.19.0.1/24        default via 198.19.0.1
-#                                                                     HTTP on :8080
-#                                                                     iperf3 on :5201
-#                                                                     bulkserver on :9000
+#                                                                     .10 HTTP :8080 (app "demo", TLS :443)
+#                                                                     .10 iperf3 :5201, bulkserver :9000
+#                                                                     .11 HTTPS :443 bank.sluice.test,
+#                                                                         HTTP :8080 (app "bank", S5)
+#                                                                     .12 HTTPS :443 (app "origin", reverse)
+#
+# The certificates come from scripts/certs.sh (build/certs/, made when
+# missing); the .11 and .12 servers from sl_tls_servers_start (scripts/lib.sh).
 #
 # sluice-dp runs with its embedded default configuration (config/sluice.conf),
 # sluice-cp serves /run/sluice/ctl.sock.  Ctrl-C (SIGINT) or SIGTERM stops
@@ -131,15 +136,7 @@ sl_iperf_server_start --setsid "$IPERF_PORT"
 sl_bulk_server_start --setsid "$BULK_PORT"
 # the TLS demo (config/sluice.conf `apps`): bank.sluice.test's own server and
 # its plain backend (which marks /needs-e2e), and the reverse-mode backend
-mkdir -p "$SL_WORK/bank" "$SL_WORK/origin"
-echo "bank.sluice.test: the real server ($SL_S2_ADDR:443, e2e-ca)" >"$SL_WORK/bank/index.html"
-echo "bank app backend ($SL_S2_ADDR:8080)" >"$SL_WORK/bank/plain.html"
-echo "origin backend over TLS ($SL_S3_ADDR:443)" >"$SL_WORK/origin/index.html"
-sl_web_start --setsid bank-tls "$SL_S2_ADDR" 443 "$SL_WORK/bank" \
-	--tls-cert "$SL_CERTS/bank.pem" --tls-key "$SL_CERTS/bank.key"
-sl_web_start --setsid bank-plain "$SL_S2_ADDR" 8080 "$SL_WORK/bank" --marker-path /needs-e2e
-sl_web_start --setsid origin-tls "$SL_S3_ADDR" 443 "$SL_WORK/origin" \
-	--tls-cert "$SL_CERTS/origin.pem" --tls-key "$SL_CERTS/origin.key"
+sl_tls_servers_start --setsid
 
 say "starting sluice-cp (log $SL_WORK/cp.log)"
 sl_cp_start "$SL_WORK/cp.log" --setsid

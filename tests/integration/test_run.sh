@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's acceptance, automated: scripts/run.sh (what `make run` runs)
-# in the background; ping -c3, curl -sf and `sluicectl --json show ports`
-# (rx/tx counters moved on both ports) from the outside; then SIGINT, as
+# in the background; ping -c3, curl -sf (the demo app over TLS, its denied
+# plain port, S5 passthrough to bank.sluice.test, reverse mode to
+# 198.19.0.12) and `sluicectl --json show ports` (rx/tx counters moved on
+# both ports) from the outside; then SIGINT, as
 # Ctrl-C would send; afterwards neither namespace exists and no process
 # run.sh started is left.  Uses the fixed demo names (sl-client, sl-server,
 # prefix sluice, /run/sluice/ctl.sock), so it is skipped when a demo runs.
@@ -105,6 +107,16 @@ if ip netns exec sl-client curl -sf --max-time 3 http://198.19.0.10:8080/ >/dev/
 	sl_fail "http://198.19.0.10:8080/ answered directly: the demo app must deny it"
 fi
 sl_ok "http://198.19.0.10:8080/ is denied from the client side"
+# S5 and reverse mode, as the README shows them: bank.sluice.test passes
+# through to its own server (the client verifies e2e-ca, which the appliance
+# has no key for); plaintext to 198.19.0.12:8080 leaves as TLS to its :443
+sl_expect_rc 0 "curl --resolve bank.sluice.test:443:198.19.0.11 --cacert e2e-ca.pem https://bank.sluice.test/" \
+	ip netns exec sl-client curl -sf --max-time 20 --resolve bank.sluice.test:443:198.19.0.11 \
+	--cacert "$SL_ROOT/build/certs/e2e-ca.pem" https://bank.sluice.test/
+[[ $SL_OUT == *"the real server"* ]] || sl_fail "https://bank.sluice.test/ was not the real server's page: $SL_OUT"
+sl_expect_rc 0 "curl http://198.19.0.12:8080/ (reverse mode)" \
+	ip netns exec sl-client curl -sf --max-time 20 http://198.19.0.12:8080/
+[[ $SL_OUT == *"origin backend over TLS"* ]] || sl_fail "http://198.19.0.12:8080/ did not return the origin's page: $SL_OUT"
 hs=$("$SL_CTL" --json show apps 2>/dev/null | jq -r '.apps[] | select(.name == "demo") | .handshakes') ||
 	hs=0
 ((hs >= 1)) || sl_fail "show apps counts no handshake for demo"
