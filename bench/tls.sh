@@ -15,7 +15,9 @@
 # Then full handshakes per second with `openssl s_time -new` (one client
 # process, 5 s): through Sluice (one sluice-cp core does every handshake)
 # and against `openssl s_server` with the same certificate on the server
-# namespace, over the same taps.  handshake_ratio = sluice / s_server.
+# namespace, over the same taps.  handshake_ratio = sluice / s_server; and
+# the CPU each spent per handshake (sluice-cp + worker cycles_work against
+# s_server's process CPU): handshake_cpu_ratio = s_server / sluice.
 #
 # Environment: BENCH_TLS_SIZE (download, default 1G), BENCH_TLS_TIME (s_time
 # seconds, 5).  A half that fails leaves null fields and its reason in
@@ -74,13 +76,18 @@ download() {
 		"https://demo.sluice.test$3"
 }
 
-# s_time NS HOST:PORT: full handshakes per second (no resumption)
+# s_time NS HOST:PORT: full handshakes (no resumption) for $stime seconds;
+# prints "CONNECTIONS SECONDS" (empty when s_time reported nothing)
 s_time() {
 	local out
 	out=$(ip netns exec "$1" openssl s_time -new -connect "$2" -time "$stime" -ciphersuites "$SUITE" \
 		-CAfile "$SL_CERTS/ca.pem" 2>&1) || true
 	# "N connections in T real seconds, ..."
-	awk '/connections in .* real seconds/ { for (i = 1; i <= NF; i++) if ($i == "in") { printf "%.1f\n", $1 / $(i + 1); exit } }' <<<"$out"
+	awk '/connections in .* real seconds/ { for (i = 1; i <= NF; i++) if ($i == "in") { print $1, $(i + 1); exit } }' <<<"$out"
+}
+
+wsum() { # wsum FIELD: that counter of `show stats` summed over the workers
+	sl_ctl_json show stats | jq --arg f "$1" '[.lcores[] | select(.name != "main") | .[$f]] | add'
 }
 
 # ------------------------------------------------------- HAProxy / stunnel ----
@@ -185,7 +192,7 @@ run_sluice() {
 	sl_bulk_server_start 9000
 	ip netns exec "$SL_NS_S" curl -sf -m 300 -o /dev/null "http://$SL_S_ADDR:9000/sha256/$size" || sl_fail "prewarm"
 	download "$SL_NS_C" "$SL_S_ADDR" /bytes/64M >/dev/null || sl_fail "warm-up download through the relay"
-	local s0 s1 c0 c1 r hs st
+	local s0 s1 c0 c1 r hs st w0 w1 h0 h1 p0 p1 sp
 	s0=$(sl_ctl_json show stats)
 	c0=$(proc_cpu_ticks "$SL_CP_PID")
 	r=$(download "$SL_NS_C" "$SL_S_ADDR" "/bytes/$size") || sl_fail "download through the relay"
@@ -193,24 +200,42 @@ run_sluice() {
 	c1=$(proc_cpu_ticks "$SL_CP_PID")
 	# handshakes: through the relay, then openssl s_server with the same
 	# certificate in the server namespace (the relay's app is deleted first:
-	# otherwise it would answer for :443)
+	# otherwise it would answer for :443).  One s_time client is bound by the
+	# round trips as much as by the server, so the CPU each side spent per
+	# handshake is measured too: sluice-cp's process CPU plus the worker's
+	# cycles_work, against s_server's process CPU.
+	w0=$(wsum cycles_work)
+	h0=$(proc_cpu_ticks "$SL_CP_PID")
 	hs=$(s_time "$SL_NS_C" "$SL_S_ADDR:443")
+	h1=$(proc_cpu_ticks "$SL_CP_PID")
+	w1=$(wsum cycles_work)
 	sl_ctl app del demo >/dev/null
 	sl_spawn "$run/s_server.log" s_server --ns "$SL_NS_S" -- openssl s_server -quiet -accept 443 \
 		-cert "$SL_CERTS/demo.pem" -key "$SL_CERTS/demo.key" -ciphersuites "$SUITE" -naccept 1000000
+	sp=$SL_LAST_PID
 	sl_wait_for 10 "s_server" sl_listening "$SL_NS_S" 443 || sl_fail "openssl s_server did not start"
+	p0=$(proc_cpu_ticks "$sp")
 	st=$(s_time "$SL_NS_C" "$SL_S_ADDR:443")
+	p1=$(proc_cpu_ticks "$sp")
 	[[ -n $hs && -n $st ]] || sl_fail "s_time gave no rate (relay '$hs', s_server '$st')"
 	jq -n --arg r "$r" --argjson s0 "$s0" --argjson s1 "$s1" --argjson cp $((c1 - c0)) \
-		--argjson hz "$clk_tck" --argjson hs "$hs" --argjson st "$st" '
+		--argjson hz "$clk_tck" --arg hs "$hs" --arg st "$st" --argjson hcp $((h1 - h0)) \
+		--argjson hw "$((w1 - w0))" --argjson scp $((p1 - p0)) '
 		def wsum($s; $f): [$s.lcores[] | select(.name != "main") | .[$f]] | add;
 		($r | split(" ") | map(tonumber)) as [$b, $sec] | ($s1.tsc_hz) as $tsc
 		| ((wsum($s1; "cycles_work") - wsum($s0; "cycles_work")) / $tsc) as $work
 		| ((wsum($s1; "cycles_io") - wsum($s0; "cycles_io")) / $tsc) as $io
 		| ($cp / $hz) as $cps | ($b / 1e9) as $gb
+		| ($hs | split(" ") | map(tonumber)) as [$hn, $ht]
+		| ($st | split(" ") | map(tonumber)) as [$sn, $stt]
 		| { bytes: $b, seconds: $sec, worker_work_s: $work, worker_io_s: $io, cp_cpu_s: $cps,
 		    cpu_s_per_gb: (($work + $cps) / $gb), cpu_s_per_gb_with_io: (($work + $io + $cps) / $gb),
-		    handshakes_per_s: $hs, s_time_per_s: $st }' >"$work/tls-sluice.json"
+		    handshakes: $hn, handshakes_per_s: ($hn / $ht * 10 | round / 10),
+		    handshake_cp_cpu_s: ($hcp / $hz), handshake_worker_work_s: ($hw / $tsc),
+		    handshake_cpu_ms: (if $hn > 0 then (($hcp / $hz + $hw / $tsc) / $hn * 1000) else null end),
+		    s_time_handshakes: $sn, s_time_per_s: ($sn / $stt * 10 | round / 10),
+		    s_server_cpu_s: ($scp / $hz),
+		    s_server_cpu_ms: (if $sn > 0 then ($scp / $hz / $sn * 1000) else null end) }' >"$work/tls-sluice.json"
 	say "sluice: $(jq -c . "$work/tls-sluice.json")"
 }
 
@@ -222,7 +247,7 @@ half_error() {
 }
 
 run_all() {
-	local errs=() h t s h_ t_ s_ err=null
+	local errs=() h t s h_ err=null
 	for h_ in haproxy stunnel sluice; do
 		rm -f "$work/tls-$h_.json"
 		say "$h_: $size HTTPS download (log bench/work/tls-$h_.log)"
@@ -247,12 +272,16 @@ run_all() {
 		  handshakes_per_s: ($s.handshakes_per_s // null),
 		  s_time_per_s: ($s.s_time_per_s // null),
 		  handshake_ratio: (if ($s.s_time_per_s // 0) > 0 then ($s.handshakes_per_s / $s.s_time_per_s | r3) else null end),
+		  handshake_cpu_ms: ($s.handshake_cpu_ms // null | r3),
+		  s_server_handshake_cpu_ms: ($s.s_server_cpu_ms // null | r3),
+		  handshake_cpu_ratio: (if ($s.handshake_cpu_ms // 0) > 0 and ($s.s_server_cpu_ms // null) != null
+		                        then ($s.s_server_cpu_ms / $s.handshake_cpu_ms | r3) else null end),
 		  error: $err, date: $date,
-		  method: ("One \($size) HTTPS download (TLS 1.3 \($suite), ECDSA P-256 certificate; GB = 1e9 bytes) of scripts/bulkserver.py plaintext. HAProxy 2.6 (mode tcp + ssl crt, nbthread 1) and stunnel4 in a gateway netns joined by veths with tso/gso/gro off: utime+stime of their process. Sluice: the demo app between net_tap ports, one worker: workers cycles_work / tsc_hz plus sluice-cp utime+stime; with_io adds cycles_io. ratio = Sluice / the better of HAProxy and stunnel. Handshakes: openssl s_time -new for \(env.BENCH_TLS_TIME // "5") s through the relay (one sluice-cp thread does them all) and against openssl s_server with the same certificate over the same taps."),
+		  method: ("One \($size) HTTPS download (TLS 1.3 \($suite), ECDSA P-256 certificate; GB = 1e9 bytes) of scripts/bulkserver.py plaintext. HAProxy 2.6 (mode tcp + ssl crt, nbthread 1) and stunnel4 in a gateway netns joined by veths with tso/gso/gro off: utime+stime of their process. Sluice: the demo app between net_tap ports, one worker: workers cycles_work / tsc_hz plus sluice-cp utime+stime; with_io adds cycles_io. ratio = Sluice / the better of HAProxy and stunnel. Handshakes: openssl s_time -new for \(env.BENCH_TLS_TIME // "5") s through the relay (one sluice-cp thread does them all) and against openssl s_server with the same certificate over the same taps; handshake_ratio = relay / s_server rate. Both are one serial client, bound by round trips too, so the CPU per full handshake is also reported: sluice-cp process CPU + worker cycles_work over the relay run, s_server process CPU over its run; handshake_cpu_ratio = s_server / Sluice (above 1: Sluice spends less per handshake)."),
 		  haproxy: $h, stunnel: $t, sluice: $s, env: {commit: $commit}
 		}' >"$results/tls.json"
 	say "wrote $results/tls.json"
-	jq -r '"tls: sluice \(.sluice_cpu_s_per_gb) CPU s/GB (\(.sluice_cpu_s_per_gb_with_io) with I/O), haproxy \(.haproxy_cpu_s_per_gb), stunnel \(.stunnel_cpu_s_per_gb), ratio \(.ratio); handshakes \(.handshakes_per_s)/s vs s_server \(.s_time_per_s)/s (\(.handshake_ratio))" + (if .error then "\nINCOMPLETE: \(.error)" else "" end)' \
+	jq -r '"tls: sluice \(.sluice_cpu_s_per_gb) CPU s/GB (\(.sluice_cpu_s_per_gb_with_io) with I/O), haproxy \(.haproxy_cpu_s_per_gb), stunnel \(.stunnel_cpu_s_per_gb), ratio \(.ratio); handshakes \(.handshakes_per_s)/s vs s_server \(.s_time_per_s)/s (\(.handshake_ratio)), CPU per handshake \(.handshake_cpu_ms) ms vs \(.s_server_handshake_cpu_ms) ms (\(.handshake_cpu_ratio))" + (if .error then "\nINCOMPLETE: \(.error)" else "" end)' \
 		"$results/tls.json"
 	((${#errs[@]} == 0))
 }
