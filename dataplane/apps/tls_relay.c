@@ -59,6 +59,9 @@
 #define TLS12_CT_MAX (TLS_PLAIN_MAX + 2048)
 #define SEGS_MAX 64
 #define DN_BURST 32
+/* A handshake not done by then ends (a slow or silent client must not hold
+ * a session and a connection until the idle timeout). */
+#define HANDSHAKE_MS 10000
 
 enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD };
 
@@ -85,6 +88,7 @@ struct tls_sess {
 	uint8_t sent_close;     /* our close_notify went out */
 	uint8_t gcm12;          /* TLS 1.2 GCM: explicit nonce in every record */
 	uint8_t originate;      /* the TLS side is our server leg (reverse mode) */
+	uint32_t started_ms;    /* handshake deadline (HANDSHAKE_MS) */
 	uint8_t hello_done;     /* the ClientHello was looked at (S5) */
 	uint8_t resp_checked;   /* the backend's first response was looked at (S5) */
 	uint8_t learned;        /* S5 learned case: the rest of the backend's reply is dropped */
@@ -226,6 +230,7 @@ static struct tls_sess *sess_alloc(struct worker *w, struct tcp_conn *c)
 	x->conn = tcp_conn_idx(w->tcp, c);
 	x->app = c->app_id;
 	x->state = TS_HANDSHAKE;
+	x->started_ms = w->tcp->now_ms;
 	return x;
 }
 
@@ -562,7 +567,12 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 			fatal(w, c, x, ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
 			return;
 		}
-		if (hdr[0] < CT_CCS || hdr[0] > CT_APP || hdr[1] != 3 ||
+		if (hdr[0] < CT_CCS || hdr[0] > CT_APP) {
+			/* RFC 8446 5: an unknown record type */
+			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
+			return;
+		}
+		if (hdr[1] != 3 ||
 		    len < hdr_len - TLS_HDR_LEN + AEAD_TAG_LEN + (x->version == 0x0304)) {
 			fatal(w, c, x, ALERT_DECODE_ERROR, SL_DROP_TLS_RECORD);
 			return;
@@ -939,6 +949,13 @@ static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 
 	/* a FIN without close_notify (RFC 8446 6.1: truncation) still ends
 	 * what the client sends */
+	if (x->state == TS_RECORD && x->rx_bytes) {
+		/* the connection ends inside a record: decode_error, as OpenSSL */
+		send_alert(s->w, c, x, ALERT_DECODE_ERROR);
+		s->w->st->drops[SL_DROP_TLS_RECORD]++;
+		s->w->st->app[x->app].errors++;
+		q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
+	}
 	if (x->state == TS_RECORD && c->peer)
 		tcp_shutdown(s, c->peer);
 	else if (x->state == TS_HANDSHAKE)
@@ -1193,6 +1210,25 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
+/* Once a second: sessions still in their handshake after HANDSHAKE_MS. */
+static void handshake_deadline(struct worker *w)
+{
+	struct tls_relay *tr = w->tls;
+
+	for (uint32_t i = 0; i < tr->n_sess; i++) {
+		struct tls_sess *x = &tr->sess[i];
+
+		if (x->state == TS_HANDSHAKE &&
+		    w->tcp->now_ms - x->started_ms >= HANDSHAKE_MS) {
+			struct tcp_conn *c = tcp_conn_at(w->tcp, x->conn);
+
+			w->st->app[x->app].errors++;
+			w->st->tcp.idle_timeouts++;
+			tcp_abort_deferred(w->tcp, c);
+		}
+	}
+}
+
 void tls_relay_poll(struct worker *w)
 {
 	struct tls_relay *tr = w->tls;
@@ -1207,6 +1243,7 @@ void tls_relay_poll(struct worker *w)
 	if (unlikely(w->tcp->now_ms - tr->tun_last_ms >= 1000)) {
 		tr->tun_last_ms = w->tcp->now_ms;
 		tunnel_expire(tr->tun, w->tcp->now_ms);
+		handshake_deadline(w);
 	}
 	/* records from what this loop received from the servers */
 	for (uint32_t i = 0; i < tr->n_pending; i++) {

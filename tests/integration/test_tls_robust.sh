@@ -165,5 +165,21 @@ sl_ok "a new connection after the abuse is served"
 wait "$by" || true
 [[ $(cat "$SL_WORK/bystander") == "$want50" ]] || sl_fail "the bystander's 50 MB differ"
 sl_ok "the other connection's 50 MB arrived intact meanwhile"
+# a handshake that never completes ends after 10 s (no slowloris)
+secs=$(ip netns exec "$SL_NS_C" "$SL_PY" - "$S" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 443))
+s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello that never ends
+t = time.time()
+s.settimeout(30)
+try:
+    s.recv(100)
+except OSError:
+    pass
+print(round(time.time() - t))
+PY
+)
+((secs >= 9 && secs <= 13)) || sl_fail "an unfinished handshake lasted $secs s (the deadline is 10 s)"
+sl_ok "an unfinished handshake ended after $secs s"
 sl_assert_alive
 sl_log "tls robustness test passed"
