@@ -47,6 +47,7 @@
 
 #include "apps/l4proxy.h"
 #include "apps/tls_hello.h"
+#include "apps/tls_rec_parse.h"
 #include "apps/tls_relay.h"
 #include "apps/tunnel.h"
 #include "tls_record.h"
@@ -54,9 +55,6 @@
 #include "tcp/tcp_conn.h"
 #include "worker.h"
 
-#define TLS_PLAIN_MAX 16384  /* RFC 8446 5.1: 2^14 */
-#define TLS13_CT_MAX (TLS_PLAIN_MAX + 256)
-#define TLS12_CT_MAX (TLS_PLAIN_MAX + 2048)
 #define SEGS_MAX 64
 #define DN_BURST 32
 /* A handshake not done by then ends (a slow or silent client must not hold
@@ -64,21 +62,6 @@
 #define HANDSHAKE_MS 10000
 
 enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD };
-
-/* RFC 8446 6.2 alert descriptions used here */
-#define ALERT_CLOSE_NOTIFY 0
-#define ALERT_UNEXPECTED_MESSAGE 10
-#define ALERT_BAD_RECORD_MAC 20
-#define ALERT_RECORD_OVERFLOW 22
-#define ALERT_DECODE_ERROR 50
-#define ALERT_INTERNAL_ERROR 80
-
-#define CT_CCS 20
-#define CT_ALERT 21
-#define CT_HANDSHAKE 22
-#define CT_APP 23
-#define HS_NEW_SESSION_TICKET 4
-#define HS_KEY_UPDATE 24
 
 struct tls_sess {
 	uint32_t conn;          /* client leg slot */
@@ -360,7 +343,7 @@ static int seal_one(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
 			seg[n - 1].len++;
 		}
 		plen++;
-		rc = tls_rec_seal(&x->tx, &w->tls->aead, CT_APP, hdr, seg, n, plen, tail + 1);
+		rc = tls_rec_seal(&x->tx, &w->tls->aead, TLS_CT_APP, hdr, seg, n, plen, tail + 1);
 	} else {
 		rc = tls_rec_seal(&x->tx, &w->tls->aead, type, hdr, seg, n, plen, tail);
 	}
@@ -389,7 +372,7 @@ nomem:
 static void seal_flush(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 {
 	while (x->tx_head)
-		if (seal_one(w, c, x, &x->tx_head, &x->tx_tail, &x->tx_bytes, CT_APP) != 0)
+		if (seal_one(w, c, x, &x->tx_head, &x->tx_tail, &x->tx_bytes, TLS_CT_APP) != 0)
 			break;
 }
 
@@ -409,12 +392,12 @@ static int seal_bytes(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 
 static void send_alert(struct worker *w, struct tcp_conn *c, struct tls_sess *x, uint8_t desc)
 {
-	uint8_t a[2] = { desc == ALERT_CLOSE_NOTIFY ? 1 : 2, desc };
+	uint8_t a[2] = { desc == TLS_ALERT_CLOSE_NOTIFY ? 1 : 2, desc };
 
 	if (x->state != TS_RECORD || x->sent_close)
 		return;
 	seal_flush(w, c, x);
-	seal_bytes(w, c, x, CT_ALERT, a, sizeof(a));
+	seal_bytes(w, c, x, TLS_CT_ALERT, a, sizeof(a));
 	x->sent_close = 1;
 }
 
@@ -529,25 +512,70 @@ static void escalate(struct worker *w, struct tcp_conn *c, uint8_t inner, struct
 	up_send(w, c, SL_TLS_UP_RECORD, q_chain(t));
 }
 
-/* RFC 8446 4.6.3 */
+/* RFC 8446 4.6.3.  0, or -EBADMSG with *alert to send. */
 static int key_update(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
-		      const uint8_t *msg, uint32_t len)
+		      const uint8_t *msg, uint32_t len, uint8_t *alert)
 {
-	static const uint8_t ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
-	enum aead_engine_id eng = (enum aead_engine_id)x->rx.key.eng;
+	static const uint8_t ku[5] = { TLS_HS_KEY_UPDATE, 0, 0, 1, 0 };
+	int req = tls13_key_update_parse(msg, len);
 
-	if (len != 5 || msg[0] != HS_KEY_UPDATE || msg[1] || msg[2] || msg[3] != 1 || msg[4] > 1)
+	if (req < 0) {
+		*alert = req == -EINVAL ? TLS_ALERT_ILLEGAL_PARAMETER : TLS_ALERT_DECODE_ERROR;
 		return -EBADMSG;
-	if (tls13_rec_key_update(&x->rx, eng) != 0)
-		return -EINVAL;
-	if (msg[4] == 1) {
+	}
+	*alert = TLS_ALERT_INTERNAL_ERROR;
+	if (tls13_rec_key_update(&x->rx, (enum aead_engine_id)x->rx.key.eng) != 0)
+		return -EBADMSG;
+	if (req == 1) {
 		/* update_requested: answer under the old key, then switch */
 		seal_flush(w, c, x);
-		if (seal_bytes(w, c, x, CT_HANDSHAKE, ku, sizeof(ku)) != 0 ||
+		if (seal_bytes(w, c, x, TLS_CT_HANDSHAKE, ku, sizeof(ku)) != 0 ||
 		    tls13_rec_key_update(&x->tx, (enum aead_engine_id)x->tx.key.eng) != 0)
-			return -EINVAL;
+			return -EBADMSG;
 	}
 	return 0;
+}
+
+/* A record that is not application data (tls_ctl_classify).  0 to go on
+ * with the next record, -1 when the connection was ended. */
+static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, uint8_t inner,
+		      struct rte_mbuf *m, uint32_t content)
+{
+	uint8_t msg[16], alert = TLS_ALERT_UNEXPECTED_MESSAGE;
+
+	q_copy(m, 0, content < sizeof(msg) ? content : sizeof(msg), msg);
+	switch (tls_ctl_classify(inner, msg, content, x->version, x->originate)) {
+	case TLS_CTL_CLOSE_NOTIFY:
+		/* the client will send no more: tell the server */
+		free_list(m);
+		if (c->peer)
+			tcp_shutdown(w->tcp, c->peer);
+		return 0;
+	case TLS_CTL_TICKET:
+		free_list(m); /* a server's ticket: we do not resume */
+		return 0;
+	case TLS_CTL_KEY_UPDATE:
+		free_list(m);
+		if (key_update(w, c, x, msg, content, &alert) == 0)
+			return 0;
+		break;
+	case TLS_CTL_PEER_ALERT:
+		/* a fatal alert from the client: sluice-cp logs it, both legs end */
+		escalate(w, c, inner, m);
+		w->st->app[x->app].errors++;
+		q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
+		x->sent_close = 1;
+		tcp_abort_deferred(w->tcp, c);
+		return -1;
+	case TLS_CTL_MALFORMED:
+		alert = TLS_ALERT_DECODE_ERROR;
+		/* fallthrough */
+	case TLS_CTL_OTHER:
+		escalate(w, c, inner, m); /* DESIGN.md 5: to sluice-cp */
+		break;
+	}
+	fatal(w, c, x, alert, SL_DROP_TLS_RECORD);
+	return -1;
 }
 
 static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
@@ -555,41 +583,24 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 	unsigned int hdr_len = TLS_HDR_LEN + (x->gcm12 ? TLS12_EXPLICIT_NONCE : 0);
 
 	while (x->state == TS_RECORD && x->rx_bytes >= TLS_HDR_LEN) {
-		uint8_t hdr[TLS_HDR_LEN + TLS12_EXPLICIT_NONCE], tag[AEAD_TAG_LEN], inner;
+		uint8_t hdr[TLS_HDR_LEN + TLS12_EXPLICIT_NONCE], tag[AEAD_TAG_LEN], inner, alert;
 		struct aead_seg seg[SEGS_MAX];
 		struct rte_mbuf *rec, *m;
-		uint32_t len, total, clen, off, pos, content;
+		uint32_t total, clen, pos, content;
 		unsigned int n = 0;
 
 		q_copy(x->rx_head, 0, TLS_HDR_LEN, hdr);
-		len = (uint32_t)hdr[3] << 8 | hdr[4];
-		if (len > (x->version == 0x0304 ? TLS13_CT_MAX : TLS12_CT_MAX)) {
-			fatal(w, c, x, ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
+		if (tls_rx_hdr(hdr, x->version, hdr_len, &total, &alert) != 0) {
+			fatal(w, c, x, alert, SL_DROP_TLS_RECORD);
 			return;
 		}
-		if (hdr[0] < CT_CCS || hdr[0] > CT_APP) {
-			/* RFC 8446 5: an unknown record type */
-			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
-			return;
-		}
-		if (hdr[1] != 3 ||
-		    len < hdr_len - TLS_HDR_LEN + AEAD_TAG_LEN + (x->version == 0x0304)) {
-			fatal(w, c, x, ALERT_DECODE_ERROR, SL_DROP_TLS_RECORD);
-			return;
-		}
-		total = TLS_HDR_LEN + len;
 		if (x->rx_bytes < total)
 			return; /* the rest of the record is on its way */
-		if (x->version == 0x0304 && hdr[0] != CT_APP) {
-			/* RFC 8446 5: after the handshake only protected records */
-			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
-			return;
-		}
 		q_copy(x->rx_head, 0, hdr_len, hdr);
 		q_copy(x->rx_head, total - AEAD_TAG_LEN, AEAD_TAG_LEN, tag);
 		rec = rx_take(w, x, total);
 		if (!rec) {
-			fatal(w, c, x, ALERT_INTERNAL_ERROR, SL_DROP_NOMBUF);
+			fatal(w, c, x, TLS_ALERT_INTERNAL_ERROR, SL_DROP_NOMBUF);
 			return;
 		}
 		clen = total - hdr_len - AEAD_TAG_LEN;
@@ -606,88 +617,34 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 		}
 		if (m && pos < hdr_len + clen) {
 			free_list(rec);
-			fatal(w, c, x, ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
+			fatal(w, c, x, TLS_ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
 			return;
 		}
 		if (tls_rec_open(&x->rx, &w->tls->aead, hdr, seg, n, clen, tag) != 0) {
 			free_list(rec);
-			fatal(w, c, x, ALERT_BAD_RECORD_MAC, SL_DROP_TLS_RECORD);
+			fatal(w, c, x, TLS_ALERT_BAD_RECORD_MAC, SL_DROP_TLS_RECORD);
 			return;
 		}
 		w->st->app[x->app].records_in++;
 		content = clen;
 		inner = hdr[0];
-		if (x->version == 0x0304) {
-			/* RFC 8446 5.4: strip zero padding; the last nonzero byte
-			 * is the content type */
-			int k = (int)n - 1;
-
-			inner = 0;
-			while (k >= 0 && !inner) {
-				while (seg[k].len && !inner) {
-					inner = seg[k].p[--seg[k].len];
-					content--;
-				}
-				k--;
-			}
-			if (!inner) {
-				free_list(rec);
-				fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
-				return;
-			}
+		if (x->version == 0x0304 && !(inner = tls13_inner_type(seg, n, &content))) {
+			free_list(rec);
+			fatal(w, c, x, TLS_ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
+			return;
 		}
-		off = hdr_len;
-		if (inner == CT_APP) {
-			m = rec_cut(rec, off, off + content);
-			if (m) {
-				w->st->app[x->app].bytes_in += content;
-				if (c->peer)
-					tcp_send(w->tcp, c->peer, q_chain(m));
-				else
-					free_list(m);
-			}
+		m = rec_cut(rec, hdr_len, hdr_len + content);
+		if (inner != TLS_CT_APP) {
+			if (rx_control(w, c, x, inner, m, content) != 0)
+				return;
 			continue;
 		}
-		/* control records are short: look at them in a copy */
-		{
-			uint8_t msg[16];
-			uint32_t l = content < sizeof(msg) ? content : sizeof(msg);
-			int handled = 0;
-
-			m = rec_cut(rec, off, off + content);
-			q_copy(m, 0, l, msg);
-			if (inner == CT_ALERT && content == 2 && msg[1] == ALERT_CLOSE_NOTIFY)
-				handled = 1;
-			if (inner == CT_HANDSHAKE && x->version == 0x0304 && content &&
-			    (msg[0] == HS_KEY_UPDATE ||
-			     (msg[0] == HS_NEW_SESSION_TICKET && x->originate)))
-				handled = 1;
-			if (!handled)
-				escalate(w, c, inner, m); /* DESIGN.md 5: to sluice-cp */
+		if (m) {
+			w->st->app[x->app].bytes_in += content;
+			if (c->peer)
+				tcp_send(w->tcp, c->peer, q_chain(m));
 			else
 				free_list(m);
-			if (inner == CT_ALERT && content == 2) {
-				if (msg[1] == ALERT_CLOSE_NOTIFY) {
-					/* the client will send no more: tell the server */
-					if (c->peer)
-						tcp_shutdown(w->tcp, c->peer);
-					continue;
-				}
-				/* a fatal alert from the client: end both legs */
-				w->st->app[x->app].errors++;
-				q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
-				x->sent_close = 1;
-				tcp_abort_deferred(w->tcp, c);
-				return;
-			}
-			if (inner == CT_HANDSHAKE && x->version == 0x0304 && content &&
-			    msg[0] == HS_NEW_SESSION_TICKET && x->originate)
-				continue; /* a server's ticket: we do not resume */
-			if (inner == CT_HANDSHAKE && x->version == 0x0304 &&
-			    key_update(w, c, x, msg, content) == 0)
-				continue;
-			fatal(w, c, x, ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
-			return;
 		}
 	}
 }
@@ -740,8 +697,8 @@ static void learn_e2e(struct worker *w, struct tcp_conn *sl, struct tcp_conn *c,
 		   x->app, x->sni, 1, (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms);
 	x->learned = 1;
 	q_free(&x->tx_head, &x->tx_tail, &x->tx_bytes);
-	seal_bytes(w, c, x, CT_APP, (const uint8_t *)RESP_503, sizeof(RESP_503) - 1);
-	send_alert(w, c, x, ALERT_CLOSE_NOTIFY);
+	seal_bytes(w, c, x, TLS_CT_APP, (const uint8_t *)RESP_503, sizeof(RESP_503) - 1);
+	send_alert(w, c, x, TLS_ALERT_CLOSE_NOTIFY);
 	tcp_shutdown(w->tcp, c);
 	tcp_abort_deferred(w->tcp, sl);
 }
@@ -802,7 +759,7 @@ static void srv_on_fin(struct tcp_stack *s, struct tcp_conn *sl)
 	if (!c)
 		return;
 	/* RFC 8446 6.1: close_notify before closing the write side */
-	send_alert(s->w, c, sess_of(s->w, c), ALERT_CLOSE_NOTIFY);
+	send_alert(s->w, c, sess_of(s->w, c), TLS_ALERT_CLOSE_NOTIFY);
 	tcp_shutdown(s, c);
 }
 
@@ -819,7 +776,7 @@ static void srv_on_close(struct tcp_stack *s, struct tcp_conn *sl, int err)
 		/* the server is gone: the client learns it by an alert and RST */
 		struct tls_sess *x = sess_of(s->w, c);
 
-		send_alert(s->w, c, x, ALERT_INTERNAL_ERROR);
+		send_alert(s->w, c, x, TLS_ALERT_INTERNAL_ERROR);
 		tcp_abort_deferred(s, c);
 	}
 }
@@ -951,7 +908,7 @@ static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 	 * what the client sends */
 	if (x->state == TS_RECORD && x->rx_bytes) {
 		/* the connection ends inside a record: decode_error, as OpenSSL */
-		send_alert(s->w, c, x, ALERT_DECODE_ERROR);
+		send_alert(s->w, c, x, TLS_ALERT_DECODE_ERROR);
 		s->w->st->drops[SL_DROP_TLS_RECORD]++;
 		s->w->st->app[x->app].errors++;
 		q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
@@ -1168,7 +1125,7 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 			goto fail;
 		x->state = TS_RECORD;
 		if (!x->originate && server_leg(w, c, x) != 0) {
-			send_alert(w, c, x, ALERT_INTERNAL_ERROR);
+			send_alert(w, c, x, TLS_ALERT_INTERNAL_ERROR);
 			w->st->app[x->app].errors++;
 			rte_pktmbuf_free(m);
 			tcp_abort_deferred(w->tcp, c);
