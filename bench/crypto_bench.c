@@ -39,7 +39,7 @@ static double in_path(struct aead_thread *t, enum aead_engine_id e, enum aead_al
 	uint64_t n = 0;
 	double t0, t1;
 
-	if (tls13_rec_init(&r, e, a, secret, a == AEAD_AES_256_GCM ? 48 : 32) != 0)
+	if (tls13_rec_init(&r, t, e, a, secret, a == AEAD_AES_256_GCM ? 48 : 32) != 0)
 		return 0;
 	for (uint32_t off = 0; off < len; off += SEG)
 		seg[nseg++] = (struct aead_seg){ buf + off, len - off < SEG ? len - off : SEG };

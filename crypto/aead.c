@@ -1,5 +1,6 @@
 /* AEAD engine registry, key life cycle and the start-up engine choice. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +10,8 @@
 
 int aead_ipsecmb_thread_init(struct aead_thread *t);
 void aead_ipsecmb_thread_fini(struct aead_thread *t);
+int aead_openssl_reserve(struct aead_thread *t, enum aead_alg alg, uint32_t n);
+void aead_openssl_unreserve(struct aead_thread *t, enum aead_alg alg);
 
 static const struct aead_engine_ops *const engines[AEAD_ENG_MAX] = {
 	[AEAD_ENG_IPSECMB] = &aead_engine_ipsecmb,
@@ -40,34 +43,66 @@ const char *aead_engine_str(unsigned int eng)
 
 int aead_engine_available(enum aead_engine_id eng)
 {
-	return eng < AEAD_ENG_MAX && engines[eng]->available();
+	/* asked once per process (ipsec-mb's probe builds a whole manager):
+	 * 0 unknown, 1 yes, 2 no; racing first callers agree */
+	static int known[AEAD_ENG_MAX];
+
+	if (eng >= AEAD_ENG_MAX)
+		return 0;
+	if (!__atomic_load_n(&known[eng], __ATOMIC_RELAXED))
+		__atomic_store_n(&known[eng], engines[eng]->available() ? 1 : 2, __ATOMIC_RELAXED);
+	return __atomic_load_n(&known[eng], __ATOMIC_RELAXED) == 1;
 }
 
 int aead_thread_init(struct aead_thread *t)
 {
-	t->imb_mgr = NULL;
+	memset(t, 0, sizeof(*t));
 	/* ipsec-mb missing is not an error: OpenSSL then does the work */
 	(void)aead_ipsecmb_thread_init(t);
+	/* probe the engines now, not at the thread's first key */
+	for (unsigned int e = 0; e < AEAD_ENG_MAX; e++)
+		(void)aead_engine_available((enum aead_engine_id)e);
 	return 0;
 }
 
 void aead_thread_fini(struct aead_thread *t)
 {
 	aead_ipsecmb_thread_fini(t);
+	for (unsigned int a = 0; a < AEAD_ALG_MAX; a++) {
+		aead_openssl_unreserve(t, (enum aead_alg)a);
+		free(t->evp[a].ctx);
+		t->evp[a].ctx = NULL;
+		t->evp[a].n = t->evp[a].cap = 0;
+	}
 }
 
-int aead_key_init(struct aead_key *k, enum aead_engine_id eng, enum aead_alg alg,
-		  const uint8_t *key, size_t keylen)
+int aead_thread_reserve(struct aead_thread *t, enum aead_alg alg, uint32_t n)
+{
+	void **ctx;
+
+	if (alg >= AEAD_ALG_MAX || t->evp[alg].cap)
+		return -EINVAL;
+	ctx = calloc(n ? n : 1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	t->evp[alg].ctx = ctx;
+	t->evp[alg].cap = n;
+	return aead_openssl_reserve(t, alg, n);
+}
+
+int aead_key_init(struct aead_key *k, struct aead_thread *t, enum aead_engine_id eng,
+		  enum aead_alg alg, const uint8_t *key, size_t keylen)
 {
 	int ret;
 
 	memset(k, 0, sizeof(*k));
 	if (eng >= AEAD_ENG_MAX || alg >= AEAD_ALG_MAX || keylen != aead_key_len(alg))
 		return -EINVAL;
-	if (!engines[eng]->available())
+	if (!aead_engine_available(eng))
 		return -ENOTSUP;
 	k->alg = (uint8_t)alg;
 	k->eng = (uint8_t)eng;
+	k->thr = t;
 	memcpy(k->raw, key, keylen);
 	ret = engines[eng]->key_init(k, key);
 	if (ret)
@@ -115,7 +150,7 @@ double aead_measure(struct aead_thread *t, enum aead_engine_id eng, enum aead_al
 	double t0, t1;
 	uint64_t n = 0;
 
-	if (aead_key_init(&k, eng, alg, key, aead_key_len(alg)) != 0)
+	if (aead_key_init(&k, t, eng, alg, key, aead_key_len(alg)) != 0)
 		return 0;
 	t0 = now_s();
 	do {

@@ -6,7 +6,8 @@
  *
  * Threads: a key belongs to one thread at a time (a connection belongs to
  * one worker); each thread has its own struct aead_thread (ipsec-mb's
- * manager).  No allocation after aead_key_init.
+ * manager and OpenSSL context reserve).  No allocation after aead_key_init,
+ * and none in it either for a thread with a reserve.
  */
 #ifndef SLUICE_AEAD_H
 #define SLUICE_AEAD_H
@@ -29,13 +30,22 @@ struct aead_seg {
 /* Per-thread engine state. */
 struct aead_thread {
 	void *imb_mgr; /* intel-ipsec-mb IMB_MGR, NULL when unavailable */
+	/* OpenSSL cipher contexts made ahead of time (aead_thread_reserve), so
+	 * that keying a connection on a worker allocates nothing; cap 0: keys
+	 * of that algorithm get a context from the heap */
+	struct {
+		void **ctx;
+		uint32_t n, cap;
+	} evp[AEAD_ALG_MAX];
 };
 
 /* An expanded key: engine state lives inside (no pointers to the heap
- * except OpenSSL's cipher context). */
+ * except OpenSSL's cipher context, which comes from and goes back to the
+ * thread's reserve when it has one). */
 struct aead_key {
 	uint8_t alg;            /* enum aead_alg */
 	uint8_t eng;            /* enum aead_engine_id */
+	struct aead_thread *thr; /* the thread it was made for, or NULL */
 	void *evp;              /* OpenSSL EVP_CIPHER_CTX */
 	uint8_t raw[AEAD_KEY_MAX];
 	uint8_t state[1024] __attribute__((aligned(64))); /* ipsec-mb GCM key data */
@@ -56,17 +66,26 @@ extern const struct aead_engine_ops aead_engine_ipsecmb;
 extern const struct aead_engine_ops aead_engine_openssl;
 
 int aead_thread_init(struct aead_thread *t);
+/* Wipe every key made for `t` first. */
 void aead_thread_fini(struct aead_thread *t);
+/* Make `n` OpenSSL contexts for `alg` ahead of time (outside the worker
+ * loop).  From then on keys of `alg` made for `t` take one of them, and
+ * -ENOBUFS when none is left.  0 or -ENOMEM. */
+int aead_thread_reserve(struct aead_thread *t, enum aead_alg alg, uint32_t n);
 
 size_t aead_key_len(enum aead_alg alg);
 const char *aead_alg_str(unsigned int alg);
 const char *aead_engine_str(unsigned int eng);
 int aead_engine_available(enum aead_engine_id eng);
 
-/* 0, -EINVAL (bad alg/length), -ENOTSUP (engine unavailable), -ENOMEM. */
-int aead_key_init(struct aead_key *k, enum aead_engine_id eng, enum aead_alg alg,
-		  const uint8_t *key, size_t keylen);
-/* Wipes key material (explicit_bzero) and frees engine state. */
+/* `t`: the thread that will use the key (its ipsec-mb manager and OpenSSL
+ * reserve are used: no allocation then), or NULL anywhere else.
+ * 0, -EINVAL (bad alg/length), -ENOTSUP (engine unavailable), -ENOMEM,
+ * -ENOBUFS (the thread's reserve for `alg` is used up). */
+int aead_key_init(struct aead_key *k, struct aead_thread *t, enum aead_engine_id eng,
+		  enum aead_alg alg, const uint8_t *key, size_t keylen);
+/* Wipes key material and frees engine state (an OpenSSL context goes back
+ * to the reserve it came from). */
 void aead_key_wipe(struct aead_key *k);
 
 int aead_seal(struct aead_thread *t, const struct aead_key *k, const uint8_t nonce[AEAD_NONCE_LEN],

@@ -29,19 +29,24 @@ static int available(void)
 
 static int key_init(struct aead_key *k, const uint8_t *key)
 {
-	IMB_MGR *m;
+	IMB_MGR *m = k->thr ? k->thr->imb_mgr : NULL;
+	int own = !m;
 
 	if (k->alg == AEAD_CHACHA20_POLY1305)
 		return 0; /* takes the raw key, already in k->raw */
-	m = alloc_mb_mgr(0);
-	if (!m)
-		return -ENOMEM;
-	init_mb_mgr_auto(m, NULL);
+	if (own) {
+		/* no thread given: a manager just for the key schedule */
+		m = alloc_mb_mgr(0);
+		if (!m)
+			return -ENOMEM;
+		init_mb_mgr_auto(m, NULL);
+	}
 	if (k->alg == AEAD_AES_128_GCM)
 		IMB_AES128_GCM_PRE(m, key, (struct gcm_key_data *)k->state);
 	else
 		IMB_AES256_GCM_PRE(m, key, (struct gcm_key_data *)k->state);
-	free_mb_mgr(m);
+	if (own)
+		free_mb_mgr(m);
 	return 0;
 }
 

@@ -2,27 +2,67 @@
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
+/* SHA256_Init & co. are deprecated in OpenSSL 3.0 but are the only
+ * digests that neither fetch nor allocate (see hmac()) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "tls_record.h"
+
+/* HMAC (RFC 2104) over SHA-256 or SHA-384 with a key of hash length, the
+ * message in up to three parts.  OpenSSL's low-level digests: its one-shot
+ * SHA256() and the EVP and HMAC interfaces fetch an implementation (locks)
+ * and allocate, and this runs on workers (KeyUpdate, keys of a connection). */
+static void hmac(unsigned int hl, const uint8_t *key, const uint8_t *const part[3],
+		 const size_t len[3], uint8_t *out)
+{
+	unsigned int bl = hl == 32 ? SHA256_CBLOCK : SHA512_CBLOCK;
+	uint8_t pad[SHA512_CBLOCK], inner[SHA384_DIGEST_LENGTH];
+	union {
+		SHA256_CTX s256;
+		SHA512_CTX s384;
+	} c;
+
+	for (int outer = 0; outer < 2; outer++) {
+		memset(pad, outer ? 0x5c : 0x36, bl);
+		for (unsigned int i = 0; i < hl; i++)
+			pad[i] ^= key[i];
+		if (hl == 32) {
+			SHA256_Init(&c.s256);
+			SHA256_Update(&c.s256, pad, bl);
+			if (outer)
+				SHA256_Update(&c.s256, inner, hl);
+			else
+				for (int i = 0; i < 3; i++)
+					SHA256_Update(&c.s256, part[i], len[i]);
+			SHA256_Final(outer ? out : inner, &c.s256);
+		} else {
+			SHA384_Init(&c.s384);
+			SHA384_Update(&c.s384, pad, bl);
+			if (outer)
+				SHA384_Update(&c.s384, inner, hl);
+			else
+				for (int i = 0; i < 3; i++)
+					SHA384_Update(&c.s384, part[i], len[i]);
+			SHA384_Final(outer ? out : inner, &c.s384);
+		}
+	}
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	OPENSSL_cleanse(&c, sizeof(c));
+}
 
 int tls13_hkdf_expand_label(unsigned int hash_len, const uint8_t *secret, const char *label,
 			    const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
 {
 	/* struct { uint16 length; opaque label<7..255> = "tls13 " + Label;
 	 *          opaque context<0..255>; } HkdfLabel;  (RFC 8446 7.1) */
-	uint8_t info[2 + 1 + 255 + 1 + 255];
-	size_t ll = strlen(label), n = 0;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *kc;
-	OSSL_PARAM p[5];
-	int ok;
+	uint8_t info[2 + 1 + 255 + 1 + 255], t[SHA384_DIGEST_LENGTH], i = 0;
+	size_t ll = strlen(label), n = 0, done = 0;
 
-	if ((hash_len != 32 && hash_len != 48) || ll + 6 > 255 || ctx_len > 255 || out_len > 0xffff)
+	if ((hash_len != 32 && hash_len != 48) || ll + 6 > 255 || ctx_len > 255 ||
+	    out_len > 255 * hash_len)
 		return -EINVAL;
 	info[n++] = (uint8_t)(out_len >> 8);
 	info[n++] = (uint8_t)out_len;
@@ -36,20 +76,19 @@ int tls13_hkdf_expand_label(unsigned int hash_len, const uint8_t *secret, const 
 		memcpy(info + n, ctx, ctx_len);
 	n += ctx_len;
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	EVP_KDF_free(kdf);
-	if (!kc)
-		return -ENOMEM;
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						hash_len == 32 ? "SHA256" : "SHA384", 0);
-	p[1] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, hash_len);
-	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
-	p[4] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kc, out, out_len, p) == 1;
-	EVP_KDF_CTX_free(kc);
-	return ok ? 0 : -EINVAL;
+	/* HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i) */
+	while (done < out_len) {
+		const uint8_t *part[3] = { t, info, &i };
+		size_t len[3] = { i ? hash_len : 0, n, 1 }, k;
+
+		i++;
+		hmac(hash_len, secret, part, len, t);
+		k = out_len - done < hash_len ? out_len - done : hash_len;
+		memcpy(out + done, t, k);
+		done += k;
+	}
+	OPENSSL_cleanse(t, sizeof(t));
+	return 0;
 }
 
 static unsigned int suite_hash_len(enum aead_alg alg)
@@ -58,7 +97,7 @@ static unsigned int suite_hash_len(enum aead_alg alg)
 	return alg == AEAD_AES_256_GCM ? 48 : 32;
 }
 
-static int tls13_rekey(struct tls_rec *r, enum aead_engine_id eng)
+static int tls13_rekey(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id eng)
 {
 	uint8_t key[AEAD_KEY_MAX];
 	size_t kl = aead_key_len(r->alg);
@@ -70,15 +109,15 @@ static int tls13_rekey(struct tls_rec *r, enum aead_engine_id eng)
 					      AEAD_NONCE_LEN);
 	if (!ret) {
 		aead_key_wipe(&r->key);
-		ret = aead_key_init(&r->key, eng, r->alg, key, kl);
+		ret = aead_key_init(&r->key, t, eng, r->alg, key, kl);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	r->seq = 0;
 	return ret;
 }
 
-int tls13_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
-		   const uint8_t *secret, size_t secret_len)
+int tls13_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id eng,
+		   enum aead_alg alg, const uint8_t *secret, size_t secret_len)
 {
 	memset(r, 0, sizeof(*r));
 	r->key.eng = AEAD_ENG_MAX; /* nothing to wipe yet */
@@ -88,7 +127,7 @@ int tls13_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg
 	r->alg = (uint8_t)alg;
 	r->hash_len = (uint8_t)secret_len;
 	memcpy(r->secret, secret, secret_len);
-	return tls13_rekey(r, eng);
+	return tls13_rekey(r, t, eng);
 }
 
 int tls13_rec_key_update(struct tls_rec *r, enum aead_engine_id eng)
@@ -104,15 +143,15 @@ int tls13_rec_key_update(struct tls_rec *r, enum aead_engine_id eng)
 				      r->hash_len);
 	if (!ret) {
 		memcpy(r->secret, next, r->hash_len);
-		ret = tls13_rekey(r, eng);
+		ret = tls13_rekey(r, r->key.thr, eng);
 	}
 	OPENSSL_cleanse(next, sizeof(next));
 	return ret;
 }
 
-int tls12_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
-		   const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,
-		   uint64_t seq)
+int tls12_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id eng,
+		   enum aead_alg alg, const uint8_t *key, size_t key_len, const uint8_t *iv,
+		   size_t iv_len, uint64_t seq)
 {
 	size_t want = alg == AEAD_CHACHA20_POLY1305 ? AEAD_NONCE_LEN : 4;
 
@@ -124,7 +163,7 @@ int tls12_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg
 	r->alg = (uint8_t)alg;
 	r->seq = seq;
 	memcpy(r->iv, iv, iv_len);
-	return aead_key_init(&r->key, eng, alg, key, key_len);
+	return aead_key_init(&r->key, t, eng, alg, key, key_len);
 }
 
 static void put64(uint8_t *p, uint64_t v)

@@ -29,21 +29,24 @@ struct tls_rec {
 };
 
 /* RFC 8446 7.1 HKDF-Expand-Label with the suite's hash (32: SHA-256,
- * 48: SHA-384).  0 or -EINVAL. */
+ * 48: SHA-384), allocation-free.  0 or -EINVAL. */
 int tls13_hkdf_expand_label(unsigned int hash_len, const uint8_t *secret, const char *label,
 			    const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
 
-/* TLS 1.3: key and IV from a traffic secret (7.3), sequence 0. */
-int tls13_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
-		   const uint8_t *secret, size_t secret_len);
-/* TLS 1.3 KeyUpdate (7.2): next secret, new key and IV, sequence 0. */
+/* TLS 1.3: key and IV from a traffic secret (7.3), sequence 0.  `t` as for
+ * aead_key_init: the thread that will use it, or NULL.  Allocates nothing
+ * for a thread with a reserve (HKDF runs on OpenSSL's low-level digests). */
+int tls13_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id eng,
+		   enum aead_alg alg, const uint8_t *secret, size_t secret_len);
+/* TLS 1.3 KeyUpdate (7.2): next secret, new key and IV, sequence 0, for the
+ * same thread. */
 int tls13_rec_key_update(struct tls_rec *r, enum aead_engine_id eng);
 
 /* TLS 1.2: key and the 4-byte salt (GCM) or 12-byte IV (ChaCha) from the
  * key block, starting at sequence `seq`. */
-int tls12_rec_init(struct tls_rec *r, enum aead_engine_id eng, enum aead_alg alg,
-		   const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,
-		   uint64_t seq);
+int tls12_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id eng,
+		   enum aead_alg alg, const uint8_t *key, size_t key_len, const uint8_t *iv,
+		   size_t iv_len, uint64_t seq);
 
 /* Seal one record in place.  `seg` holds the plaintext (TLS 1.3: with the
  * inner content type byte at its end), `len` bytes in all.  Writes the

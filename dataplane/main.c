@@ -22,6 +22,7 @@
 #include <rte_ring_elem.h>
 
 #include <sluice/cpdp.h>
+#include "apps/tls_relay.h"
 #include "dp.h"
 #include "worker.h"
 #include "l2/neigh.h"
@@ -350,6 +351,9 @@ int main(int argc, char **argv)
 			die("static neighbour", ret);
 	if ((ret = crypto_choose()))
 		die("crypto engine choice", ret);
+	for (i = 0; i < dp.n_workers; i++)
+		if (dp.workers[i]->tls && (ret = tls_relay_reserve(dp.workers[i])))
+			die("OpenSSL contexts for the TLS sessions (lower tcp.tls_sessions?)", ret);
 	if (rte_pdump_init() != 0)
 		fprintf(stderr, "sluice-dp: pdump unavailable: dpdk-dumpcap will not attach\n");
 	telemetry_register();

@@ -82,7 +82,8 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 			return ret;
 		tcp_listen(w->tcp, SL_RA_PROXY, &l4proxy_ops);
 		/* a TLS session per relayed connection: 2.5 KB each (two record
-		 * states with their expanded keys) */
+		 * states with their expanded keys); OpenSSL contexts come later,
+		 * after the engine choice (tls_relay_reserve) */
 		if ((ret = tls_relay_init(w, c->tls_max_sessions)) != 0)
 			return ret;
 	}

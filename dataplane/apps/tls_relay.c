@@ -1019,7 +1019,7 @@ static const struct tcp_app_ops tls_plain_client_ops = {
 
 /* --- messages from sluice-cp ------------------------------------------------- */
 
-static int keys_install(struct tls_sess *x, const struct sl_tls_keys *k)
+static int keys_install(struct worker *w, struct tls_sess *x, const struct sl_tls_keys *k)
 {
 	enum aead_engine_id eng;
 	int rc;
@@ -1030,14 +1030,14 @@ static int keys_install(struct tls_sess *x, const struct sl_tls_keys *k)
 	x->version = k->version;
 	x->gcm12 = k->version == 0x0303 && k->alg != AEAD_CHACHA20_POLY1305;
 	if (k->version == 0x0304) {
-		rc = tls13_rec_init(&x->rx, eng, k->alg, k->rx.secret, k->rx.secret_len);
+		rc = tls13_rec_init(&x->rx, &w->tls->aead, eng, k->alg, k->rx.secret, k->rx.secret_len);
 		if (rc == 0)
-			rc = tls13_rec_init(&x->tx, eng, k->alg, k->tx.secret, k->tx.secret_len);
+			rc = tls13_rec_init(&x->tx, &w->tls->aead, eng, k->alg, k->tx.secret, k->tx.secret_len);
 	} else {
-		rc = tls12_rec_init(&x->rx, eng, k->alg, k->rx.key, k->rx.key_len, k->rx.iv,
+		rc = tls12_rec_init(&x->rx, &w->tls->aead, eng, k->alg, k->rx.key, k->rx.key_len, k->rx.iv,
 				    k->rx.iv_len, k->rx.seq);
 		if (rc == 0)
-			rc = tls12_rec_init(&x->tx, eng, k->alg, k->tx.key, k->tx.key_len, k->tx.iv,
+			rc = tls12_rec_init(&x->tx, &w->tls->aead, eng, k->alg, k->tx.key, k->tx.key_len, k->tx.iv,
 					    k->tx.iv_len, k->tx.seq);
 	}
 	if (rc != 0)
@@ -1119,7 +1119,7 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		}
 		memcpy(&k, h + 1, sizeof(k));
 		explicit_bzero(rte_pktmbuf_mtod_offset(m, uint8_t *, sizeof(*h)), sizeof(k));
-		rc = keys_install(x, &k);
+		rc = keys_install(w, x, &k);
 		explicit_bzero(&k, sizeof(k));
 		if (rc != 0)
 			goto fail;
@@ -1254,5 +1254,19 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 	w->tls = tr;
 	tcp_listen(w->tcp, SL_RA_TLS_TERM, &tls_client_ops);
 	tcp_listen(w->tcp, SL_RA_TLS_ORIG, &tls_plain_client_ops);
+	return 0;
+}
+
+int tls_relay_reserve(struct worker *w)
+{
+	for (unsigned int a = 0; a < AEAD_ALG_MAX; a++) {
+		int rc;
+
+		if (dp.shm->crypto.eng[a][SL_AEAD_SIZES - 1] != AEAD_ENG_OPENSSL)
+			continue;
+		rc = aead_thread_reserve(&w->tls->aead, (enum aead_alg)a, 2 * w->tls->n_sess);
+		if (rc != 0)
+			return rc;
+	}
 	return 0;
 }

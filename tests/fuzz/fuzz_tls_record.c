@@ -31,8 +31,8 @@ static int keys(struct tls_rec *r, uint16_t version, enum aead_alg alg, enum aea
 	static const uint8_t iv[12] = "fuzz-iv-0123";
 
 	if (version == 0x0304)
-		return tls13_rec_init(r, eng, alg, secret, alg == AEAD_AES_256_GCM ? 48 : 32);
-	return tls12_rec_init(r, eng, alg, secret, aead_key_len(alg), iv,
+		return tls13_rec_init(r, &thr, eng, alg, secret, alg == AEAD_AES_256_GCM ? 48 : 32);
+	return tls12_rec_init(r, &thr, eng, alg, secret, aead_key_len(alg), iv,
 			      alg == AEAD_CHACHA20_POLY1305 ? 12 : 4, 1);
 }
 

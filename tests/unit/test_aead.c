@@ -58,7 +58,7 @@ static int check_vec(enum aead_alg alg, const struct vec *v)
 
 		if (e == AEAD_ENG_IPSECMB && !thr.imb_mgr)
 			continue;
-		assert_int_equal(aead_key_init(&k, e, alg, v->key, v->klen), 0);
+		assert_int_equal(aead_key_init(&k, &thr, e, alg, v->key, v->klen), 0);
 		/* three uneven segments: [0,a) [a,b) [b,len) */
 		seg[0] = (struct aead_seg){ buf, (uint32_t)a };
 		seg[1] = (struct aead_seg){ buf + a, (uint32_t)(b - a) };
@@ -185,8 +185,8 @@ static void test_engines_agree(void **s)
 			for (size_t i = 0; i < len; i++)
 				a[i] = b[i] = (uint8_t)rand();
 			memset(aad, (int)round, sizeof(aad));
-			assert_int_equal(aead_key_init(&ka, AEAD_ENG_IPSECMB, alg, key, aead_key_len(alg)), 0);
-			assert_int_equal(aead_key_init(&kb, AEAD_ENG_OPENSSL, alg, key, aead_key_len(alg)), 0);
+			assert_int_equal(aead_key_init(&ka, &thr, AEAD_ENG_IPSECMB, alg, key, aead_key_len(alg)), 0);
+			assert_int_equal(aead_key_init(&kb, &thr, AEAD_ENG_OPENSSL, alg, key, aead_key_len(alg)), 0);
 			for (int i = 0; i < 4; i++)
 				sa[i] = (struct aead_seg){ a + cut[i], (uint32_t)(cut[i + 1] - cut[i]) };
 			assert_int_equal(aead_seal(&thr, &ka, nonce, aad, 13, sa, 4, ta), 0);
@@ -212,9 +212,9 @@ static void test_keys_and_choice(void **s)
 	struct aead_choice c;
 	uint8_t key[32] = { 9 };
 	(void)s;
-	assert_int_equal(aead_key_init(&k, AEAD_ENG_OPENSSL, AEAD_AES_128_GCM, key, 32), -EINVAL);
-	assert_int_equal(aead_key_init(&k, AEAD_ENG_MAX, AEAD_AES_128_GCM, key, 16), -EINVAL);
-	assert_int_equal(aead_key_init(&k, AEAD_ENG_OPENSSL, AEAD_AES_256_GCM, key, 32), 0);
+	assert_int_equal(aead_key_init(&k, &thr, AEAD_ENG_OPENSSL, AEAD_AES_128_GCM, key, 32), -EINVAL);
+	assert_int_equal(aead_key_init(&k, &thr, AEAD_ENG_MAX, AEAD_AES_128_GCM, key, 16), -EINVAL);
+	assert_int_equal(aead_key_init(&k, &thr, AEAD_ENG_OPENSSL, AEAD_AES_256_GCM, key, 32), 0);
 	aead_key_wipe(&k);
 	for (size_t i = 0; i < sizeof(k.raw); i++)
 		assert_int_equal(k.raw[i], 0);

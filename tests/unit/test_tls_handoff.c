@@ -178,12 +178,12 @@ static void run(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION **sess, int want_reuse
 	SSL_do_handshake(c.ssl);
 	assert_true(SSL_is_init_finished(c.ssl));
 	if (k.version == 0x0304) {
-		assert_int_equal(tls13_rec_init(&rx, eng, k.alg, k.rx.secret, k.rx.secret_len), 0);
-		assert_int_equal(tls13_rec_init(&tx, eng, k.alg, k.tx.secret, k.tx.secret_len), 0);
+		assert_int_equal(tls13_rec_init(&rx, &thr, eng, k.alg, k.rx.secret, k.rx.secret_len), 0);
+		assert_int_equal(tls13_rec_init(&tx, &thr, eng, k.alg, k.tx.secret, k.tx.secret_len), 0);
 	} else {
-		assert_int_equal(tls12_rec_init(&rx, eng, k.alg, k.rx.key, k.rx.key_len, k.rx.iv,
+		assert_int_equal(tls12_rec_init(&rx, &thr, eng, k.alg, k.rx.key, k.rx.key_len, k.rx.iv,
 						k.rx.iv_len, k.rx.seq), 0);
-		assert_int_equal(tls12_rec_init(&tx, eng, k.alg, k.tx.key, k.tx.key_len, k.tx.iv,
+		assert_int_equal(tls12_rec_init(&tx, &thr, eng, k.alg, k.tx.key, k.tx.key_len, k.tx.iv,
 						k.tx.iv_len, k.tx.seq), 0);
 	}
 	rx.seq = k.rx.seq;
@@ -268,12 +268,12 @@ static void run_client(SSL_CTX *ours, SSL_CTX *peer, enum aead_engine_id eng)
 	assert_int_equal(tls_handoff_keys(c.ssl, &kl, out, nout, &k), 0);
 	assert_true(SSL_is_init_finished(s.ssl));
 	if (k.version == 0x0304) {
-		assert_int_equal(tls13_rec_init(&rx, eng, k.alg, k.rx.secret, k.rx.secret_len), 0);
-		assert_int_equal(tls13_rec_init(&tx, eng, k.alg, k.tx.secret, k.tx.secret_len), 0);
+		assert_int_equal(tls13_rec_init(&rx, &thr, eng, k.alg, k.rx.secret, k.rx.secret_len), 0);
+		assert_int_equal(tls13_rec_init(&tx, &thr, eng, k.alg, k.tx.secret, k.tx.secret_len), 0);
 	} else {
-		assert_int_equal(tls12_rec_init(&rx, eng, k.alg, k.rx.key, k.rx.key_len, k.rx.iv,
+		assert_int_equal(tls12_rec_init(&rx, &thr, eng, k.alg, k.rx.key, k.rx.key_len, k.rx.iv,
 						k.rx.iv_len, k.rx.seq), 0);
-		assert_int_equal(tls12_rec_init(&tx, eng, k.alg, k.tx.key, k.tx.key_len, k.tx.iv,
+		assert_int_equal(tls12_rec_init(&tx, &thr, eng, k.alg, k.tx.key, k.tx.key_len, k.tx.iv,
 						k.tx.iv_len, k.tx.seq), 0);
 	}
 	rx.seq = k.rx.seq;

@@ -199,7 +199,7 @@ static void tls13_suite(const char *suite, enum aead_alg alg)
 		pump(&p); /* the client's side is done; drain session tickets */
 		/* OpenSSL sends session tickets first: skip them by reading
 		 * through our layer (they are records under the same keys) */
-		assert_int_equal(tls13_rec_init(&r, eng, alg, secret, sl), 0);
+		assert_int_equal(tls13_rec_init(&r, &thr, eng, alg, secret, sl), 0);
 		while (BIO_read(p.c_in, buf, sizeof(buf)) > 0)
 			; /* nothing for us on the client's side */
 		/* tickets were already moved to the client by pump(); count them */
@@ -250,7 +250,7 @@ static void test_tls13_seal_to_openssl(void **s)
 	(void)s;
 	pair_up(&p, TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256");
 	sl = logged("SERVER_TRAFFIC_SECRET_0", secret);
-	assert_int_equal(tls13_rec_init(&r, AEAD_ENG_OPENSSL, AEAD_AES_128_GCM, secret, sl), 0);
+	assert_int_equal(tls13_rec_init(&r, &thr, AEAD_ENG_OPENSSL, AEAD_AES_128_GCM, secret, sl), 0);
 	r.seq = (uint64_t)SSL_get_num_tickets(p.s); /* after the server's tickets */
 	memcpy(rec + 5, "sealed by sluice", 16);
 	rec[5 + 16] = TLS_CT_APPLICATION_DATA;
@@ -299,7 +299,7 @@ static void tls12_suite(const char *suite, enum aead_alg alg, const char *md)
 		EVP_KDF_CTX_free(kc);
 		EVP_KDF_free(kdf);
 		/* client key, server key, client IV, server IV */
-		assert_int_equal(tls12_rec_init(&r, eng, alg, kb + kl, kl, kb + 2 * kl + ivl, ivl, 1), 0);
+		assert_int_equal(tls12_rec_init(&r, &thr, eng, alg, kb + kl, kl, kb + 2 * kl + ivl, ivl, 1), 0);
 		assert_int_equal(SSL_write(p.s, "tls12 record", 12), 12);
 		assert_int_equal(open_server_record(&p, &r, plain, &plen), 0);
 		assert_int_equal(plen, 12);

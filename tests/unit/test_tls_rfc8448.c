@@ -249,7 +249,7 @@ static void roundtrip(const char *secret_hex, uint64_t seq, const char *rec_hex,
 		if (eng == AEAD_ENG_IPSECMB && !thr.imb_mgr)
 			continue;
 		/* open */
-		assert_int_equal(tls13_rec_init(&r, eng, AEAD_AES_128_GCM, secret, 32), 0);
+		assert_int_equal(tls13_rec_init(&r, &thr, eng, AEAD_AES_128_GCM, secret, 32), 0);
 		r.seq = seq;
 		memcpy(rec, want, n);
 		nseg = cut(rec + TLS_HDR_LEN, len, seg);
@@ -265,7 +265,7 @@ static void roundtrip(const char *secret_hex, uint64_t seq, const char *rec_hex,
 		tls_rec_wipe(&r);
 
 		/* seal the same plaintext: the RFC's record, header and tag */
-		assert_int_equal(tls13_rec_init(&r, eng, AEAD_AES_128_GCM, secret, 32), 0);
+		assert_int_equal(tls13_rec_init(&r, &thr, eng, AEAD_AES_128_GCM, secret, 32), 0);
 		r.seq = seq;
 		memset(rec, 0xee, sizeof(rec));
 		memcpy(rec + TLS_HDR_LEN, o->inner, len);
@@ -365,7 +365,7 @@ static void test_wrong_state_fails(void **s)
 			continue;
 		unhex(C_AP_TRAFFIC, secret, sizeof(secret));
 		for (unsigned int i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
-			assert_int_equal(tls13_rec_init(&r, eng, AEAD_AES_128_GCM, secret, 32), 0);
+			assert_int_equal(tls13_rec_init(&r, &thr, eng, AEAD_AES_128_GCM, secret, 32), 0);
 			r.seq = wrong[i];
 			memcpy(copy, rec, n);
 			seg.p = copy + TLS_HDR_LEN;
@@ -374,7 +374,7 @@ static void test_wrong_state_fails(void **s)
 			tls_rec_wipe(&r);
 		}
 		unhex(S_AP_TRAFFIC, secret, sizeof(secret));
-		assert_int_equal(tls13_rec_init(&r, eng, AEAD_AES_128_GCM, secret, 32), 0);
+		assert_int_equal(tls13_rec_init(&r, &thr, eng, AEAD_AES_128_GCM, secret, 32), 0);
 		memcpy(copy, rec, n);
 		seg.p = copy + TLS_HDR_LEN;
 		assert_int_equal(tls_rec_open(&r, &thr, copy, &seg, 1, len, copy + TLS_HDR_LEN + len), -EBADMSG);
