@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sluice-dp measures both AEAD engines at start and `show crypto` tells which
 # it chose for each algorithm and record size, with the numbers behind it;
-# crypto.engine = "openssl" pins OpenSSL everywhere.
+# crypto.engine = "openssl" pins OpenSSL everywhere (test_tls_robust runs
+# the relay that way and checks `show crypto` says so).
 # timeout: 90
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
