@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <sluice/tls_msg.h>
+
 #include "tls_record.h"
 
 /* HMAC (RFC 2104) over SHA-256 or SHA-384 with a key of hash length, the
@@ -164,6 +166,38 @@ int tls12_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id
 	r->seq = seq;
 	memcpy(r->iv, iv, iv_len);
 	return aead_key_init(&r->key, t, eng, alg, key, key_len);
+}
+
+int tls_rec_install(struct tls_rec *rx, struct tls_rec *tx, struct aead_thread *t,
+		    enum aead_engine_id eng, const struct sl_tls_keys *k)
+{
+	enum aead_alg alg = (enum aead_alg)k->alg;
+	int rc;
+
+	if (k->version == 0x0304) {
+		rc = tls13_rec_init(rx, t, eng, alg, k->rx.secret, k->rx.secret_len);
+		if (rc == 0)
+			rc = tls13_rec_init(tx, t, eng, alg, k->tx.secret, k->tx.secret_len);
+	} else if (k->version == 0x0303) {
+		rc = tls12_rec_init(rx, t, eng, alg, k->rx.key, k->rx.key_len, k->rx.iv, k->rx.iv_len,
+				    k->rx.seq);
+		if (rc == 0)
+			rc = tls12_rec_init(tx, t, eng, alg, k->tx.key, k->tx.key_len, k->tx.iv,
+					    k->tx.iv_len, k->tx.seq);
+	} else {
+		return -EINVAL;
+	}
+	if (rc != 0) {
+		/* a half-made pair gives back what it took (a reserved context) */
+		tls_rec_wipe(rx);
+		tls_rec_wipe(tx);
+		return rc;
+	}
+	/* 1.3: after the handshake records already sent under these keys
+	 * (the server's tickets) */
+	rx->seq = k->rx.seq;
+	tx->seq = k->tx.seq;
+	return 0;
 }
 
 static void put64(uint8_t *p, uint64_t v)

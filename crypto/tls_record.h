@@ -48,6 +48,13 @@ int tls12_rec_init(struct tls_rec *r, struct aead_thread *t, enum aead_engine_id
 		   enum aead_alg alg, const uint8_t *key, size_t key_len, const uint8_t *iv,
 		   size_t iv_len, uint64_t seq);
 
+struct sl_tls_keys;
+/* Both directions of a connection as sluice-cp hands them over
+ * (include/sluice/tls_msg.h), at the sequence numbers it gives.  `t` as
+ * for aead_key_init.  0, or -errno with both states wiped. */
+int tls_rec_install(struct tls_rec *rx, struct tls_rec *tx, struct aead_thread *t,
+		    enum aead_engine_id eng, const struct sl_tls_keys *k);
+
 /* Seal one record in place.  `seg` holds the plaintext (TLS 1.3: with the
  * inner content type byte at its end), `len` bytes in all.  Writes the
  * record header (and for 1.2 GCM the explicit nonce right after it) into

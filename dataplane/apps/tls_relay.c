@@ -52,6 +52,7 @@
 #include "apps/tunnel.h"
 #include "tls_record.h"
 #include "ip/ipv4_input.h"
+#include "mbuf_q.h"
 #include "tcp/tcp_conn.h"
 #include "worker.h"
 
@@ -126,40 +127,10 @@ static struct tls_sess *sess_of(struct worker *w, const struct tcp_conn *c)
 
 /* --- mbuf queues: single segments linked through m->next ------------------ */
 
-static void q_push(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes,
-		   struct rte_mbuf *m)
-{
-	while (m) {
-		struct rte_mbuf *next = m->next;
-
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-		if (m->data_len == 0) {
-			rte_pktmbuf_free_seg(m);
-		} else {
-			if (*tail)
-				(*tail)->next = m;
-			else
-				*head = m;
-			*tail = m;
-			*bytes += m->data_len;
-		}
-		m = next;
-	}
-}
-
 static void q_free(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes)
 {
-	while (*head) {
-		struct rte_mbuf *m = *head;
-
-		*head = m->next;
-		m->next = NULL;
-		m->nb_segs = 1;
-		rte_pktmbuf_free_seg(m);
-	}
-	*tail = NULL;
+	mbuf_list_free(*head);
+	*head = *tail = NULL;
 	*bytes = 0;
 }
 
@@ -484,18 +455,6 @@ static struct rte_mbuf *rec_cut(struct rte_mbuf *m, uint32_t lo, uint32_t hi)
 	return out;
 }
 
-static void free_list(struct rte_mbuf *m)
-{
-	while (m) {
-		struct rte_mbuf *n = m->next;
-
-		m->next = NULL;
-		m->nb_segs = 1;
-		rte_pktmbuf_free_seg(m);
-		m = n;
-	}
-}
-
 /* A record the worker does not handle goes to sluice-cp (its content type
  * first), which reports it; the caller then ends the connection. */
 static void escalate(struct worker *w, struct tcp_conn *c, uint8_t inner, struct rte_mbuf *m)
@@ -503,7 +462,7 @@ static void escalate(struct worker *w, struct tcp_conn *c, uint8_t inner, struct
 	struct rte_mbuf *t = rte_pktmbuf_alloc(w->pool);
 
 	if (!t) {
-		free_list(m);
+		mbuf_list_free(m);
 		w->st->drops[SL_DROP_NOMBUF]++;
 		return;
 	}
@@ -547,15 +506,15 @@ static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 	switch (tls_ctl_classify(inner, msg, content, x->version, x->originate)) {
 	case TLS_CTL_CLOSE_NOTIFY:
 		/* the client will send no more: tell the server */
-		free_list(m);
+		mbuf_list_free(m);
 		if (c->peer)
 			tcp_shutdown(w->tcp, c->peer);
 		return 0;
 	case TLS_CTL_TICKET:
-		free_list(m); /* a server's ticket: we do not resume */
+		mbuf_list_free(m); /* a server's ticket: we do not resume */
 		return 0;
 	case TLS_CTL_KEY_UPDATE:
-		free_list(m);
+		mbuf_list_free(m);
 		if (key_update(w, c, x, msg, content, &alert) == 0)
 			return 0;
 		break;
@@ -616,12 +575,12 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 			}
 		}
 		if (m && pos < hdr_len + clen) {
-			free_list(rec);
+			mbuf_list_free(rec);
 			fatal(w, c, x, TLS_ALERT_RECORD_OVERFLOW, SL_DROP_TLS_RECORD);
 			return;
 		}
 		if (tls_rec_open(&x->rx, &w->tls->aead, hdr, seg, n, clen, tag) != 0) {
-			free_list(rec);
+			mbuf_list_free(rec);
 			fatal(w, c, x, TLS_ALERT_BAD_RECORD_MAC, SL_DROP_TLS_RECORD);
 			return;
 		}
@@ -629,7 +588,7 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 		content = clen;
 		inner = hdr[0];
 		if (x->version == 0x0304 && !(inner = tls13_inner_type(seg, n, &content))) {
-			free_list(rec);
+			mbuf_list_free(rec);
 			fatal(w, c, x, TLS_ALERT_UNEXPECTED_MESSAGE, SL_DROP_TLS_RECORD);
 			return;
 		}
@@ -644,7 +603,7 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 			if (c->peer)
 				tcp_send(w->tcp, c->peer, q_chain(m));
 			else
-				free_list(m);
+				mbuf_list_free(m);
 		}
 	}
 }
@@ -727,7 +686,7 @@ static void srv_on_data(struct tcp_stack *s, struct tcp_conn *sl, struct rte_mbu
 		}
 	}
 	w->st->app[x->app].bytes_out += m->pkt_len;
-	q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, m);
+	mbuf_q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, m);
 	if (x->state == TS_RECORD && x->tx_bytes >= TLS_PLAIN_MAX - 2048)
 		seal_flush(w, c, x);
 	if (x->tx_bytes)
@@ -868,7 +827,7 @@ static void cli_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf
 	struct tls_sess *x = sess_of(w, c);
 
 	if (x->state == TS_HANDSHAKE && !x->hello_done && !x->originate) {
-		q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+		mbuf_q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
 		hello(w, c, x);
 		return;
 	}
@@ -883,7 +842,7 @@ static void cli_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf
 		rte_pktmbuf_free(m);
 		return;
 	}
-	q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+	mbuf_q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
 	rx_process(w, c, x);
 }
 
@@ -1021,29 +980,16 @@ static const struct tcp_app_ops tls_plain_client_ops = {
 
 static int keys_install(struct worker *w, struct tls_sess *x, const struct sl_tls_keys *k)
 {
-	enum aead_engine_id eng;
 	int rc;
 
-	if (k->alg >= AEAD_ALG_MAX || (k->version != 0x0303 && k->version != 0x0304))
+	if (k->alg >= AEAD_ALG_MAX)
 		return -EINVAL;
-	eng = (enum aead_engine_id)dp.shm->crypto.eng[k->alg][SL_AEAD_SIZES - 1];
-	x->version = k->version;
-	x->gcm12 = k->version == 0x0303 && k->alg != AEAD_CHACHA20_POLY1305;
-	if (k->version == 0x0304) {
-		rc = tls13_rec_init(&x->rx, &w->tls->aead, eng, k->alg, k->rx.secret, k->rx.secret_len);
-		if (rc == 0)
-			rc = tls13_rec_init(&x->tx, &w->tls->aead, eng, k->alg, k->tx.secret, k->tx.secret_len);
-	} else {
-		rc = tls12_rec_init(&x->rx, &w->tls->aead, eng, k->alg, k->rx.key, k->rx.key_len, k->rx.iv,
-				    k->rx.iv_len, k->rx.seq);
-		if (rc == 0)
-			rc = tls12_rec_init(&x->tx, &w->tls->aead, eng, k->alg, k->tx.key, k->tx.key_len, k->tx.iv,
-					    k->tx.iv_len, k->tx.seq);
-	}
+	rc = tls_rec_install(&x->rx, &x->tx, &w->tls->aead,
+			     (enum aead_engine_id)dp.shm->crypto.eng[k->alg][SL_AEAD_SIZES - 1], k);
 	if (rc != 0)
 		return rc;
-	x->rx.seq = k->rx.seq;
-	x->tx.seq = k->tx.seq;
+	x->version = k->version;
+	x->gcm12 = k->version == 0x0303 && k->alg != AEAD_CHACHA20_POLY1305;
 	return 0;
 }
 
@@ -1095,7 +1041,7 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 	x = sess_of(w, c);
 	if (h->type == SL_TLS_DN_RECORDS && x->state == TS_RECORD) {
 		rte_pktmbuf_adj(m, sizeof(*h));
-		q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+		mbuf_q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
 		rx_process(w, c, x);
 		return;
 	}
@@ -1137,7 +1083,7 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		/* what the peer sent after its Finished */
 		rte_pktmbuf_adj(m, (uint16_t)(sizeof(*h) + sizeof(k)));
 		if (m->pkt_len) {
-			q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
+			mbuf_q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
 			rx_process(w, c, x);
 		} else {
 			rte_pktmbuf_free(m);

@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 
 #include "ip/ipv4_input.h"
+#include "mbuf_q.h"
 #include "tcp_conn.h"
 #include "tcp_opt.h"
 #include "tcp_seg.h"
@@ -1044,24 +1045,7 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, uint32_t laddr_be, uint16_t lp
 void tcp_send(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 {
 	/* one queue entry per segment of the chain */
-	while (m) {
-		struct rte_mbuf *next = m->next;
-
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-		if (m->data_len == 0) {
-			rte_pktmbuf_free_seg(m);
-		} else {
-			if (c->sq_tail)
-				c->sq_tail->next = m;
-			else
-				c->sq_head = m;
-			c->sq_tail = m;
-			c->sq_bytes += m->data_len;
-		}
-		m = next;
-	}
+	mbuf_q_push(&c->sq_head, &c->sq_tail, &c->sq_bytes, m);
 	tcp_output(s, c);
 }
 

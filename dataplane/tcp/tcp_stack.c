@@ -18,6 +18,7 @@
 #include <rte_random.h>
 
 #include "flow/flow_key.h"
+#include "mbuf_q.h"
 #include "tcp_conn.h"
 #include "worker.h"
 
@@ -306,15 +307,8 @@ void tcp_sq_drop(struct tcp_stack *s, struct tcp_conn *c, uint32_t n)
 void tcp_conn_purge(struct tcp_stack *s, struct tcp_conn *c)
 {
 	(void)s;
-	while (c->sq_head) {
-		struct rte_mbuf *m = c->sq_head;
-
-		c->sq_head = m->next;
-		m->next = NULL;
-		m->nb_segs = 1;
-		rte_pktmbuf_free_seg(m);
-	}
-	c->sq_tail = NULL;
+	mbuf_list_free(c->sq_head);
+	c->sq_head = c->sq_tail = NULL;
 	c->sq_cur = NULL;
 	c->sq_bytes = 0;
 	tcp_reass_purge(&c->rq, &s->rctx);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sluice/tls_msg.h>
+
 #include "tls_record.h"
 
 extern void *__libc_malloc(size_t n);
@@ -175,6 +177,20 @@ static void test_reserve_used_up(void **s)
 	assert_memory_equal(tag1, tag2, sizeof(tag1));
 	aead_key_wipe(&b);
 	aead_key_wipe(&fresh);
+
+	/* a pair that cannot be made whole (one context for two keys) gives
+	 * back the one it took: the next single key still gets it */
+	{
+		struct sl_tls_keys k = { .version = 0x0303, .alg = AEAD_AES_128_GCM };
+		struct tls_rec rx, tx;
+
+		k.rx.key_len = k.tx.key_len = 16;
+		k.rx.iv_len = k.tx.iv_len = 4;
+		assert_int_equal(tls_rec_install(&rx, &tx, &t, AEAD_ENG_OPENSSL, &k), -ENOBUFS);
+		assert_int_equal(aead_key_init(&b, &t, AEAD_ENG_OPENSSL, AEAD_AES_128_GCM, k2, 16), 0);
+		assert_ptr_equal(b.evp, ctx);
+		aead_key_wipe(&b);
+	}
 	aead_thread_fini(&t);
 }
 
