@@ -42,15 +42,6 @@ size_bytes=$("$SL_PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import bu
 [[ -n $size_bytes ]] || sl_die "bench tcp: bad BENCH_TCP_SIZE $size"
 clk_tck=$(getconf CLK_TCK)
 
-proc_cpu_ticks() { # utime + stime of PID, in clock ticks
-	local s
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 half_init() { # half_init NAME: private run dir, state file, cleanup on exit
 	run=$(mktemp -d "/run/sluice-bench-$1.XXXXXX")
 	SL_WORK=$run
@@ -87,24 +78,8 @@ run_haproxy() {
 	half_init haproxy
 	command -v haproxy >/dev/null || "$SL_ROOT/scripts/setup.sh" --bench >&2 ||
 		sl_fail "haproxy is not installed and scripts/setup.sh --bench could not install it"
-	local nc=slb$$c ng=slb$$g ns=slb$$s c_addr=198.18.100.2 g_c=198.18.100.1 g_s=198.19.100.1
-	local s_addr=198.19.100.10 v
-	for v in "$nc" "$ng" "$ns"; do sl_netns_create "$v"; done
-	# veths created directly inside the namespaces: nothing in the root one
-	ip -n "$nc" link add hc0 type veth peer name hg0 netns "$ng" || sl_fail "veth client-gateway"
-	ip -n "$ns" link add hs0 type veth peer name hg1 netns "$ng" || sl_fail "veth server-gateway"
-	ip -n "$nc" addr add "$c_addr/24" dev hc0
-	ip -n "$ng" addr add "$g_c/24" dev hg0
-	ip -n "$ng" addr add "$g_s/24" dev hg1
-	ip -n "$ns" addr add "$s_addr/24" dev hs0
-	local vns vdev
-	for v in "$nc hc0" "$ng hg0" "$ng hg1" "$ns hs0"; do
-		read -r vns vdev <<<"$v"
-		ip -n "$vns" link set dev "$vdev" up
-		# segments on the wire as the taps carry them: no GSO/GRO/TSO anywhere
-		ip netns exec "$vns" ethtool -K "$vdev" tso off gso off gro off >/dev/null ||
-			sl_fail "ethtool -K $vdev in $vns failed"
-	done
+	sl_gateway_topology "slb$$" 100
+	local nc=$GW_NC ng=$GW_NG ns=$GW_NS g_c=$GW_G_C s_addr=$GW_S_ADDR
 	SL_NS_S=$ns SL_S_ADDR=$s_addr sl_bulk_server_start
 	cat >"$run/haproxy.cfg" <<EOF
 global
@@ -131,11 +106,11 @@ EOF
 	bulk "$nc" "$g_c" "$run/warm.json" download --size 64M || sl_fail "warm-up download through haproxy"
 
 	local c0 c1 t0 t1
-	c0=$(proc_cpu_ticks "$hp")
+	c0=$(sl_proc_cpu_ticks "$hp")
 	t0=$(date +%s%N)
 	bulk "$nc" "$g_c" "$run/dl.json" download --size "$size" || sl_fail "download through haproxy"
 	t1=$(date +%s%N)
-	c1=$(proc_cpu_ticks "$hp")
+	c1=$(sl_proc_cpu_ticks "$hp")
 	jq -n --slurpfile r "$run/dl.json" --argjson ticks $((c1 - c0)) --argjson hz "$clk_tck" \
 		--argjson wall $((t1 - t0)) --arg ver "$(haproxy -v | head -n1)" '
 		$r[0] as $r | ($ticks / $hz) as $cpu | {
@@ -181,10 +156,10 @@ run_sluice() {
 
 	local s0 s1 c0 c1
 	s0=$(sl_ctl_json show stats)
-	c0=$(proc_cpu_ticks "$SL_CP_PID")
+	c0=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	bulk "$SL_NS_C" "$SL_S_ADDR" "$run/dl.json" download --size "$size" || sl_fail "download through the proxy"
 	s1=$(sl_ctl_json show stats)
-	c1=$(proc_cpu_ticks "$SL_CP_PID")
+	c1=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	local tcp2
 	tcp2=$(sl_tcp_json)
 

@@ -38,15 +38,6 @@ say() { printf 'bench tls: %s\n' "$*" >&2; }
 clk_tck=$(getconf CLK_TCK)
 SUITE=TLS_AES_128_GCM_SHA256
 
-proc_cpu_ticks() { # utime + stime of PID (and its reaped children), in clock ticks
-	local s
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13} + ${14} + ${15}))
-}
-
 half_init() {
 	run=$(mktemp -d "/run/sluice-bench-tls-$1.XXXXXX")
 	SL_WORK=$run
@@ -92,22 +83,8 @@ wsum() { # wsum FIELD: that counter of `show stats` summed over the workers
 
 # ------------------------------------------------------- HAProxy / stunnel ----
 gateway_topology() { # three namespaces joined by veths, offloads off
-	nc=slt$$c ng=slt$$g ns=slt$$s
-	c_addr=198.18.101.2 g_c=198.18.101.1 g_s=198.19.101.1 s_addr=198.19.101.10
-	local v vns vdev
-	for v in "$nc" "$ng" "$ns"; do sl_netns_create "$v"; done
-	ip -n "$nc" link add tc0 type veth peer name tg0 netns "$ng" || sl_fail "veth client-gateway"
-	ip -n "$ns" link add ts0 type veth peer name tg1 netns "$ng" || sl_fail "veth server-gateway"
-	ip -n "$nc" addr add "$c_addr/24" dev tc0
-	ip -n "$ng" addr add "$g_c/24" dev tg0
-	ip -n "$ng" addr add "$g_s/24" dev tg1
-	ip -n "$ns" addr add "$s_addr/24" dev ts0
-	for v in "$nc tc0" "$ng tg0" "$ng tg1" "$ns ts0"; do
-		read -r vns vdev <<<"$v"
-		ip -n "$vns" link set dev "$vdev" up
-		ip netns exec "$vns" ethtool -K "$vdev" tso off gso off gro off >/dev/null ||
-			sl_fail "ethtool -K $vdev in $vns failed"
-	done
+	sl_gateway_topology "slt$$" 101
+	nc=$GW_NC ng=$GW_NG ns=$GW_NS g_c=$GW_G_C s_addr=$GW_S_ADDR
 	SL_NS_S=$ns SL_S_ADDR=$s_addr sl_bulk_server_start 9000
 	ip netns exec "$ns" curl -sf -m 300 -o /dev/null "http://$s_addr:9000/sha256/$size" || sl_fail "prewarm"
 	cat "$SL_CERTS/demo.pem" "$SL_CERTS/demo.key" >"$run/demo-full.pem"
@@ -118,9 +95,9 @@ gateway_topology() { # three namespaces joined by veths, offloads off
 measure_gateway() {
 	local name=$1 pid=$2 c0 c1 r
 	download "$nc" "$g_c" /bytes/64M >/dev/null || sl_fail "$name: warm-up download failed"
-	c0=$(proc_cpu_ticks "$pid")
+	c0=$(sl_proc_cpu_ticks "$pid")
 	r=$(download "$nc" "$g_c" "/bytes/$size") || sl_fail "$name: download failed"
-	c1=$(proc_cpu_ticks "$pid")
+	c1=$(sl_proc_cpu_ticks "$pid")
 	jq -n --arg r "$r" --argjson ticks $((c1 - c0)) --argjson hz "$clk_tck" --arg setup "$3" '
 		($r | split(" ") | map(tonumber)) as [$b, $s] | ($ticks / $hz) as $cpu |
 		{ bytes: $b, seconds: $s, cpu_s: $cpu, cpu_s_per_gb: ($cpu / ($b / 1e9)), setup: $setup }' \
@@ -194,10 +171,10 @@ run_sluice() {
 	download "$SL_NS_C" "$SL_S_ADDR" /bytes/64M >/dev/null || sl_fail "warm-up download through the relay"
 	local s0 s1 c0 c1 r hs st w0 w1 h0 h1 p0 p1 sp
 	s0=$(sl_ctl_json show stats)
-	c0=$(proc_cpu_ticks "$SL_CP_PID")
+	c0=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	r=$(download "$SL_NS_C" "$SL_S_ADDR" "/bytes/$size") || sl_fail "download through the relay"
 	s1=$(sl_ctl_json show stats)
-	c1=$(proc_cpu_ticks "$SL_CP_PID")
+	c1=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	# handshakes: through the relay, then openssl s_server with the same
 	# certificate in the server namespace (the relay's app is deleted first:
 	# otherwise it would answer for :443).  One s_time client is bound by the
@@ -205,18 +182,18 @@ run_sluice() {
 	# handshake is measured too: sluice-cp's process CPU plus the worker's
 	# cycles_work, against s_server's process CPU.
 	w0=$(wsum cycles_work)
-	h0=$(proc_cpu_ticks "$SL_CP_PID")
+	h0=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	hs=$(s_time "$SL_NS_C" "$SL_S_ADDR:443")
-	h1=$(proc_cpu_ticks "$SL_CP_PID")
+	h1=$(sl_proc_cpu_ticks "$SL_CP_PID")
 	w1=$(wsum cycles_work)
 	sl_ctl app del demo >/dev/null
 	sl_spawn "$run/s_server.log" s_server --ns "$SL_NS_S" -- openssl s_server -quiet -accept 443 \
 		-cert "$SL_CERTS/demo.pem" -key "$SL_CERTS/demo.key" -ciphersuites "$SUITE" -naccept 1000000
 	sp=$SL_LAST_PID
 	sl_wait_for 10 "s_server" sl_listening "$SL_NS_S" 443 || sl_fail "openssl s_server did not start"
-	p0=$(proc_cpu_ticks "$sp")
+	p0=$(sl_proc_cpu_ticks "$sp")
 	st=$(s_time "$SL_NS_C" "$SL_S_ADDR:443")
-	p1=$(proc_cpu_ticks "$sp")
+	p1=$(sl_proc_cpu_ticks "$sp")
 	[[ -n $hs && -n $st ]] || sl_fail "s_time gave no rate (relay '$hs', s_server '$st')"
 	jq -n --arg r "$r" --argjson s0 "$s0" --argjson s1 "$s1" --argjson cp $((c1 - c0)) \
 		--argjson hz "$clk_tck" --arg hs "$hs" --arg st "$st" --argjson hcp $((h1 - h0)) \

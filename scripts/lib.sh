@@ -629,6 +629,41 @@ SL_BULK_PORT=${SL_BULK_PORT:-9000}
 # simultaneous connects (net.core.somaxconn and tcp_max_syn_backlog are per
 # namespace: only the server namespace we made changes).
 # shellcheck disable=SC2120 # the arguments are optional
+# The benchmarks' reference topology: namespaces ${PREFIX}c, ${PREFIX}g,
+# ${PREFIX}s (client, gateway, server) joined by veths created inside them
+# (nothing in the root namespace), with GSO/GRO/TSO off on every end so that
+# segments are what the taps carry.  NET picks the subnets 198.18.NET.0/24
+# and 198.19.NET.0/24.  Sets GW_NC GW_NG GW_NS and GW_C_ADDR (client),
+# GW_G_C / GW_G_S (the gateway on either side), GW_S_ADDR (server).
+sl_gateway_topology() { # sl_gateway_topology PREFIX NET
+	GW_NC=${1}c GW_NG=${1}g GW_NS=${1}s
+	GW_C_ADDR=198.18.$2.2 GW_G_C=198.18.$2.1 GW_G_S=198.19.$2.1 GW_S_ADDR=198.19.$2.10
+	local v vns vdev
+	for v in "$GW_NC" "$GW_NG" "$GW_NS"; do sl_netns_create "$v"; done
+	ip -n "$GW_NC" link add gwc0 type veth peer name gwg0 netns "$GW_NG" || sl_fail "veth client-gateway"
+	ip -n "$GW_NS" link add gws0 type veth peer name gwg1 netns "$GW_NG" || sl_fail "veth server-gateway"
+	ip -n "$GW_NC" addr add "$GW_C_ADDR/24" dev gwc0
+	ip -n "$GW_NG" addr add "$GW_G_C/24" dev gwg0
+	ip -n "$GW_NG" addr add "$GW_G_S/24" dev gwg1
+	ip -n "$GW_NS" addr add "$GW_S_ADDR/24" dev gws0
+	for v in "$GW_NC gwc0" "$GW_NG gwg0" "$GW_NG gwg1" "$GW_NS gws0"; do
+		read -r vns vdev <<<"$v"
+		ip -n "$vns" link set dev "$vdev" up
+		ip netns exec "$vns" ethtool -K "$vdev" tso off gso off gro off >/dev/null ||
+			sl_fail "ethtool -K $vdev in $vns failed"
+	done
+}
+
+# utime + stime of PID and its reaped children, in clock ticks (CLK_TCK)
+sl_proc_cpu_ticks() { # sl_proc_cpu_ticks PID
+	local s
+	s=$(cat "/proc/$1/stat") || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13} + ${14} + ${15}))
+}
+
 sl_bulk_server_start() { # sl_bulk_server_start [--setsid] [PORT]
 	local -a opt=()
 	if [[ ${1:-} == --setsid ]]; then opt=(--setsid); shift; fi
