@@ -325,18 +325,13 @@ static int seal_one(struct worker *w, struct tcp_conn *c, struct tls_sess *x,
 		first = hm;
 	}
 	w->st->app[x->app].records_out++;
-	tcp_send(w->tcp, c, q_chain(first));
+	tcp_send(w->tcp, c, first);
 	return 0;
 nomem:
 	w->st->drops[SL_DROP_NOMBUF]++;
 	if (hm)
 		rte_pktmbuf_free(hm);
-	while (first) {
-		m = first->next;
-		first->next = NULL;
-		rte_pktmbuf_free_seg(first);
-		first = m;
-	}
+	mbuf_list_free(first);
 	return -ENOBUFS;
 }
 
@@ -601,7 +596,7 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 		if (m) {
 			w->st->app[x->app].bytes_in += content;
 			if (c->peer)
-				tcp_send(w->tcp, c->peer, q_chain(m));
+				tcp_send(w->tcp, c->peer, m);
 			else
 				mbuf_list_free(m);
 		}

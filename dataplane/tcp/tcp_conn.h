@@ -203,7 +203,9 @@ int tcp_input_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port);
 struct tcp_conn *tcp_connect(struct tcp_stack *s, uint32_t laddr_be, uint16_t lport,
 			     uint32_t raddr_be, uint16_t rport, const struct tcp_app_ops *app,
 			     int *err);
-/* Queue payload (an mbuf chain) for sending; the stack owns it from here.
+/* Queue payload for sending; the stack owns it from here.  Segments linked
+ * through m->next (a chain's nb_segs/pkt_len are not read: a list of
+ * single segments will do).
  * Beyond sq_max it is still taken (a peer filled what we advertised). */
 void tcp_send(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m);
 /* Send FIN once everything queued is sent (half-close). */
