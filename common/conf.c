@@ -983,7 +983,7 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
 	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "tcp", "ports", "routes",
-					    "neighbors", "rules", "apps", NULL };
+					    "neighbors", "rules", "apps", "agents", "vnets", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;
 	unsigned int i;
@@ -1053,7 +1053,8 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	if (rc < 0)
 		return rc;
 	c->n_apps = (unsigned int)rc;
-	return 0;
+	/* S4 (conf_agent.c): after the ports, whose addresses they name */
+	return conf_agents_parse(c, root, l->name, l->err, l->errlen);
 }
 
 static int check_int_literals(struct ld *l, const char *text)
@@ -1089,6 +1090,7 @@ static int load(struct sl_conf *out, const char *name, const char *text, const c
 		return -ENOMEM;
 	}
 	sl_conf_defaults(c);
+	conf_agents_defaults(&c->agents);
 	snprintf(c->path, sizeof(c->path), "%s", name);
 	l.c = c;
 	config_init(&cfg);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include <sluice/shm.h>
+#include <sluice/agent_types.h>
 
 #define SL_CONF_ERR_LEN 512
 #define SL_CONF_MAX_ROUTES 256
@@ -94,6 +95,14 @@ struct sl_conf {
 	struct sl_rule rules[SL_CONF_MAX_RULES]; /* ids 1..n in file order */
 	unsigned int n_apps;
 	struct sl_app_def apps[SL_APPS_MAX];     /* index = position in the file */
+	/* S4: agents and virtual networks (common/conf_agent.c) */
+	struct sl_agents_conf agents;
+	unsigned int n_vnets;
+	struct sl_vnet_def vnets[SL_VNETS_MAX];   /* index = position in the file */
+	unsigned int n_agents;
+	struct sl_agent_def agent_defs[SL_AGENTS_MAX]; /* every vnet's agents, in file order */
+	unsigned int n_acl;
+	struct sl_acl_rule acl[SL_ACL_RULES_MAX]; /* every vnet's rules, vnet by vnet */
 };
 
 /* Mbufs a worker's pool needs: every RX and TX ring of every port full, a few

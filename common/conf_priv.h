@@ -39,4 +39,14 @@ const char *conf_net_or_bcast(uint32_t a, unsigned int plen);
 int conf_scan_int_literals(const char *text, unsigned int *line, const char **tok, int *toklen,
 			   int *is64);
 
+/* The S4 sections, `agents` and `vnets` (conf_agent.c).  Defaults of the
+ * agents section; then, once the ports are parsed, both sections of root:
+ * 0, or -EINVAL with err "file:line: message" (name: the main file). */
+struct sl_conf;
+struct sl_agents_conf;
+struct config_setting_t;
+void conf_agents_defaults(struct sl_agents_conf *a);
+int conf_agents_parse(struct sl_conf *c, const struct config_setting_t *root, const char *name,
+		      char *err, size_t errlen);
+
 #endif

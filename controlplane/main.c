@@ -19,6 +19,7 @@
 
 #include "cmds/cmds.h"
 #include "ctl_socket.h"
+#include "agent/agent_ctl.h"
 #include "dp_link.h"
 #include "log.h"
 #include "tls/cp_tls.h"
@@ -141,6 +142,10 @@ int main(int argc, char *argv[])
 		rte_eal_cleanup();
 		return ret == -EINTR ? 0 : 1;
 	}
+
+	/* S4: the agents and vnets of the config (their sessions run on the
+	 * handshake thread) */
+	agent_ctl_init(&conf);
 
 	/* handshakes for the workers' TLS applications (S1) */
 	if ((ret = cp_tls_start(&dp)) != 0)

@@ -117,6 +117,22 @@ static int shm_create(void)
 		id += n;
 	}
 	dp.shm->apps.n = conf.n_apps;
+	if (conf.agents.enabled) {
+		/* S4: the agents' listener is an application of its own (the
+		 * handshakes run in sluice-cp like any other), after the config's */
+		struct sl_app_def *a = &dp.shm->apps.a[conf.n_apps];
+
+		memset(a, 0, sizeof(*a));
+		a->in_use = 1;
+		a->mode = SL_APP_AGENTS;
+		snprintf(a->name, sizeof(a->name), "agents");
+		a->server = conf.agents.listen;
+		a->secure_port = conf.agents.port;
+		snprintf(a->cert, sizeof(a->cert), "%s", conf.agents.cert);
+		snprintf(a->key, sizeof(a->key), "%s", conf.agents.key);
+		snprintf(a->ca, sizeof(a->ca), "%s", conf.agents.ca);
+		dp.shm->apps.n++;
+	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "worker.h"
 #include "ip/ipv4_input.h"
+#include "agent/agent_dp.h"
 #include "apps/l4proxy.h"
 #include "apps/tls_relay.h"
 #include "tcp/tcp_conn.h"
@@ -85,6 +86,9 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		 * states with their expanded keys); OpenSSL contexts come later,
 		 * after the engine choice (tls_relay_reserve) */
 		if ((ret = tls_relay_init(w, c->tls_max_sessions)) != 0)
+			return ret;
+		/* S4: the agents' listener is the application after the config's */
+		if ((ret = agent_dp_init(w, (uint16_t)c->n_apps)) != 0)
 			return ret;
 	}
 	w->cmd = dp.cmd[idx];
@@ -324,6 +328,7 @@ int worker_loop(void *arg)
 			impair_release(w, t0);
 		tcp_stack_tick(w->tcp, t0);
 		tls_relay_poll(w);
+		agent_dp_poll(w);
 		for (uint16_t p = 0; p < dp.n_ports; p++)
 			txq |= w->tx[p].n;
 		if (got || txq) {

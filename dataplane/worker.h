@@ -20,6 +20,7 @@
 #define TXBUF_SIZE (2 * MAX_BURST)
 
 struct tls_relay;
+struct agent_dp;
 
 struct txbuf {
 	uint16_t n;
@@ -50,6 +51,11 @@ struct worker {
 	uint32_t n_transparent;      /* transparent proxy rules: look forwarded TCP up */
 	struct tcp_stack *tcp;
 	struct tls_relay *tls;       /* apps/tls_relay.c */
+	/* A feature that sees forwarded IPv4 before routing answers it (S4:
+	 * the vnets' clients, dataplane/agent/): 1 when it took the packet.
+	 * NULL when no feature registered: one predictable branch. */
+	int (*pre_route)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
+	struct agent_dp *agent;      /* dataplane/agent/ */
 
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;
@@ -80,6 +86,9 @@ int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 void icmp_local_input(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8_t type,
 		uint8_t code, uint16_t mtu);
+/* The same from a given source address (host order): an S4 vnet's gateway. */
+void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
+		     uint8_t code, uint16_t mtu);
 
 static inline void worker_drop(struct worker *w, struct rte_mbuf *m, unsigned int reason)
 {

@@ -115,8 +115,11 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 	{
 		/* gauges describe the present, not a history: keep them */
 		struct sl_tcp_stats keep = w->st->tcp;
+		struct sl_agent_stats akeep = w->st->agent;
 
 		memset(w->st, 0, sizeof(*w->st));
+		w->st->agent.held = akeep.held;
+		w->st->agent.pings_pending = akeep.pings_pending;
 		w->st->tcp = (struct sl_tcp_stats){
 			.active = keep.active, .syn_received = keep.syn_received,
 			.syn_sent = keep.syn_sent, .established = keep.established,

@@ -171,10 +171,15 @@ def request(method, path, host, extra=()):
     return ('\r\n'.join(lines) + '\r\n\r\n').encode()
 
 
+SOURCE = None  # --source: the local address of every connection
+
+
 async def connect(loop, host, port, timeout):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
+        if SOURCE:
+            sock.bind((SOURCE, 0))
         await asyncio.wait_for(loop.sock_connect(sock, (host, port)), timeout)
     except BaseException:
         sock.close()
@@ -404,6 +409,7 @@ def main():
                                  epilog=__doc__.split('\n\n', 1)[1])
     ap.add_argument('mode', choices=('download', 'upload', 'hold'))
     ap.add_argument('--host', default='198.19.0.10')
+    ap.add_argument('--source', help='local address to connect from (default: the kernel\'s choice)')
     ap.add_argument('--port', type=int, default=9000)
     ap.add_argument('--size', default='1M', help='bytes, optional K/M/G suffix (powers of 1024)')
     ap.add_argument('--conns', type=int, default=1)
@@ -422,6 +428,8 @@ def main():
     ap.add_argument('--ready-file')
     ap.add_argument('--json-out')
     a = ap.parse_args()
+    global SOURCE
+    SOURCE = a.source
     n = bulkserver.parse_size(a.size)
     if n is None:
         ap.error('bad --size %r' % a.size)

@@ -286,6 +286,9 @@ int cmd_app_del(struct cmd_ctx *c, int argc, char *argv[])
 	idx = app_find(c, argv[0]);
 	if (idx < 0)
 		return cmd_err(c, "no application '%s'", argv[0]);
+	if (t->a[idx].mode == SL_APP_AGENTS)
+		return cmd_err(c, "'%s' is the agents' listener (S4): it comes from the config's "
+			       "agents section", argv[0]);
 	/* no new connections first, then the context, then the entry (a worker
 	 * relaying one of its connections finds it gone and ends it) */
 	rules_del(c, t->a[idx].rule_ids, 2);
@@ -300,7 +303,7 @@ int cmd_app_del(struct cmd_ctx *c, int argc, char *argv[])
 
 static const char *mode_str(unsigned int m)
 {
-	return m == SL_APP_ORIGINATE ? "originate" : "terminate";
+	return m == SL_APP_ORIGINATE ? "originate" : m == SL_APP_AGENTS ? "agents" : "terminate";
 }
 
 int cmd_show_apps(struct cmd_ctx *c, int argc, char *argv[])

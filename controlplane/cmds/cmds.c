@@ -11,6 +11,7 @@
 #include <sluice/ctl.h>
 
 #include "cmds.h"
+#include "agent/agent_ctl.h"
 
 static const struct cmd cmd_table[] = {
 	{ { "show", "ports" }, "",
@@ -55,6 +56,15 @@ static const struct cmd cmd_table[] = {
 	  "add an application: its TLS context, then its rules in every worker", cmd_app_add },
 	{ { "app", "del" }, "NAME", "delete an application (its rules, then its TLS context)",
 	  cmd_app_del },
+	{ { "show", "agents" }, "",
+	  "remote agents (S4): connection, control-session RTT, STREAM pool, offers and answers",
+	  cmd_show_agents },
+	{ { "show", "vnets" }, "", "virtual networks: client ranges, gateway, routes to agents, ACL size",
+	  cmd_show_vnets },
+	{ { "show", "held" }, "", "SYNs held on the workers while agents answer (at most 1000)",
+	  cmd_show_held },
+	{ { "agent", "kick" }, "NAME", "end an agent's control session (it reconnects by itself)",
+	  cmd_agent_kick },
 	{ { "help" }, "[WORD...]", "list commands (those starting with WORD...)", cmd_help },
 };
 

@@ -42,9 +42,11 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <sluice/agent_proto.h>
 #include <sluice/tls_msg.h>
 
 #include "aead.h"
+#include "agent/agent_ctl.h"
 #include "cp_tls.h"
 #include "dp_link.h"
 #include "log.h"
@@ -76,6 +78,8 @@ struct sess {
 	SSL *ssl;
 	BIO *rb, *wb;
 	struct tls_keylog kl;     /* TLS 1.3 application traffic secrets */
+	uint32_t dn_flags;        /* SL_TLS_F_* on what goes down */
+	void *ctl;                /* an agent's control session: it stays here (S4) */
 };
 
 static struct {
@@ -87,12 +91,14 @@ static struct {
 	uint32_t *done_gen[SL_MAX_WORKERS]; /* gen + 1 of the slot's completed handshake */
 	struct rte_ring *up[SL_MAX_WORKERS], *dn[SL_MAX_WORKERS];
 	struct rte_mempool *pool[SL_MAX_WORKERS];
+	const struct sl_flow_zone *zone[SL_MAX_WORKERS];
 	pthread_t thr;
 	volatile int stop;
 	int running;
 	pthread_mutex_t mu; /* apps[].ctx: the main thread loads, this thread uses */
 	struct app_tls apps[SL_APPS_MAX];
 	int ex_sess, ex_app;
+	unsigned int ticks;
 } T = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -118,7 +124,7 @@ static int dn_send(const struct sess *x, uint16_t type, const void *a, uint32_t 
 	h = (struct sl_tls_msg *)rte_pktmbuf_append(head, sizeof(*h));
 	*h = (struct sl_tls_msg){ .version = SL_TLS_MSG_VERSION, .type = type, .app = x->app,
 				  .worker = x->worker, .slot = x->slot, .gen = x->gen,
-				  .len = alen + blen };
+				  .len = alen + blen, .flags = x->dn_flags };
 	if (alen) {
 		uint8_t *p = (uint8_t *)rte_pktmbuf_append(head, (uint16_t)alen);
 
@@ -306,11 +312,15 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 		ssl_err(err, errlen, "key does not match certificate", def->key);
 		goto fail;
 	}
+	if (def->mode == SL_APP_AGENTS && agent_ctl_ctx_setup(ctx, def, err, errlen) != 0)
+		goto fail;
 	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)def->name,
 				       (unsigned int)strnlen(def->name, SL_APP_NAME_LEN));
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	if (def->mode != SL_APP_AGENTS) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	}
 	a = &T.apps[idx];
 	pthread_mutex_lock(&T.mu);
 	old = a->ctx;
@@ -423,7 +433,66 @@ static void fail(struct sess *x)
 	sess_free(x, 0);
 }
 
+static int is_agents(uint16_t app)
+{
+	return app < SL_APPS_MAX && T.shm->apps.a[app].mode == SL_APP_AGENTS;
+}
+
+static struct cp_conn conn_of(const struct sess *x)
+{
+	return (struct cp_conn){ .worker = x->worker, .app = x->app, .slot = x->slot,
+				 .gen = x->gen };
+}
+
+static void complete_keys(struct sess *x);
+
+/* S4: a handshake on the agents' listener.  A control session stays here;
+ * a STREAM session's keys go to its worker, which keeps it idle. */
+static void complete_agent(struct sess *x)
+{
+	struct cp_conn c = conn_of(x);
+	const char *why = "";
+	uint64_t id = 0;
+	int agent = -1;
+	long n;
+
+	switch (agent_ctl_classify(x->ssl, &agent, &id, &why)) {
+	case AGENT_CONTROL:
+		/* OpenSSL's last flight, then the worker relays bytes both ways */
+		n = BIO_pending(x->wb);
+		stat_add(x->app, offsetof(struct sl_app_def, handshakes), 1);
+		if ((n > 0 && dn_send(x, SL_TLS_DN_DATA, NULL, 0, x->wb, (uint32_t)n) != 0) ||
+		    dn_send(x, SL_TLS_DN_CP, NULL, 0, NULL, 0) != 0) {
+			fail(x);
+			return;
+		}
+		x->ctl = agent_ctl_control_up(agent, &c, x->ssl);
+		/* the HELLO may have come with the Finished */
+		if (BIO_pending(x->rb) > 0 && agent_ctl_control_input(x->ctl) != 0)
+			cp_tls_close(&c);
+		return;
+	case AGENT_STREAM:
+		x->dn_flags = SL_TLS_F_STREAM;
+		complete_keys(x);
+		agent_ctl_stream_up(agent, &c, id);
+		return;
+	default:
+		cp_log("agents: connection from worker %u refused: %s", x->worker, why);
+		stat_add(x->app, offsetof(struct sl_app_def, verify_failures), 1);
+		fail(x);
+		return;
+	}
+}
+
 static void complete(struct sess *x)
+{
+	if (is_agents(x->app))
+		complete_agent(x);
+	else
+		complete_keys(x);
+}
+
+static void complete_keys(struct sess *x)
 {
 	struct sl_tls_keys k;
 	const uint8_t *out;
@@ -476,6 +545,22 @@ static void up_data(const struct sl_tls_msg *h, struct rte_mbuf *m)
 	if (x && x->gen != h->gen) {
 		sess_free(x, 0); /* the slot was reused: the old one is gone */
 		x = NULL;
+	}
+	if (x && x->ctl) {
+		/* an agent's control session: its messages are for agent_ctl */
+		for (struct rte_mbuf *s = m; s; s = s->next) {
+			uint32_t off = s == m ? sizeof(*h) : 0;
+
+			if (s->data_len > off)
+				BIO_write(x->rb, rte_pktmbuf_mtod_offset(s, uint8_t *, off),
+					  (int)(s->data_len - off));
+		}
+		if (agent_ctl_control_input(x->ctl) != 0) {
+			struct cp_conn c = conn_of(x);
+
+			cp_tls_close(&c);
+		}
+		return;
 	}
 	if (!x && T.done_gen[h->worker][h->slot] == h->gen + 1) {
 		/* the client's first records crossed our keys on the way: they
@@ -550,9 +635,33 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 			       "connection closed", h->app, w, p[0], h->len - 1, n > 1 ? p[1] : 0);
 	} else if (h->type == SL_TLS_UP_CLOSE) {
 		struct sess *x = T.by_slot[w][h->slot];
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
 
+		if (is_agents(h->app))
+			agent_ctl_conn_closed(&c);
 		if (x && x->gen == h->gen)
 			sess_free(x, 0);
+	} else if (h->type == SL_TLS_UP_OFFER) {
+		struct sl_agent_offer o;
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+
+		if (h->len >= sizeof(o) && rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o))
+			agent_ctl_offer(&c, &o);
+	} else if (h->type == SL_TLS_UP_PING) {
+		static uint8_t buf[sizeof(struct sl_agent_ping) + AP_MAX_PING_DATA];
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const uint8_t *p;
+
+		if (h->len >= sizeof(struct sl_agent_ping) && h->len <= sizeof(buf) &&
+		    (p = rte_pktmbuf_read(m, sizeof(*h), h->len, buf))) {
+			struct sl_agent_ping q;
+
+			memcpy(&q, p, sizeof(q));
+			agent_ctl_ping(&c, &q, p + sizeof(q), h->len - (uint32_t)sizeof(q));
+		}
 	}
 	rte_pktmbuf_free(m);
 }
@@ -575,6 +684,8 @@ static void *thread_main(void *arg)
 				up_msg(w, m[i]);
 			busy += n;
 		}
+		if (++T.ticks % 64 == 0 || !busy)
+			agent_ctl_tick();
 		now = time(NULL);
 		if (now != last) {
 			ticket_rotate(now);
@@ -589,6 +700,68 @@ static void *thread_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* --- for agent_ctl (S4), on this thread ----------------------------------------- */
+
+int cp_tls_send(const struct cp_conn *c, uint16_t type, uint32_t flags, const void *a,
+		uint32_t alen, const void *b, uint32_t blen)
+{
+	struct sess tmp = { .worker = c->worker, .app = c->app, .slot = c->slot, .gen = c->gen,
+			    .dn_flags = flags };
+	BIO *bio = NULL;
+	int rc;
+
+	if (c->worker >= T.n_workers)
+		return -EINVAL;
+	if (blen) {
+		bio = BIO_new_mem_buf(b, (int)blen);
+		if (!bio)
+			return -ENOMEM;
+	}
+	rc = dn_send(&tmp, type, a, alen, bio, blen);
+	BIO_free(bio);
+	return rc;
+}
+
+void cp_tls_flush(const struct cp_conn *c, SSL *ssl)
+{
+	struct sess tmp = { .worker = c->worker, .app = c->app, .slot = c->slot, .gen = c->gen };
+	BIO *wb = SSL_get_wbio(ssl);
+	long n = BIO_pending(wb);
+
+	if (n > 0 && dn_send(&tmp, SL_TLS_DN_DATA, NULL, 0, wb, (uint32_t)n) != 0)
+		(void)BIO_reset(wb); /* the ring is full: the session will not survive it */
+}
+
+void cp_tls_close(const struct cp_conn *c)
+{
+	struct sess *x;
+
+	if (c->worker >= T.n_workers || c->slot >= T.n_slots[c->worker])
+		return;
+	x = T.by_slot[c->worker][c->slot];
+	if (!x || x->gen != c->gen)
+		return;
+	/* what OpenSSL still has to say (an ERROR, an alert) goes first */
+	dn_send(x, SL_TLS_DN_FAIL, NULL, 0, x->wb, (uint32_t)BIO_pending(x->wb));
+	sess_free(x, 0);
+}
+
+void cp_tls_peer_addr(const struct cp_conn *c, char *buf, size_t len)
+{
+	const struct sl_flow_zone *z;
+	const struct sl_flow_ent *e;
+	struct in_addr ia;
+	char ip[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "?");
+	if (c->worker >= T.n_workers || !(z = T.zone[c->worker]) || c->slot >= z->n_slots)
+		return;
+	e = (const struct sl_flow_ent *)(z->slots + (size_t)c->slot * z->stride);
+	ia.s_addr = htonl(e->raddr);
+	inet_ntop(AF_INET, &ia, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, e->rport);
 }
 
 int cp_tls_start(struct dp_link *dp)
@@ -615,6 +788,7 @@ int cp_tls_start(struct dp_link *dp)
 			return -ENOENT;
 		}
 		T.n_slots[w] = ((const struct sl_flow_zone *)mz->addr)->n_slots;
+		T.zone[w] = mz->addr;
 		T.by_slot[w] = calloc(T.n_slots[w], sizeof(struct sess *));
 		T.done_gen[w] = calloc(T.n_slots[w], sizeof(uint32_t));
 		if (!T.by_slot[w] || !T.done_gen[w])

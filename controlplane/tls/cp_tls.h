@@ -24,4 +24,18 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 /* Drop it; handshakes in flight for it fail (the clients get an alert). */
 void cp_tls_app_unload(unsigned int idx);
 
+/* For controlplane/agent/ (S4), on the handshake thread only (the one
+ * producer of the workers' down rings). */
+#include <openssl/ssl.h>
+struct cp_conn;
+/* A message to the worker that owns c: header (type, flags), then a, then b. */
+int cp_tls_send(const struct cp_conn *c, uint16_t type, uint32_t flags, const void *a,
+		uint32_t alen, const void *b, uint32_t blen);
+/* What OpenSSL wrote for a session kept here goes to its peer. */
+void cp_tls_flush(const struct cp_conn *c, SSL *ssl);
+/* End a session kept here: its last bytes, then the worker closes it. */
+void cp_tls_close(const struct cp_conn *c);
+/* "a.b.c.d:port" of the connection's peer, from the worker's flow table. */
+void cp_tls_peer_addr(const struct cp_conn *c, char *buf, size_t len);
+
 #endif

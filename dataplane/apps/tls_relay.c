@@ -45,6 +45,7 @@
 
 #include <sluice/tls_msg.h>
 
+#include "agent/agent_dp.h"
 #include "apps/l4proxy.h"
 #include "apps/tls_hello.h"
 #include "apps/tls_rec_parse.h"
@@ -62,7 +63,9 @@
  * a session and a connection until the idle timeout). */
 #define HANDSHAKE_MS 10000
 
-enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD };
+/* TS_CP: an agent's control session, whose TLS stays in sluice-cp: bytes
+ * are relayed both ways as during a handshake, without its deadline. */
+enum { TS_FREE = 0, TS_HANDSHAKE, TS_RECORD, TS_CP };
 
 struct tls_sess {
 	uint32_t conn;          /* client leg slot */
@@ -76,6 +79,9 @@ struct tls_sess {
 	uint8_t hello_done;     /* the ClientHello was looked at (S5) */
 	uint8_t resp_checked;   /* the backend's first response was looked at (S5) */
 	uint8_t learned;        /* S5 learned case: the rest of the backend's reply is dropped */
+	uint8_t agent;          /* a session of the agents' listener (S4) */
+	uint8_t stream;         /* ... a STREAM session: bound to a client leg by a verdict */
+	uint8_t got_close;      /* the peer's close_notify arrived */
 	char sni[SL_TUN_SNI_LEN];
 	uint16_t version;
 	struct rte_mbuf *rx_head, *rx_tail; /* ciphertext, one segment per mbuf */
@@ -185,6 +191,12 @@ static struct tls_sess *sess_alloc(struct worker *w, struct tcp_conn *c)
 	x->app = c->app_id;
 	x->state = TS_HANDSHAKE;
 	x->started_ms = w->tcp->now_ms;
+	if (dp.shm->apps.a[x->app].mode == SL_APP_AGENTS) {
+		/* no ClientHello routing (S5), no backend response marker */
+		x->agent = 1;
+		x->hello_done = 1;
+		x->resp_checked = 1;
+	}
 	return x;
 }
 
@@ -243,6 +255,31 @@ static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, st
 		.slot = tcp_conn_idx(w->tcp, c),
 		.gen = c->v.gen,
 		.len = len,
+	};
+	if (rte_ring_sp_enqueue(w->tls->up, m) != 0) {
+		worker_drop(w, m, SL_DROP_TLS_CP_FULL);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int tls_relay_up(struct worker *w, uint16_t type, uint16_t app, uint32_t slot, uint32_t gen,
+		 struct rte_mbuf *m)
+{
+	struct sl_tls_msg *h = (struct sl_tls_msg *)rte_pktmbuf_prepend(m, sizeof(*h));
+
+	if (!h) {
+		worker_drop(w, m, SL_DROP_NOMBUF);
+		return -ENOBUFS;
+	}
+	*h = (struct sl_tls_msg){
+		.version = SL_TLS_MSG_VERSION,
+		.type = type,
+		.app = app,
+		.worker = (uint16_t)w->idx,
+		.slot = slot,
+		.gen = gen,
+		.len = m->pkt_len - (uint32_t)sizeof(*h),
 	};
 	if (rte_ring_sp_enqueue(w->tls->up, m) != 0) {
 		worker_drop(w, m, SL_DROP_TLS_CP_FULL);
@@ -502,6 +539,7 @@ static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 	case TLS_CTL_CLOSE_NOTIFY:
 		/* the client will send no more: tell the server */
 		mbuf_list_free(m);
+		x->got_close = 1;
 		if (c->peer)
 			tcp_shutdown(w->tcp, c->peer);
 		return 0;
@@ -826,7 +864,7 @@ static void cli_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf
 		hello(w, c, x);
 		return;
 	}
-	if (x->state == TS_HANDSHAKE) {
+	if (x->state == TS_HANDSHAKE || x->state == TS_CP) {
 		if (up_send(w, c, SL_TLS_UP_DATA, m) != 0) {
 			w->st->app[x->app].errors++;
 			tcp_abort_deferred(s, c);
@@ -867,9 +905,17 @@ static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 		s->w->st->app[x->app].errors++;
 		q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
 	}
+	if (x->agent && x->state == TS_RECORD && !x->got_close) {
+		/* an agent's session ended without close_notify: the agent (or
+		 * its host) is gone, so the client learns it by a reset */
+		if (c->peer)
+			tcp_abort_deferred(s, c->peer);
+		tcp_abort_deferred(s, c);
+		return;
+	}
 	if (x->state == TS_RECORD && c->peer)
 		tcp_shutdown(s, c->peer);
-	else if (x->state == TS_HANDSHAKE)
+	else if (x->state == TS_HANDSHAKE || x->state == TS_CP)
 		tcp_abort_deferred(s, c);
 }
 
@@ -879,8 +925,8 @@ static void cli_on_close(struct tcp_stack *s, struct tcp_conn *c, int err)
 	struct tls_sess *x = sess_of(w, c);
 	struct tcp_conn *p = c->peer;
 
-	if (x->state == TS_HANDSHAKE)
-		up_send(w, c, SL_TLS_UP_CLOSE, NULL); /* sluice-cp frees its SSL */
+	if (x->state == TS_HANDSHAKE || x->state == TS_CP || x->agent)
+		up_send(w, c, SL_TLS_UP_CLOSE, NULL); /* sluice-cp frees its SSL / forgets the stream */
 	sess_free(w, c);
 	if (p) {
 		p->peer = NULL;
@@ -971,6 +1017,46 @@ static const struct tcp_app_ops tls_plain_client_ops = {
 	.rcv_space = srv_rcv_space,
 };
 
+/* --- S4: an agent's STREAM session bound to a client leg ---------------------- */
+
+struct tcp_conn *tls_relay_stream_get(struct worker *w, uint32_t slot, uint32_t gen)
+{
+	struct tcp_conn *c;
+	struct tls_sess *x;
+
+	if (slot >= w->tcp->n_slots)
+		return NULL;
+	c = tcp_conn_at(w->tcp, slot);
+	if (c->v.gen != gen || c->app != &tls_client_ops || c->state != TCP_ESTABLISHED)
+		return NULL;
+	x = sess_of(w, c);
+	if (x->state != TS_RECORD || !x->stream || c->peer || x->got_close)
+		return NULL;
+	return c;
+}
+
+void tls_relay_stream_bind(struct worker *w, struct tcp_conn *stream, struct tcp_conn *client)
+{
+	struct tls_sess *x = sess_of(w, stream);
+
+	/* the client leg is the plain side: what it sends is sealed into
+	 * records on the stream, what the stream's records carry is queued
+	 * on it (as a terminate application's server leg) */
+	client->app = &tls_server_ops;
+	client->app_id = x->app;
+	stream->peer = client;
+	client->peer = stream;
+	stream->v.peer = tcp_conn_idx(w->tcp, client);
+	client->v.peer = tcp_conn_idx(w->tcp, stream);
+	w->st->app[x->app].conns++;
+}
+
+void tls_relay_stream_abort(struct worker *w, struct tcp_conn *stream)
+{
+	w->st->app[sess_of(w, stream)->app].errors++;
+	tcp_abort_deferred(w->tcp, stream);
+}
+
 /* --- messages from sluice-cp ------------------------------------------------- */
 
 static int keys_install(struct worker *w, struct tls_sess *x, const struct sl_tls_keys *k)
@@ -1027,22 +1113,47 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 	struct tcp_conn *c;
 	struct tls_sess *x;
 
-	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION ||
-	    h->slot >= w->tcp->n_slots)
+	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION)
+		goto drop;
+	if (h->type == SL_TLS_DN_VERDICT || h->type == SL_TLS_DN_PONG) {
+		agent_dp_dn(w, m); /* names a held SYN or a ping, not a session */
+		return;
+	}
+	if (h->slot >= w->tcp->n_slots)
 		goto drop;
 	c = tcp_conn_at(w->tcp, h->slot);
 	if (c->v.gen != h->gen || !is_tls_side(c) || c->state == TCP_CLOSED)
 		goto drop; /* gone meanwhile */
 	x = sess_of(w, c);
+	if (h->type == SL_TLS_DN_ABORT && x->agent) {
+		w->st->app[x->app].errors++;
+		if (c->peer)
+			tcp_abort_deferred(w->tcp, c->peer);
+		tcp_abort_deferred(w->tcp, c);
+		goto drop;
+	}
+	if (h->type == SL_TLS_DN_DATA && x->state == TS_CP) {
+		rte_pktmbuf_adj(m, sizeof(*h));
+		if (m->pkt_len)
+			tcp_send(w->tcp, c, m);
+		else
+			rte_pktmbuf_free(m);
+		return;
+	}
 	if (h->type == SL_TLS_DN_RECORDS && x->state == TS_RECORD) {
 		rte_pktmbuf_adj(m, sizeof(*h));
 		mbuf_q_push(&x->rx_head, &x->rx_tail, &x->rx_bytes, m);
 		rx_process(w, c, x);
 		return;
 	}
-	if (x->state != TS_HANDSHAKE)
+	if (x->state != TS_HANDSHAKE && !(x->state == TS_CP && h->type == SL_TLS_DN_FAIL))
 		goto drop;
 	switch (h->type) {
+	case SL_TLS_DN_CP:
+		if (!x->agent)
+			goto fail;
+		x->state = TS_CP;
+		goto drop;
 	case SL_TLS_DN_DATA:
 		rte_pktmbuf_adj(m, sizeof(*h));
 		if (m->pkt_len)
@@ -1065,7 +1176,13 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		if (rc != 0)
 			goto fail;
 		x->state = TS_RECORD;
-		if (!x->originate && server_leg(w, c, x) != 0) {
+		x->stream = x->agent && (h->flags & SL_TLS_F_STREAM);
+		if (x->agent && !x->stream) {
+			rte_pktmbuf_free(m);
+			tcp_abort_deferred(w->tcp, c);
+			return;
+		}
+		if (!x->originate && !x->stream && server_leg(w, c, x) != 0) {
 			send_alert(w, c, x, TLS_ALERT_INTERNAL_ERROR);
 			w->st->app[x->app].errors++;
 			rte_pktmbuf_free(m);
@@ -1195,6 +1312,9 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 	w->tls = tr;
 	tcp_listen(w->tcp, SL_RA_TLS_TERM, &tls_client_ops);
 	tcp_listen(w->tcp, SL_RA_TLS_ORIG, &tls_plain_client_ops);
+	/* S4: a released held SYN's connection, bound to a STREAM session at
+	 * once (tls_relay_stream_bind) */
+	tcp_listen(w->tcp, SL_RA_AGENT, &tls_server_ops);
 	return 0;
 }
 

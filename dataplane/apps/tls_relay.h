@@ -21,4 +21,22 @@ int tls_relay_reserve(struct worker *w);
 /* Once per loop: messages from sluice-cp, records waiting to be sealed. */
 void tls_relay_poll(struct worker *w);
 
+struct rte_mbuf;
+struct tcp_conn;
+
+/* A message to sluice-cp on this worker's ring: the header goes into m's
+ * headroom (m's data is the payload).  Consumes m; 0, or -ENOBUFS counted. */
+int tls_relay_up(struct worker *w, uint16_t type, uint16_t app, uint32_t slot, uint32_t gen,
+		 struct rte_mbuf *m);
+
+/* S4: the agent's STREAM session at slot/gen if it is idle (keys installed,
+ * not bound, not closing), else NULL. */
+struct tcp_conn *tls_relay_stream_get(struct worker *w, uint32_t slot, uint32_t gen);
+/* Bind an idle STREAM session to a client leg: the client's bytes are
+ * sealed into records on the stream, the stream's plaintext goes to the
+ * client; either side's end ends the other. */
+void tls_relay_stream_bind(struct worker *w, struct tcp_conn *stream, struct tcp_conn *client);
+/* End a STREAM session with RST (its agent then resets the server's). */
+void tls_relay_stream_abort(struct worker *w, struct tcp_conn *stream);
+
 #endif

@@ -105,6 +105,13 @@ static int is_icmp_error(const struct ipv4_hdr_raw *ip, const struct rte_mbuf *m
 void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8_t type,
 		uint8_t code, uint16_t mtu)
 {
+	/* RFC 1812 4.3.2.4: from the interface the offending packet came in on */
+	icmp_error_from(w, orig, dp.ports[in_port].addr, type, code, mtu);
+}
+
+void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
+		     uint8_t code, uint16_t mtu)
+{
 	const struct ipv4_hdr_raw *oip = ip_hdr(orig);
 	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
 	unsigned int olen = rte_be_to_cpu_16(oip->total_len), quote;
@@ -144,8 +151,7 @@ void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8
 		.total_len = rte_cpu_to_be_16((uint16_t)(20 + 8 + quote)),
 		.ttl = 64,
 		.proto = IPPROTO_ICMP,
-		/* RFC 1812 4.3.2.4: from the interface the offending packet came in on */
-		.src = rte_cpu_to_be_32(dp.ports[in_port].addr),
+		.src = rte_cpu_to_be_32(src),
 		.dst = oip->src,
 	};
 	ip->cksum = ipv4_cksum(ip, 20);

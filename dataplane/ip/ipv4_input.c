@@ -101,6 +101,8 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		struct rte_mbuf *m = ok[i];
 		struct nexthop *nh;
 
+		if (unlikely(w->pre_route != NULL) && w->pre_route(w, m, in_port))
+			continue;
 		if (unlikely(!(hop[i] & RTE_LPM_LOOKUP_SUCCESS))) {
 			icmp_error(w, m, in_port, 3, 0, 0); /* net unreachable */
 			worker_drop(w, m, SL_DROP_NO_ROUTE);

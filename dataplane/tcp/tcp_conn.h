@@ -127,6 +127,7 @@ struct tcp_conn {
 	struct tcp_conn *peer;     /* the proxy's other leg */
 	uint32_t app_slot;         /* the app's own per-connection state */
 	uint16_t app_id;           /* application index (TLS apps) */
+	uint16_t mss_adv;          /* MSS we announce if below p.mss (0: p.mss) */
 } __rte_cache_aligned;
 
 /* What a worker's stack is configured with (the `tcp` config section). */
@@ -170,7 +171,11 @@ struct tcp_stack {
 	uint16_t ip_id;
 	uint32_t n_transparent;    /* proxy rules with `transparent` */
 	uint8_t mem_low;           /* the mbuf pool is below a quarter: open no window */
-	const struct tcp_app_ops *listen_app[SL_RA_DENY + 1]; /* by rule action */
+	const struct tcp_app_ops *listen_app[SL_RA_MAX]; /* by rule action */
+	/* listeners on the appliance's own addresses (the agents' port):
+	 * a segment to one with no connection is taken as `rule` says */
+	uint32_t n_local;
+	struct { uint32_t addr_be; uint16_t port; const struct sl_rule *rule; } local[4];
 	uint32_t n_kill;
 	struct { uint32_t slot, gen; } kill[64]; /* tcp_abort_deferred */
 	uint32_t chal_budget, chal_sec; /* RFC 5961 7 challenge-ACK limit */
@@ -181,6 +186,19 @@ int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_param
 /* The app that gets the connections rules with `action` hand to the stack
  * (its on_established accepts them); without one they are refused (RST). */
 void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_ops *app);
+/* Segments to addr_be:port (an appliance address, network order; port in
+ * host order) without a connection are taken as if `rule` had matched them
+ * (its action's listener answers).  -ENOSPC when the table is full. */
+int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
+		     const struct sl_rule *rule);
+
+/* A held SYN released (S4): accept it as `rule` would, announcing an MSS
+ * of at most `mss`, and never with a SYN cookie (the caller binds the new
+ * connection at once).  Consumes m; the connection in SYN-RECEIVED, or NULL
+ * (counted) when none could be made. */
+struct tcp_conn *tcp_accept_syn(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
+				const struct sl_rule *rule, uint16_t mss);
+
 /* Abort `c` once the current callback chain has returned (a callback must
  * not free the connection it runs for). */
 void tcp_abort_deferred(struct tcp_stack *s, struct tcp_conn *c);

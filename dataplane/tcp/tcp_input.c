@@ -164,12 +164,13 @@ static void enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 
 /* --- no connection: LISTEN (a proxy rule) or CLOSED ------------------- */
 
-static void listen_syn(struct tcp_stack *s, struct seg_ctx *x)
+static struct tcp_conn *listen_syn(struct tcp_stack *s, struct seg_ctx *x, int no_cookie,
+				   uint16_t mss_adv)
 {
 	const struct tcp_seg *g = &x->seg;
 	struct tcp_conn *c;
 
-	if (s->half_open >= s->p.max_half_open) {
+	if (s->half_open >= s->p.max_half_open && !no_cookie) {
 		/* RFC 4987 3.6: the half-open table is full: keep no state */
 		uint16_t mss_used;
 		uint32_t iss = tcp_cookie_make(&s->ck.cur, x->saddr, x->daddr, g->sport, g->dport,
@@ -182,13 +183,14 @@ static void listen_syn(struct tcp_stack *s, struct seg_ctx *x)
 		tcp_reply_synack_cookie(s, x->daddr, x->saddr, g->dport, g->sport, iss, g->seq,
 					&x->o, mss_used);
 		consume(x);
-		return;
+		return NULL;
 	}
 	c = tcp_conn_alloc(s, x->daddr, g->dport, x->saddr, g->sport);
 	if (!c) {
 		drop(s, x, SL_DROP_TCP_TABLE_FULL);
-		return;
+		return NULL;
 	}
+	c->mss_adv = mss_adv;
 	c->v.role = SL_FLOW_CLIENT_LEG;
 	c->v.rule_id = x->rule->id;
 	c->v.port = x->in_port;
@@ -210,6 +212,7 @@ static void listen_syn(struct tcp_stack *s, struct seg_ctx *x)
 	tcp_timer_arm_ms(s, &c->t_rtx, TCP_T_RTO, tcp_rtt_rto(&c->rtt) / 1000);
 	tcp_timer_arm_ms(s, &c->t_life, TCP_T_SYNRCVD, s->p.tp.synrcvd_ms);
 	consume(x);
+	return c;
 }
 
 static void conn_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x);
@@ -285,7 +288,7 @@ static void no_conn(struct tcp_stack *s, struct seg_ctx *x)
 
 	switch (h) {
 	case TCP_H_LISTEN_SYN:
-		listen_syn(s, x);
+		listen_syn(s, x, 0, 0);
 		return;
 	case TCP_H_LISTEN_ACK:
 		listen_ack(s, x);
@@ -822,11 +825,35 @@ void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 		return;
 	x.rule = rule;
 	c = tcp_conn_lookup(s, x.daddr, x.seg.dport, x.saddr, x.seg.sport);
-	if (c)
+	if (c) {
 		conn_input(s, c, &x);
-	else
+	} else {
+		if (!rule && unlikely(s->n_local))
+			for (uint32_t i = 0; i < s->n_local; i++)
+				if (s->local[i].addr_be == x.daddr && s->local[i].port == x.seg.dport)
+					x.rule = s->local[i].rule;
 		no_conn(s, &x);
+	}
 	consume(&x);
+}
+
+struct tcp_conn *tcp_accept_syn(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
+				const struct sl_rule *rule, uint16_t mss)
+{
+	struct seg_ctx x;
+	struct tcp_conn *c = NULL;
+
+	if (parse(s, m, in_port, &x) != 0)
+		return NULL;
+	x.rule = rule;
+	if ((x.seg.flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST | TCP_F_FIN)) == TCP_F_SYN &&
+	    s->listen_app[rule->action] &&
+	    !tcp_conn_lookup(s, x.daddr, x.seg.dport, x.saddr, x.seg.sport))
+		c = listen_syn(s, &x, 1, mss);
+	else
+		drop(s, &x, SL_DROP_TCP_NO_CONN);
+	consume(&x);
+	return c;
 }
 
 int tcp_input_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port)

@@ -248,6 +248,8 @@ void tcp_send_syn(struct tcp_stack *s, struct tcp_conn *c)
 	uint16_t wnd = (uint16_t)min32(65535, s->p.sndbuf);
 
 	syn_opts(s, &ours, s->now_ms + c->ts_off);
+	if (c->mss_adv && c->mss_adv < ours.mss)
+		ours.mss = c->mss_adv; /* S4: no more than the real server's */
 	if (c->state == TCP_SYN_SENT) {
 		optlen = tcp_opt_build_syn(opt, &ours);
 		m = seg_alloc(s, c->laddr_be, c->raddr_be, c->lport, c->rport, c->iss, 0, TCP_F_SYN,

@@ -155,8 +155,20 @@ int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_param
 
 void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_ops *app)
 {
-	if (action <= SL_RA_DENY)
+	if (action < SL_RA_MAX)
 		s->listen_app[action] = app;
+}
+
+int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
+		     const struct sl_rule *rule)
+{
+	if (s->n_local == RTE_DIM(s->local))
+		return -ENOSPC;
+	s->local[s->n_local].addr_be = addr_be;
+	s->local[s->n_local].port = port;
+	s->local[s->n_local].rule = rule;
+	s->n_local++;
+	return 0;
 }
 
 void tcp_abort_deferred(struct tcp_stack *s, struct tcp_conn *c)

@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    5u
+#define SL_SHM_VERSION    6u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -89,6 +89,9 @@ enum sl_rule_action {
 	SL_RA_TLS_TERM,    /* TCP: terminate TLS for application `app` (S1, apps/tls_relay.c) */
 	SL_RA_TLS_ORIG,    /* TCP: plaintext in, TLS originated to app `app`'s secure port (S1 reverse) */
 	SL_RA_DENY,        /* drop and count for application `app` (S1: its plain port, client side) */
+	SL_RA_AGENT,       /* internal, never in a rule table: a held SYN released to the
+			      client leg of an agent relay (S4, dataplane/agent/) */
+	SL_RA_MAX
 };
 
 /* sl_rule.flags */
@@ -210,6 +213,32 @@ struct sl_tcp_stats {
 #undef X
 };
 
+/* S4 on one worker (dataplane/agent/): held SYNs and pings through agents.
+ * Same X(name, kind, help) convention as SL_TCP_STATS; append only. */
+#define SL_AGENT_STATS(X) \
+	X(held,            GAUGE,   "SYNs held now, waiting for an agent's answer") \
+	X(pings_pending,   GAUGE,   "echo requests waiting for an agent's answer") \
+	X(syn_held,        COUNTER, "SYNs held (offered to an agent)") \
+	X(syn_dup,         COUNTER, "retransmitted SYNs absorbed during a hold") \
+	X(held_refused,    COUNTER, "SYNs refused by a held-SYN bound (total, per source, per vnet)") \
+	X(ok,              COUNTER, "held SYNs released: the server accepted (SYN-ACK sent)") \
+	X(refused,         COUNTER, "held SYNs answered by RST: the server refused") \
+	X(unreachable,     COUNTER, "held SYNs answered by ICMP unreachable (the agent's code)") \
+	X(timeouts,        COUNTER, "held SYNs that got no answer in hold_timeout_ms (ICMP host unreachable)") \
+	X(no_agent,        COUNTER, "held SYNs whose agent was not connected (ICMP host unreachable)") \
+	X(late,            COUNTER, "verdicts for entries that had timed out (a bound stream is reset)") \
+	X(bind_failed,     COUNTER, "OK verdicts whose STREAM session or connection slot was gone") \
+	X(acl_denied,      COUNTER, "packets denied by a vnet ACL (reject or drop)") \
+	X(pings,           COUNTER, "echo requests sent to agents") \
+	X(pongs,           COUNTER, "echo replies relayed to clients") \
+	X(ping_errors,     COUNTER, "echo requests answered with ICMP unreachable or not at all")
+
+struct sl_agent_stats {
+#define X(name, kind, help) uint64_t name;
+	SL_AGENT_STATS(X)
+#undef X
+};
+
 /* Applications (S1, S5).  The table is written by dp main once before the
  * workers start (the config's apps) and from then on only by sluice-cp
  * (`app add/del`), which also keeps the handshake counters here so that a
@@ -223,6 +252,8 @@ struct sl_tcp_stats {
 enum sl_app_mode {
 	SL_APP_TERMINATE = 1, /* clients speak TLS to secure_port; plaintext to plain_port */
 	SL_APP_ORIGINATE,     /* clients speak plaintext to plain_port; TLS to secure_port */
+	SL_APP_AGENTS,        /* S4: the agents' listener (server:secure_port is an appliance
+				 address); made from the `agents` section, never by `app add` */
 };
 
 struct sl_app_def {
@@ -274,6 +305,7 @@ struct sl_lcore_stats {
 	uint64_t cycles_io;   /* TSC cycles inside rx/tx burst calls of busy iterations */
 	struct sl_tcp_stats tcp;
 	struct sl_app_stats app[SL_APPS_MAX];
+	struct sl_agent_stats agent;
 };
 
 struct sl_lcore_shm {

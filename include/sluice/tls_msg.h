@@ -37,7 +37,23 @@ enum sl_tls_msg_type {
 	SL_TLS_DN_RECORDS,  /* client bytes that reached sluice-cp after the handshake
 			       completed (sent before the worker had the keys):
 			       records, to be opened by the worker */
+	/* S4, the agents (dataplane/agent/, controlplane/agent/) */
+	SL_TLS_UP_OFFER,    /* a SYN held for an agent: struct sl_agent_offer; slot/gen
+			       name the held entry, app the agents listener */
+	SL_TLS_UP_PING,     /* an echo request for an agent: struct sl_agent_ping, then
+			       the echo payload; slot/gen name the pending ping */
+	SL_TLS_DN_CP,       /* handshake done, the session stays in sluice-cp (an agent's
+			       control session): relay bytes both ways, no deadline */
+	SL_TLS_DN_VERDICT,  /* the agent's answer for a held SYN: struct sl_agent_verdict;
+			       slot/gen name the held entry */
+	SL_TLS_DN_ABORT,    /* end this session's connection with RST (agent lost or kicked) */
+	SL_TLS_DN_PONG,     /* the answer for a ping: struct sl_agent_pong, then the
+			       reply payload; slot/gen name the pending ping */
 };
+
+/* sl_tls_msg.flags */
+#define SL_TLS_F_STREAM 0x1 /* DN_KEYS: an agent's STREAM session: no server leg, the
+			       session waits idle until a verdict binds it */
 
 struct sl_tls_msg {
 	uint16_t version;   /* SL_TLS_MSG_VERSION */
@@ -47,8 +63,45 @@ struct sl_tls_msg {
 	uint32_t slot;      /* the client leg's connection slot on that worker */
 	uint32_t gen;       /* its generation (sl_flow_ent.gen) when the session began */
 	uint32_t len;       /* payload bytes after this header */
-	uint32_t pad;
+	uint32_t flags;     /* SL_TLS_F_* */
 } __attribute__((aligned(8)));
+
+/* A held SYN offered to sluice-cp (host order). */
+struct sl_agent_offer {
+	uint16_t vnet, agent;   /* indexes into the config's vnets and agents */
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;          /* 6 */
+	uint8_t pad[3];
+};
+
+/* sluice-cp's answer for a held SYN. */
+struct sl_agent_verdict {
+	uint8_t result;         /* enum ap_result (agent_proto.h) */
+	uint8_t code;           /* AP_RES_UNREACHABLE: ICMP code */
+	uint16_t mss;           /* OK: the server connection's MSS */
+	uint32_t stream_slot;   /* OK: the STREAM session's connection on this worker */
+	uint32_t stream_gen;
+	uint32_t pad;
+};
+
+/* An echo request for an agent; the payload follows. */
+struct sl_agent_ping {
+	uint16_t vnet, agent;
+	uint32_t src, dst;
+	uint16_t ident, seq;
+	uint8_t ttl;
+	uint8_t pad[3];
+};
+
+/* The answer for a ping; the reply payload follows (AP_RES_OK). */
+struct sl_agent_pong {
+	uint8_t result;         /* enum ap_result */
+	uint8_t code;
+	uint8_t ttl;
+	uint8_t pad;
+	uint32_t from;          /* host order: who answered */
+};
 
 /* One direction's record state.  Key material: wiped by both sides as soon
  * as it is installed. */

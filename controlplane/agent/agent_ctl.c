@@ -1,0 +1,718 @@
+/*
+ * S4 in sluice-cp (agent_ctl.h): agents, their control sessions and STREAM
+ * pools, and the held SYNs and pings the workers offer them.
+ *
+ * A held SYN becomes a CONNECT naming an idle STREAM session of the same
+ * worker (both legs of a relay live on one worker); the agent's
+ * CONNECT_RESULT becomes the worker's verdict.  An offer finding no idle
+ * session on its worker waits for one (the agent refills its pool) until
+ * the worker's own hold timer answers the client.
+ *
+ * Agent loss (its control session ends): every question still open gets
+ * "host unreachable".  Its STREAM sessions are left alone: each is a
+ * connection of its own, and a relay ends when its own session ends (an
+ * agent that dies resets or closes every one of them, and a session that
+ * ends without close_notify resets the client, tls_relay.c).  A control
+ * session closed for a malformed message therefore costs no relay.  A
+ * restarted sluice-cp knows none of the old sessions: bound relays keep
+ * running on the workers, the agents dial in again and renew their pools.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <sluice/agent_proto.h>
+
+#include "agent_ctl.h"
+#include "agent_rt.h"
+#include "conf.h"
+#include "log.h"
+#include "tls/cp_tls.h"
+
+struct agent_state A = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+uint64_t agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void agent_ctl_init(const struct sl_conf *conf)
+{
+	pthread_mutex_lock(&A.mu);
+	A.conf = conf;
+	A.n_agents = conf->n_agents;
+	for (unsigned int i = 0; i < conf->n_agents; i++) {
+		memcpy(A.ag[i].name, conf->agent_defs[i].name, sizeof(A.ag[i].name));
+		A.ag[i].vnet = conf->agent_defs[i].vnet;
+	}
+	/* request ids start somewhere new each run, so an agent's answer
+	 * meant for a sluice-cp that restarted is not taken for ours */
+	A.next_id = A.first_id = (uint32_t)time(NULL) * 1000u | 1u;
+	pthread_mutex_unlock(&A.mu);
+}
+
+/* --- TLS ---------------------------------------------------------------------- */
+
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const char *const ours[] = { AP_ALPN_CONTROL, AP_ALPN_STREAM };
+
+	(void)ssl;
+	(void)arg;
+	/* RFC 7301 3.2: the first of the client's names we speak */
+	for (unsigned int i = 0; i < inlen;) {
+		unsigned int n = in[i];
+
+		if (i + 1 + n > inlen)
+			break;
+		for (unsigned int k = 0; k < 2; k++)
+			if (n == strlen(ours[k]) && memcmp(in + i + 1, ours[k], n) == 0) {
+				*out = in + i + 1;
+				*outlen = (unsigned char)n;
+				return SSL_TLSEXT_ERR_OK;
+			}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
+}
+
+int agent_ctl_ctx_setup(SSL_CTX *ctx, const struct sl_app_def *def, char *err, size_t errlen)
+{
+	if (SSL_CTX_load_verify_locations(ctx, def->ca, NULL) != 1) {
+		unsigned long e = ERR_get_error();
+		char buf[160];
+
+		ERR_error_string_n(e, buf, sizeof(buf));
+		snprintf(err, errlen, "agent CA %s: %s", def->ca, buf);
+		return -EINVAL;
+	}
+	/* mutual X.509: an agent without a certificate from the agent CA is
+	 * refused by the handshake itself */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	/* agents never resume: every session proves its certificate again */
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	return 0;
+}
+
+/* The configured agent the certificate names: its CN, or a DNS name in its
+ * subjectAltName. */
+static int agent_of_cert(X509 *cert)
+{
+	char cn[SL_AGENT_NAME_LEN] = "";
+	X509_NAME *sub = X509_get_subject_name(cert);
+	int n = sub ? X509_NAME_get_text_by_NID(sub, NID_commonName, cn, sizeof(cn)) : -1;
+
+	for (unsigned int i = 0; i < A.n_agents; i++) {
+		const char *name = A.ag[i].name;
+
+		if ((n > 0 && (size_t)n == strlen(name) && strcmp(cn, name) == 0) ||
+		    X509_check_host(cert, name, strlen(name), X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+				    NULL) == 1)
+			return (int)i;
+	}
+	return -1;
+}
+
+enum agent_kind agent_ctl_classify(SSL *ssl, int *agent, uint64_t *stream_id, const char **why)
+{
+	const unsigned char *alpn = NULL;
+	unsigned int alen = 0;
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	uint8_t id[8];
+	int a;
+
+	if (!cert) {
+		*why = "no client certificate";
+		return AGENT_REJECT;
+	}
+	pthread_mutex_lock(&A.mu);
+	a = agent_of_cert(cert);
+	pthread_mutex_unlock(&A.mu);
+	if (a < 0) {
+		*why = "the certificate names no configured agent";
+		return AGENT_REJECT;
+	}
+	*agent = a;
+	SSL_get0_alpn_selected(ssl, &alpn, &alen);
+	if (alen == strlen(AP_ALPN_CONTROL) && memcmp(alpn, AP_ALPN_CONTROL, alen) == 0)
+		return AGENT_CONTROL;
+	if (alen == strlen(AP_ALPN_STREAM) && memcmp(alpn, AP_ALPN_STREAM, alen) == 0) {
+		/* RFC 5705 / RFC 8446 7.5: both ends derive the same id */
+		if (SSL_export_keying_material(ssl, id, sizeof(id), AP_STREAM_ID_LABEL,
+					       strlen(AP_STREAM_ID_LABEL), NULL, 0, 0) != 1) {
+			*why = "no keying material for the stream id";
+			return AGENT_REJECT;
+		}
+		*stream_id = 0;
+		for (unsigned int i = 0; i < 8; i++)
+			*stream_id = *stream_id << 8 | id[i];
+		return AGENT_STREAM;
+	}
+	*why = "no ALPN protocol";
+	return AGENT_REJECT;
+}
+
+/* --- streams ------------------------------------------------------------------ */
+
+static int conn_eq(const struct cp_conn *a, const struct cp_conn *b)
+{
+	return a->worker == b->worker && a->slot == b->slot && a->gen == b->gen;
+}
+
+static void stream_drop(struct agent_rt *ag, unsigned int i)
+{
+	ag->st[i] = ag->st[--ag->n_st];
+}
+
+static void stream_abort(struct agent_rt *ag, unsigned int i)
+{
+	cp_tls_send(&ag->st[i].c, SL_TLS_DN_ABORT, 0, NULL, 0, NULL, 0);
+	stream_drop(ag, i);
+}
+
+/* An idle stream of `ag` on worker w: its index, or -1. */
+static int stream_idle(const struct agent_rt *ag, uint16_t w)
+{
+	for (unsigned int i = 0; i < ag->n_st; i++)
+		if (ag->st[i].state == ST_IDLE && ag->st[i].c.worker == w)
+			return (int)i;
+	return -1;
+}
+
+static int stream_by_id(const struct agent_rt *ag, uint64_t id)
+{
+	for (unsigned int i = 0; i < ag->n_st; i++)
+		if (ag->st[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* --- control session output ------------------------------------------------------ */
+
+static int ctl_send(struct agent_rt *ag, const struct ap_msg *m)
+{
+	uint8_t buf[AP_HDR_LEN + AP_MAX_BODY];
+	int n = ap_encode(m, buf, sizeof(buf));
+
+	if (n < 0 || !ag->ssl)
+		return -EINVAL;
+	if (SSL_write(ag->ssl, buf, n) != n)
+		return -EIO;
+	ag->tx_msgs++;
+	return 0;
+}
+
+static void ctl_flush(struct agent_rt *ag)
+{
+	if (ag->ssl)
+		cp_tls_flush(&ag->ctl, ag->ssl);
+}
+
+static int ctl_error(struct agent_rt *ag, enum ap_err code, const char *text)
+{
+	struct ap_msg m = { .type = AP_ERROR };
+
+	m.u.error.code = (uint16_t)code;
+	snprintf(m.u.error.text, sizeof(m.u.error.text), "%s", text);
+	m.u.error.text_len = (uint8_t)strlen(m.u.error.text);
+	ctl_send(ag, &m);
+	ag->errors_sent++;
+	cp_log("agent %s: ERROR %s: %s; closing its control session", ag->name,
+	       ap_err_str(code), text);
+	return -1;
+}
+
+/* --- requests ---------------------------------------------------------------------- */
+
+static struct req *req_new(struct agent_rt *ag)
+{
+	for (unsigned int i = 0; i < REQS_MAX; i++)
+		if (!A.req[i].used) {
+			struct req *r = &A.req[i];
+
+			memset(r, 0, sizeof(*r));
+			r->used = 1;
+			r->id = A.next_id++;
+			if (A.next_id == 0)
+				A.next_id = A.first_id = 1;
+			r->agent = (int)(ag - A.ag);
+			r->born_ms = agent_now_ms();
+			return r;
+		}
+	return NULL;
+}
+
+static struct req *req_find(int agent, uint32_t id)
+{
+	for (unsigned int i = 0; i < REQS_MAX; i++)
+		if (A.req[i].used && A.req[i].agent == agent && A.req[i].id == id)
+			return &A.req[i];
+	return NULL;
+}
+
+static void verdict(const struct cp_conn *held, uint8_t result, uint8_t code, uint16_t mss,
+		    const struct cp_conn *stream)
+{
+	struct sl_agent_verdict v = { .result = result, .code = code, .mss = mss };
+
+	if (stream) {
+		v.stream_slot = stream->slot;
+		v.stream_gen = stream->gen;
+	}
+	cp_tls_send(held, SL_TLS_DN_VERDICT, 0, &v, sizeof(v), NULL, 0);
+}
+
+static void pong(const struct cp_conn *p, uint8_t result, uint8_t code, uint8_t ttl, uint32_t from,
+		 const uint8_t *data, uint32_t dlen)
+{
+	struct sl_agent_pong r = { .result = result, .code = code, .ttl = ttl, .from = from };
+
+	cp_tls_send(p, SL_TLS_DN_PONG, 0, &r, sizeof(r), data, dlen);
+}
+
+/* The answer for a request that will get none from the agent. */
+static void req_fail(struct req *r, uint8_t result, uint8_t code)
+{
+	if (r->kind == REQ_CONNECT)
+		verdict(&r->target, result, code, 0, NULL);
+	else
+		pong(&r->target, result, code, 0, 0, NULL, 0);
+	r->used = 0;
+}
+
+/* Send a waiting CONNECT if its worker has an idle stream now. */
+static int connect_try(struct agent_rt *ag, struct req *r)
+{
+	struct ap_msg m = { .type = AP_CONNECT };
+	int i = stream_idle(ag, r->target.worker);
+
+	if (i < 0)
+		return -EAGAIN;
+	ag->st[i].state = ST_RESERVED;
+	ag->st[i].req = r->id;
+	r->stream = ag->st[i].id;
+	r->waiting = 0;
+	m.u.connect = (struct ap_connect){
+		.id = r->id, .stream = r->stream, .proto = 6,
+		.timeout_ms = (uint16_t)(A.conf->agents.connect_timeout_ms > 65535 ? 65535 :
+					A.conf->agents.connect_timeout_ms),
+		.dst = r->o.dst, .src = r->o.src, .dport = r->o.dport, .sport = r->o.sport,
+	};
+	if (ctl_send(ag, &m) != 0) {
+		ag->st[i].state = ST_IDLE;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Offers that waited for an idle stream of this worker. */
+static void connect_waiting(struct agent_rt *ag, uint16_t worker)
+{
+	int sent = 0;
+
+	for (unsigned int i = 0; i < REQS_MAX; i++) {
+		struct req *r = &A.req[i];
+
+		if (r->used && r->waiting && r->agent == (int)(ag - A.ag) &&
+		    r->target.worker == worker && connect_try(ag, r) == 0)
+			sent = 1;
+	}
+	if (sent)
+		ctl_flush(ag);
+}
+
+/* The agent is gone: everything it had ends. */
+static void agent_lost(struct agent_rt *ag, const char *why)
+{
+	int idx = (int)(ag - A.ag);
+
+	if (ag->ssl)
+		cp_log("agent %s: control session closed (%s)", ag->name, why);
+	for (unsigned int i = 0; i < REQS_MAX; i++)
+		if (A.req[i].used && A.req[i].agent == idx)
+			req_fail(&A.req[i], AP_RES_UNREACHABLE, AP_UNREACH_HOST);
+	ag->ssl = NULL;
+	ag->ctl_up = 0;
+	ag->hello = 0;
+	ag->in_len = 0;
+	ag->since = 0;
+	ag->losses++;
+}
+
+void agent_ctl_stream_up(int agent, const struct cp_conn *c, uint64_t stream_id)
+{
+	struct agent_rt *ag;
+
+	pthread_mutex_lock(&A.mu);
+	ag = &A.ag[agent];
+	if (ag->n_st == STREAMS_MAX || stream_by_id(ag, stream_id) >= 0) {
+		/* a pool beyond our bound, or an id twice: not ours to keep */
+		cp_tls_send(c, SL_TLS_DN_ABORT, 0, NULL, 0, NULL, 0);
+		ag->streams_refused++;
+	} else {
+		ag->st[ag->n_st++] = (struct stream){ .id = stream_id, .c = *c, .state = ST_IDLE };
+		ag->streams_total++;
+		connect_waiting(ag, c->worker);
+	}
+	pthread_mutex_unlock(&A.mu);
+}
+
+/* --- control session input ------------------------------------------------------- */
+
+static int on_hello(struct agent_rt *ag, const struct ap_hello *h)
+{
+	struct ap_msg m = { .type = AP_HELLO_ACK };
+	int v = ap_version_pick(h->ver_min, h->ver_max, AP_VERSION, AP_VERSION);
+
+	if (v < 0)
+		return ctl_error(ag, AP_ERR_VERSION, "no common protocol version (we speak 1)");
+	snprintf(ag->sw, sizeof(ag->sw), "%s", h->sw);
+	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING);
+	m.u.hello_ack = (struct ap_hello_ack){
+		.version = (uint16_t)v, .caps = ag->caps,
+		.keepalive_ms = A.conf->agents.keepalive_ms, .pool = A.conf->agents.stream_pool,
+	};
+	ag->hello = 1;
+	return ctl_send(ag, &m) == 0 ? 0 : -1;
+}
+
+static int on_connect_result(struct agent_rt *ag, const struct ap_connect_result *cr)
+{
+	struct req *r = req_find((int)(ag - A.ag), cr->id);
+	int i;
+
+	if (!r && cr->id != 0 && cr->id - A.first_id < A.next_id - A.first_id) {
+		/* ours, but given up (its reserved session was reset then) */
+		ag->late++;
+		return 0;
+	}
+	if (!r || r->kind != REQ_CONNECT || r->waiting)
+		return ctl_error(ag, AP_ERR_UNKNOWN_ID, "CONNECT_RESULT for a request never sent");
+	i = stream_by_id(ag, r->stream);
+	switch (cr->result) {
+	case AP_RES_OK:
+		if (i < 0) {
+			/* the session died meanwhile: the agent resets its side */
+			ag->bind_lost++;
+			verdict(&r->target, AP_RES_OK, 0, cr->mss, NULL);
+			break;
+		}
+		ag->st[i].state = ST_BOUND;
+		ag->ok++;
+		verdict(&r->target, AP_RES_OK, 0, cr->mss, &ag->st[i].c);
+		break;
+	case AP_RES_NO_STREAM:
+		/* the agent does not have that session (any more): drop it and
+		 * try another */
+		if (i >= 0)
+			stream_abort(ag, (unsigned int)i);
+		r->waiting = 1;
+		if (connect_try(ag, r) == 0)
+			return 0;
+		return 0; /* waits for a stream or the hold timeout */
+	default:
+		if (i >= 0)
+			ag->st[i].state = ST_IDLE;
+		if (cr->result == AP_RES_REFUSE)
+			ag->refused++;
+		else if (cr->result == AP_RES_UNREACHABLE)
+			ag->unreachable++;
+		else
+			ag->other++;
+		verdict(&r->target, cr->result, cr->code, 0, NULL);
+		if (i >= 0)
+			connect_waiting(ag, ag->st[i].c.worker);
+		break;
+	}
+	r->used = 0;
+	return 0;
+}
+
+static int on_ping_result(struct agent_rt *ag, const struct ap_ping_result *pr)
+{
+	struct req *r = req_find((int)(ag - A.ag), pr->id);
+
+	if (!r && pr->id != 0 && pr->id - A.first_id < A.next_id - A.first_id) {
+		ag->late++;
+		return 0;
+	}
+	if (!r || r->kind != REQ_PING)
+		return ctl_error(ag, AP_ERR_UNKNOWN_ID, "PING_RESULT for a request never sent");
+	ag->pings_answered++;
+	pong(&r->target, pr->result, pr->code, pr->ttl, pr->from, pr->data, pr->data_len);
+	r->used = 0;
+	return 0;
+}
+
+static int on_msg(struct agent_rt *ag, const struct ap_msg *m)
+{
+	if (!ap_dir_ok(m->type, AP_FROM_AGENT)) {
+		char t[64];
+
+		snprintf(t, sizeof(t), "%s is not for the agent to send", ap_type_str(m->type));
+		return ctl_error(ag, AP_ERR_UNEXPECTED, t);
+	}
+	if (!ag->hello && m->type != AP_HELLO)
+		return ctl_error(ag, AP_ERR_UNEXPECTED, "the first message must be HELLO");
+	switch (m->type) {
+	case AP_HELLO:
+		if (ag->hello)
+			return ctl_error(ag, AP_ERR_UNEXPECTED, "a second HELLO");
+		return on_hello(ag, &m->u.hello);
+	case AP_KEEPALIVE: {
+		struct ap_msg a = { .type = AP_KEEPALIVE_ACK, .u.ka = m->u.ka };
+
+		return ctl_send(ag, &a) == 0 ? 0 : -1;
+	}
+	case AP_KEEPALIVE_ACK: {
+		uint64_t now = agent_now_ms();
+
+		if (m->u.ka.ts <= now)
+			ag->rtt_ms = (uint32_t)(now - m->u.ka.ts);
+		return 0;
+	}
+	case AP_CONNECT_RESULT:
+		return on_connect_result(ag, &m->u.cres);
+	case AP_PING_RESULT:
+		return on_ping_result(ag, &m->u.pres);
+	case AP_ERROR:
+		cp_log("agent %s: sent ERROR %s: %s", ag->name, ap_err_str(m->u.error.code),
+		       m->u.error.text);
+		return -1;
+	default:
+		return ctl_error(ag, AP_ERR_UNEXPECTED, ap_type_str(m->type));
+	}
+}
+
+void *agent_ctl_control_up(int agent, const struct cp_conn *c, SSL *ssl)
+{
+	struct agent_rt *ag;
+
+	pthread_mutex_lock(&A.mu);
+	ag = &A.ag[agent];
+	if (ag->ssl) {
+		/* a new session replaces the old one (the agent restarted, or
+		 * its old connection is dead and we have not noticed yet) */
+		struct cp_conn old = ag->ctl;
+
+		agent_lost(ag, "replaced by a new control session");
+		cp_tls_close(&old);
+	}
+	ag->ssl = ssl;
+	ag->ctl = *c;
+	ag->ctl_up = 1;
+	ag->since = (uint64_t)time(NULL);
+	ag->last_rx_ms = ag->last_ka_ms = agent_now_ms();
+	ag->sessions++;
+	cp_tls_peer_addr(c, ag->addr, sizeof(ag->addr));
+	cp_log("agent %s: control session up from %s", ag->name, ag->addr);
+	pthread_mutex_unlock(&A.mu);
+	return ag;
+}
+
+int agent_ctl_control_input(void *h)
+{
+	struct agent_rt *ag = h;
+	int rc = 0;
+
+	pthread_mutex_lock(&A.mu);
+	for (;;) {
+		int n = SSL_read(ag->ssl, ag->in + ag->in_len, (int)(sizeof(ag->in) - ag->in_len));
+
+		if (n <= 0) {
+			int e = SSL_get_error(ag->ssl, n);
+
+			if (e != SSL_ERROR_WANT_READ) {
+				rc = -1; /* close_notify or a bad record */
+				ERR_clear_error();
+			}
+			break;
+		}
+		ag->in_len += (size_t)n;
+		ag->last_rx_ms = agent_now_ms();
+		while (rc == 0) {
+			struct ap_msg m;
+			size_t used;
+			const char *why = "";
+			int p = ap_parse(ag->in, ag->in_len, &m, &used, &why);
+
+			if (p == -EAGAIN)
+				break;
+			if (p < 0) {
+				ag->malformed++;
+				rc = ctl_error(ag, ap_err_of(p), why);
+				break;
+			}
+			ag->rx_msgs++;
+			rc = on_msg(ag, &m);
+			memmove(ag->in, ag->in + used, ag->in_len - used);
+			ag->in_len -= used;
+		}
+		if (rc != 0)
+			break;
+	}
+	ctl_flush(ag);
+	if (rc != 0)
+		agent_lost(ag, "error");
+	pthread_mutex_unlock(&A.mu);
+	return rc;
+}
+
+void agent_ctl_conn_closed(const struct cp_conn *c)
+{
+	pthread_mutex_lock(&A.mu);
+	for (unsigned int a = 0; a < A.n_agents; a++) {
+		struct agent_rt *ag = &A.ag[a];
+
+		if (ag->ssl && conn_eq(&ag->ctl, c)) {
+			agent_lost(ag, "connection closed");
+			break;
+		}
+		for (unsigned int i = 0; i < ag->n_st; i++)
+			if (conn_eq(&ag->st[i].c, c)) {
+				stream_drop(ag, i);
+				goto out;
+			}
+	}
+out:
+	pthread_mutex_unlock(&A.mu);
+}
+
+/* --- questions from the workers ------------------------------------------------------ */
+
+void agent_ctl_offer(const struct cp_conn *held, const struct sl_agent_offer *o)
+{
+	struct agent_rt *ag;
+	struct req *r;
+
+	pthread_mutex_lock(&A.mu);
+	if (o->agent >= A.n_agents) {
+		verdict(held, AP_RES_UNREACHABLE, AP_UNREACH_NET, 0, NULL);
+		goto out;
+	}
+	ag = &A.ag[o->agent];
+	ag->offers++;
+	if (!ag->ctl_up || !ag->hello || !(ag->caps & AP_CAP_STREAM)) {
+		ag->no_session++;
+		verdict(held, 0xff, 0, 0, NULL); /* not connected: host unreachable */
+		goto out;
+	}
+	r = req_new(ag);
+	if (!r) {
+		ag->busy++;
+		verdict(held, AP_RES_BUSY, 0, 0, NULL);
+		goto out;
+	}
+	r->kind = REQ_CONNECT;
+	r->target = *held;
+	r->o = *o;
+	r->waiting = 1;
+	if (connect_try(ag, r) == 0)
+		ctl_flush(ag);
+	else
+		ag->waited++;
+out:
+	pthread_mutex_unlock(&A.mu);
+}
+
+void agent_ctl_ping(const struct cp_conn *p, const struct sl_agent_ping *q, const uint8_t *data,
+		    uint32_t dlen)
+{
+	struct agent_rt *ag;
+	struct ap_msg m = { .type = AP_PING };
+	struct req *r;
+
+	pthread_mutex_lock(&A.mu);
+	if (q->agent >= A.n_agents || dlen > AP_MAX_PING_DATA) {
+		pong(p, AP_RES_UNREACHABLE, AP_UNREACH_NET, 0, 0, NULL, 0);
+		goto out;
+	}
+	ag = &A.ag[q->agent];
+	ag->pings++;
+	if (!ag->ctl_up || !ag->hello || !(ag->caps & AP_CAP_PING) || !(r = req_new(ag))) {
+		pong(p, AP_RES_UNREACHABLE, AP_UNREACH_HOST, 0, 0, NULL, 0);
+		goto out;
+	}
+	r->kind = REQ_PING;
+	r->target = *p;
+	m.u.ping = (struct ap_ping){
+		.id = r->id, .dst = q->dst, .src = q->src, .ident = q->ident, .seq = q->seq,
+		.timeout_ms = (uint16_t)(A.conf->agents.ping_timeout_ms > 65535 ? 65535 :
+					A.conf->agents.ping_timeout_ms),
+		.data_len = (uint16_t)dlen, .data = data,
+	};
+	if (ctl_send(ag, &m) != 0)
+		req_fail(r, AP_RES_UNREACHABLE, AP_UNREACH_HOST);
+	else
+		ctl_flush(ag);
+out:
+	pthread_mutex_unlock(&A.mu);
+}
+
+void agent_ctl_tick(void)
+{
+	uint64_t now = agent_now_ms();
+	uint32_t ka = A.conf ? A.conf->agents.keepalive_ms : 0;
+	uint64_t req_max = A.conf ? (uint64_t)A.conf->agents.hold_timeout_ms + 5000 : 10000;
+
+	if (!ka)
+		return;
+	pthread_mutex_lock(&A.mu);
+	for (unsigned int a = 0; a < A.n_agents; a++) {
+		struct agent_rt *ag = &A.ag[a];
+
+		if (!ag->ssl)
+			continue;
+		if (ag->kick || now - ag->last_rx_ms > 3ull * ka) {
+			struct cp_conn c = ag->ctl;
+			const char *why = ag->kick ? "kicked by the operator" :
+						     "silent for three keepalive intervals";
+
+			if (ag->kick)
+				ctl_error(ag, AP_ERR_REFUSED, "kicked by the operator");
+			ctl_flush(ag);
+			ag->kick = 0;
+			agent_lost(ag, why);
+			cp_tls_close(&c);
+			continue;
+		}
+		if (ag->hello && now - ag->last_ka_ms >= ka) {
+			struct ap_msg m = { .type = AP_KEEPALIVE, .u.ka.ts = now };
+
+			ag->last_ka_ms = now;
+			ctl_send(ag, &m);
+			ctl_flush(ag);
+		}
+	}
+	/* questions nobody answered: the worker has given up on them already */
+	for (unsigned int i = 0; i < REQS_MAX; i++) {
+		struct req *r = &A.req[i];
+
+		if (r->used && now - r->born_ms > req_max) {
+			if (r->kind == REQ_CONNECT && !r->waiting) {
+				/* the agent may still connect and relay on the
+				 * session it was given: reset it */
+				struct agent_rt *ag = &A.ag[r->agent];
+				int k = stream_by_id(ag, r->stream);
+
+				if (k >= 0)
+					stream_abort(ag, (unsigned int)k);
+			}
+			req_fail(r, AP_RES_TIMEOUT, 0);
+		}
+	}
+	pthread_mutex_unlock(&A.mu);
+}

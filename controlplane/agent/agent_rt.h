@@ -1,0 +1,78 @@
+/*
+ * sluice-cp's agent state (agent_ctl.c writes it on the handshake thread,
+ * agent_cmds.c reads it for `show` on the command thread; both under A.mu).
+ */
+#ifndef SLUICE_AGENT_RT_H
+#define SLUICE_AGENT_RT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sluice/agent_proto.h>
+#include <sluice/agent_types.h>
+
+#include "agent_ctl.h"
+
+#define STREAMS_MAX 1024  /* STREAM sessions per agent (idle + bound) */
+#define REQS_MAX 4096     /* open questions to agents, over all agents */
+
+enum { ST_IDLE = 1, ST_RESERVED, ST_BOUND };
+enum { REQ_CONNECT = 1, REQ_PING };
+
+struct stream {
+	uint64_t id;
+	struct cp_conn c;
+	uint8_t state;
+	uint32_t req;
+};
+
+struct req {
+	uint8_t used, kind, waiting;
+	int agent;
+	uint32_t id;
+	uint64_t stream;
+	uint64_t born_ms;
+	struct cp_conn target;  /* the held SYN or the pending ping */
+	struct sl_agent_offer o;
+};
+
+struct agent_rt {
+	char name[SL_AGENT_NAME_LEN];
+	uint16_t vnet;
+	/* the control session */
+	SSL *ssl;               /* NULL: not connected */
+	struct cp_conn ctl;
+	uint8_t ctl_up, hello, kick;
+	uint32_t caps;
+	char sw[AP_MAX_TEXT + 1];
+	char addr[48];          /* where it connected from */
+	uint64_t since;         /* time(NULL) when it came up */
+	uint64_t last_rx_ms, last_ka_ms;
+	uint32_t rtt_ms;
+	uint8_t in[AP_HDR_LEN + AP_MAX_BODY];
+	size_t in_len;
+	/* STREAM sessions */
+	unsigned int n_st;
+	struct stream st[STREAMS_MAX];
+	/* counters */
+	uint64_t sessions, losses, streams_total, streams_refused;
+	uint64_t offers, ok, refused, unreachable, other, no_session, busy, waited, bind_lost;
+	uint64_t pings, pings_answered, late;
+	uint64_t rx_msgs, tx_msgs, malformed, errors_sent;
+};
+
+struct agent_state {
+	pthread_mutex_t mu;
+	const struct sl_conf *conf;
+	unsigned int n_agents;
+	struct agent_rt ag[SL_AGENTS_MAX];
+	uint32_t next_id;       /* the next request id */
+	uint32_t first_id;      /* ids from here to next_id were given out */
+	struct req req[REQS_MAX];
+};
+
+extern struct agent_state A;
+
+uint64_t agent_now_ms(void);
+
+#endif

@@ -1,0 +1,506 @@
+/*
+ * S4 on the worker (agent_dp.h): held SYNs, verdicts, pings.
+ *
+ * Transparency is the point: the client must see what it would have seen
+ * on the site's own network.  So a SYN is not answered until the agent's
+ * own connect() to the real server has finished, and the answer is then
+ * made from the SYN itself: a SYN-ACK from our TCP stack (OK), a RST+ACK
+ * from the server's address and port acknowledging the SYN (REFUSE, RFC
+ * 9293 3.10.7.1), or ICMP destination unreachable quoting the SYN's IP
+ * header and what follows (RFC 792, RFC 1812 4.3.2.3) with the code the
+ * agent saw, from the vnet's gateway address.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+#include <rte_tcp.h>
+
+#include <sluice/agent_proto.h>
+#include <sluice/tls_msg.h>
+
+#include "agent/agent_dp.h"
+#include "agent/held_tab.h"
+#include "agent/vnet_match.h"
+#include "apps/tls_relay.h"
+#include "ip/ipv4_input.h"
+#include "tcp/tcp_conn.h"
+
+#define PINGS_MAX 1024
+#define ICMP_DEST_UNREACH 3
+#define PING_SCAN_MS 50
+/* an agent answers a ping within ping_timeout_ms; a little more for the
+ * rings and the control session before the entry is given up */
+#define PING_SLACK_MS 500
+
+struct ping_ent {
+	uint32_t gen;
+	uint8_t used;
+	uint8_t pad;
+	uint16_t in_port;
+	uint16_t vnet;
+	uint16_t pad2;
+	uint32_t src;
+	uint32_t born_ms;
+	struct rte_mbuf *m;     /* the client's echo request, answered in place */
+};
+
+struct agent_dp {
+	uint16_t app;           /* the agents listener's application */
+	uint16_t n_vnets;
+	const struct sl_vnet_def *vnets;
+	const struct sl_acl_rule *acl;
+	uint32_t n_acl;
+	struct held_tab *held;
+	uint32_t hold_ms, ping_ms, pings_per_client;
+	struct sl_rule listen_rule; /* the agents' port: TLS terminate, this app */
+	struct sl_rule accept_rule; /* a released SYN: SL_RA_AGENT */
+	uint32_t ping_scan_ms;
+	uint32_t n_pings;
+	struct ping_ent ping[PINGS_MAX];
+};
+
+static inline struct sl_agent_stats *ast(struct worker *w) { return &w->st->agent; }
+
+/* --- answers built from the held SYN ------------------------------------- */
+
+static void answer_unreach(struct worker *w, struct rte_mbuf *syn, uint16_t vnet, uint8_t code)
+{
+	struct agent_dp *a = w->agent;
+
+	icmp_error_from(w, syn, a->vnets[vnet].gateway, ICMP_DEST_UNREACH, code, 0);
+	rte_pktmbuf_free(syn);
+}
+
+/* RFC 9293 3.10.7.1 (CLOSED): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
+ * from the server's address and port. */
+static void answer_rst(struct worker *w, struct rte_mbuf *syn)
+{
+	struct ipv4_hdr_raw *ip = ip_hdr(syn);
+	const struct rte_tcp_hdr *th =
+		(const struct rte_tcp_hdr *)((uint8_t *)ip + (ip->ver_ihl & 0xf) * 4u);
+
+	tcp_reply_rst(w->tcp, ip->dst, ip->src, rte_be_to_cpu_16(th->dst_port),
+		      rte_be_to_cpu_16(th->src_port), 0, rte_be_to_cpu_32(th->sent_seq) + 1, 1);
+	rte_pktmbuf_free(syn);
+}
+
+/* --- the hold ---------------------------------------------------------------- */
+
+static int acl_denies(struct worker *w, struct rte_mbuf *m, uint16_t vnet,
+		      const struct acl_pkt *p)
+{
+	struct agent_dp *a = w->agent;
+	int i;
+
+	if (!a->n_acl)
+		return 0;
+	i = acl_match(a->acl, a->n_acl, p);
+	if (i < 0 || a->acl[i].action == SL_ACL_ALLOW)
+		return 0;
+	ast(w)->acl_denied++;
+	if (a->acl[i].action == SL_ACL_REJECT) {
+		/* RFC 1812 5.2.7.1: communication administratively prohibited */
+		icmp_error_from(w, m, a->vnets[vnet].gateway, ICMP_DEST_UNREACH, 13, 0);
+		worker_drop(w, m, SL_DROP_AGENT_ACL_REJECT);
+	} else {
+		worker_drop(w, m, SL_DROP_AGENT_ACL_DROP);
+	}
+	return 1;
+}
+
+static void offer(struct worker *w, uint32_t idx, const struct held_ent *e)
+{
+	struct agent_dp *a = w->agent;
+	struct rte_mbuf *om = rte_pktmbuf_alloc(w->pool);
+	struct sl_agent_offer *o;
+
+	if (!om || !(o = (struct sl_agent_offer *)rte_pktmbuf_append(om, sizeof(*o)))) {
+		rte_pktmbuf_free(om);
+		goto fail;
+	}
+	*o = (struct sl_agent_offer){
+		.vnet = e->vnet, .agent = e->agent, .src = e->k.src, .dst = e->k.dst,
+		.sport = e->k.sport, .dport = e->k.dport, .proto = IPPROTO_TCP,
+	};
+	if (tls_relay_up(w, SL_TLS_UP_OFFER, a->app, idx, e->gen, om) == 0)
+		return;
+fail:
+	/* not offered: forget it; the client's retransmission tries again */
+	w->st->drops[SL_DROP_AGENT_OFFER]++;
+	rte_pktmbuf_free(held_tab_del(a->held, idx));
+	ast(w)->held--;
+}
+
+static void tcp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t vnet,
+		   uint16_t agent)
+{
+	struct agent_dp *a = w->agent;
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u, tlen = rte_be_to_cpu_16(ip->total_len);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((uint8_t *)ip + hlen);
+	struct held_key k;
+	uint32_t idx;
+	int why;
+
+	/* anything but a clean first SYN goes to the stack: a connection's
+	 * segments, or a RST for what has none (RFC 9293 3.10.7.1) */
+	if (ipv4_is_fragment(ip) || tlen < hlen + sizeof(*th) ||
+	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + sizeof(*th) ||
+	    (th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG |
+			      RTE_TCP_FIN_FLAG)) != RTE_TCP_SYN_FLAG) {
+		tcp_input(w->tcp, m, in_port, NULL);
+		return;
+	}
+	k = (struct held_key){
+		.src = rte_be_to_cpu_32(ip->src), .dst = rte_be_to_cpu_32(ip->dst),
+		.sport = rte_be_to_cpu_16(th->src_port), .dport = rte_be_to_cpu_16(th->dst_port),
+	};
+	idx = held_tab_find(a->held, &k);
+	if (idx != HELD_NONE) {
+		/* the client retransmitted: the agent is still at it */
+		held_ents(a->held)[idx].retrans++;
+		ast(w)->syn_dup++;
+		worker_drop(w, m, SL_DROP_AGENT_SYN_DUP);
+		return;
+	}
+	/* a SYN for a connection already made (SYN-ACK lost) */
+	if (tcp_input_try(w->tcp, m, in_port))
+		return;
+	{
+		struct acl_pkt p = { .vnet = vnet, .proto = IPPROTO_TCP, .has_ports = 1,
+				     .src = k.src, .dst = k.dst, .sport = k.sport, .dport = k.dport };
+
+		if (acl_denies(w, m, vnet, &p))
+			return;
+	}
+	if (held_tab_add(a->held, &k, vnet, agent, in_port, w->tcp->now_ms, m, &idx, &why) != 0) {
+		ast(w)->held_refused++;
+		worker_drop(w, m, why == HELD_FULL_SOURCE ? SL_DROP_AGENT_HELD_SOURCE :
+				  why == HELD_FULL_VNET ? SL_DROP_AGENT_HELD_VNET :
+							  SL_DROP_AGENT_HELD_FULL);
+		return;
+	}
+	ast(w)->held++;
+	ast(w)->syn_held++;
+	offer(w, idx, &held_ents(a->held)[idx]);
+}
+
+/* --- pings ------------------------------------------------------------------ */
+
+static void ping_free(struct worker *w, struct ping_ent *p)
+{
+	p->used = 0;
+	p->gen += 2;
+	p->m = NULL;
+	w->agent->n_pings--;
+	ast(w)->pings_pending--;
+}
+
+static void icmp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t vnet,
+		    uint16_t agent)
+{
+	struct agent_dp *a = w->agent;
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u, tlen = rte_be_to_cpu_16(ip->total_len);
+	const struct rte_icmp_hdr *ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
+	uint32_t src = rte_be_to_cpu_32(ip->src), dlen, same = 0, slot = PINGS_MAX;
+	struct sl_agent_ping *q;
+	struct rte_mbuf *qm;
+	struct ping_ent *p;
+
+	if (ipv4_is_fragment(ip) || tlen < hlen + sizeof(*ic) ||
+	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + tlen ||
+	    ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0 ||
+	    rte_raw_cksum(ic, tlen - hlen) != 0xffff) {
+		worker_drop(w, m, SL_DROP_AGENT_PROTO);
+		return;
+	}
+	dlen = tlen - hlen - (uint32_t)sizeof(*ic);
+	if (dlen > AP_MAX_PING_DATA) {
+		worker_drop(w, m, SL_DROP_AGENT_PROTO);
+		return;
+	}
+	{
+		struct acl_pkt ap = { .vnet = vnet, .proto = IPPROTO_ICMP, .src = src,
+				      .dst = rte_be_to_cpu_32(ip->dst) };
+
+		if (acl_denies(w, m, vnet, &ap))
+			return;
+	}
+	for (uint32_t i = 0; i < PINGS_MAX; i++) {
+		if (a->ping[i].used)
+			same += a->ping[i].src == src;
+		else if (slot == PINGS_MAX)
+			slot = i;
+	}
+	if (same >= a->pings_per_client || slot == PINGS_MAX) {
+		worker_drop(w, m, SL_DROP_AGENT_PING_LIMIT);
+		return;
+	}
+	qm = rte_pktmbuf_alloc(w->pool);
+	if (!qm || !(q = (struct sl_agent_ping *)rte_pktmbuf_append(qm, (uint16_t)(sizeof(*q) + dlen)))) {
+		rte_pktmbuf_free(qm);
+		worker_drop(w, m, SL_DROP_NOMBUF);
+		return;
+	}
+	*q = (struct sl_agent_ping){
+		.vnet = vnet, .agent = agent, .src = src, .dst = rte_be_to_cpu_32(ip->dst),
+		.ident = rte_be_to_cpu_16(ic->icmp_ident), .seq = rte_be_to_cpu_16(ic->icmp_seq_nb),
+		.ttl = ip->ttl,
+	};
+	memcpy(q + 1, ic + 1, dlen);
+	p = &a->ping[slot];
+	if (tls_relay_up(w, SL_TLS_UP_PING, a->app, slot, p->gen, qm) != 0) {
+		worker_drop(w, m, SL_DROP_AGENT_OFFER);
+		return;
+	}
+	p->used = 1;
+	p->src = src;
+	p->vnet = vnet;
+	p->in_port = in_port;
+	p->born_ms = w->tcp->now_ms;
+	p->m = m;
+	a->n_pings++;
+	ast(w)->pings++;
+	ast(w)->pings_pending++;
+}
+
+/* The echo reply, in place in the request (RFC 792): addresses swapped,
+ * type 0, the agent's reply payload (the same bytes, when the server
+ * echoed them faithfully). */
+static void pong(struct worker *w, struct ping_ent *p, const struct sl_agent_pong *r,
+		 const uint8_t *data, uint32_t dlen)
+{
+	struct rte_mbuf *m = p->m;
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u, tlen = rte_be_to_cpu_16(ip->total_len);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
+	uint32_t tmp;
+
+	if (dlen != tlen - hlen - sizeof(*ic)) {
+		/* a reply of another size: the client would not match it */
+		ast(w)->ping_errors++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(ic + 1, data, dlen);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = 0;
+	ic->icmp_cksum = ipv4_cksum(ic, tlen - hlen);
+	tmp = ip->src;
+	ip->src = ip->dst;
+	ip->dst = tmp;
+	ip->ttl = r->ttl ? r->ttl : 64;
+	ip->cksum = 0;
+	ip->cksum = ipv4_cksum(ip, hlen);
+	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN - tlen);
+	ast(w)->pongs++;
+	w->st->icmp_out++;
+	ipv4_output(w, m);
+}
+
+/* --- from sluice-cp ------------------------------------------------------------- */
+
+static void verdict(struct worker *w, const struct sl_tls_msg *h, const struct sl_agent_verdict *v)
+{
+	struct agent_dp *a = w->agent;
+	struct held_ent *e = held_tab_get(a->held, h->slot, h->gen);
+	struct tcp_conn *stream = NULL, *c;
+	struct rte_mbuf *syn;
+	uint16_t in_port, vnet;
+
+	if (v->result == AP_RES_OK)
+		stream = tls_relay_stream_get(w, v->stream_slot, v->stream_gen);
+	if (!e) {
+		/* timed out meanwhile: the agent's server connection must end */
+		ast(w)->late++;
+		w->st->drops[SL_DROP_AGENT_LATE]++;
+		if (stream)
+			tls_relay_stream_abort(w, stream);
+		return;
+	}
+	in_port = e->in_port;
+	vnet = e->vnet;
+	syn = held_tab_del(a->held, h->slot);
+	ast(w)->held--;
+	switch (v->result) {
+	case AP_RES_OK:
+		if (!stream) {
+			/* the session died between the agent's OK and now: the
+			 * server accepted, so the client hears of a reset */
+			ast(w)->bind_failed++;
+			answer_rst(w, syn);
+			return;
+		}
+		c = tcp_accept_syn(w->tcp, syn, in_port, &a->accept_rule, v->mss);
+		if (!c) {
+			ast(w)->bind_failed++;
+			tls_relay_stream_abort(w, stream);
+			return;
+		}
+		tls_relay_stream_bind(w, stream, c);
+		ast(w)->ok++;
+		return;
+	case AP_RES_REFUSE:
+		ast(w)->refused++;
+		answer_rst(w, syn);
+		return;
+	case AP_RES_UNREACHABLE:
+		ast(w)->unreachable++;
+		answer_unreach(w, syn, vnet, v->code);
+		return;
+	default:
+		/* no agent, no stream, busy, timeout: the network gave no answer */
+		ast(w)->no_agent++;
+		answer_unreach(w, syn, vnet, AP_UNREACH_HOST);
+		return;
+	}
+}
+
+void agent_dp_dn(struct worker *w, struct rte_mbuf *m)
+{
+	struct agent_dp *a = w->agent;
+	const struct sl_tls_msg *h = rte_pktmbuf_mtod(m, const struct sl_tls_msg *);
+
+	if (!a || m->data_len < sizeof(*h))
+		goto out;
+	if (h->type == SL_TLS_DN_VERDICT) {
+		struct sl_agent_verdict v;
+
+		if (h->len < sizeof(v) || m->data_len < sizeof(*h) + sizeof(v))
+			goto out;
+		memcpy(&v, h + 1, sizeof(v));
+		verdict(w, h, &v);
+	} else if (h->type == SL_TLS_DN_PONG) {
+		struct sl_agent_pong r;
+		struct ping_ent *p;
+		uint8_t buf[AP_MAX_PING_DATA];
+		const uint8_t *data;
+		uint32_t dlen;
+
+		if (h->len < sizeof(r) || h->slot >= PINGS_MAX || h->len - sizeof(r) > sizeof(buf) ||
+		    !rte_pktmbuf_read(m, sizeof(*h), sizeof(r), &r))
+			goto out;
+		p = &a->ping[h->slot];
+		if (!p->used || p->gen != h->gen) {
+			ast(w)->late++;
+			w->st->drops[SL_DROP_AGENT_LATE]++;
+			goto out;
+		}
+		dlen = h->len - (uint32_t)sizeof(r);
+		data = rte_pktmbuf_read(m, sizeof(*h) + sizeof(r), dlen, buf);
+		if (r.result == AP_RES_OK && data) {
+			pong(w, p, &r, data, dlen);
+		} else if (r.result == AP_RES_UNREACHABLE) {
+			ast(w)->ping_errors++;
+			answer_unreach(w, p->m, p->vnet, r.code);
+		} else {
+			ast(w)->ping_errors++;
+			rte_pktmbuf_free(p->m); /* timeout: the client sees none either */
+		}
+		ping_free(w, p);
+	}
+out:
+	rte_pktmbuf_free(m);
+}
+
+void agent_dp_poll(struct worker *w)
+{
+	struct agent_dp *a = w->agent;
+	uint32_t now, i;
+
+	if (!a)
+		return;
+	now = w->tcp->now_ms;
+	/* the oldest first: one comparison when nothing is due */
+	while ((i = held_tab_expired(a->held, now, a->hold_ms)) != HELD_NONE) {
+		uint16_t vnet = held_ents(a->held)[i].vnet;
+
+		ast(w)->timeouts++;
+		ast(w)->held--;
+		answer_unreach(w, held_tab_del(a->held, i), vnet, AP_UNREACH_HOST);
+	}
+	if (a->n_pings && now - a->ping_scan_ms >= PING_SCAN_MS) {
+		a->ping_scan_ms = now;
+		for (i = 0; i < PINGS_MAX; i++) {
+			struct ping_ent *p = &a->ping[i];
+
+			if (p->used && now - p->born_ms >= a->ping_ms + PING_SLACK_MS) {
+				ast(w)->ping_errors++;
+				rte_pktmbuf_free(p->m);
+				ping_free(w, p);
+			}
+		}
+	}
+}
+
+/* --- IP input hook -------------------------------------------------------------- */
+
+static int pre_route(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
+{
+	struct agent_dp *a = w->agent;
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	int v = vnet_of(a->vnets, a->n_vnets, rte_be_to_cpu_32(ip->src)), ag;
+
+	if (v < 0)
+		return 0;
+	ag = vnet_route(&a->vnets[v], rte_be_to_cpu_32(ip->dst));
+	if (ag < 0)
+		return 0; /* not behind an agent: routed as usual */
+	if (ip->proto == IPPROTO_TCP)
+		tcp_in(w, m, in_port, (uint16_t)v, (uint16_t)ag);
+	else if (ip->proto == IPPROTO_ICMP)
+		icmp_in(w, m, in_port, (uint16_t)v, (uint16_t)ag);
+	else
+		worker_drop(w, m, SL_DROP_AGENT_PROTO);
+	return 1;
+}
+
+int agent_dp_init(struct worker *w, uint16_t app)
+{
+	const struct sl_conf *c = dp.conf;
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	char name[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memzone *mz;
+	struct agent_dp *a;
+	size_t sz;
+	int rc;
+
+	if (!c->agents.enabled)
+		return 0;
+	a = rte_zmalloc_socket("sl_agent", sizeof(*a), RTE_CACHE_LINE_SIZE, socket);
+	if (!a)
+		return -ENOMEM;
+	a->app = app;
+	a->vnets = c->vnets;
+	a->n_vnets = (uint16_t)c->n_vnets;
+	a->acl = c->acl;
+	a->n_acl = c->n_acl;
+	a->hold_ms = c->agents.hold_timeout_ms;
+	a->ping_ms = c->agents.ping_timeout_ms;
+	a->pings_per_client = c->agents.pings_per_client;
+	sz = held_tab_memsize(c->agents.held_max);
+	snprintf(name, sizeof(name), SL_HELD_ZONE_FMT, w->idx);
+	mz = rte_memzone_reserve(name, sz, socket, 0);
+	if (!sz || !mz)
+		return -ENOMEM;
+	a->held = mz->addr;
+	rc = held_tab_init(a->held, c->agents.held_max, c->agents.held_per_source,
+			   c->agents.held_per_vnet);
+	if (rc != 0)
+		return rc;
+	a->listen_rule = (struct sl_rule){ .action = SL_RA_TLS_TERM, .app = (uint16_t)(app + 1) };
+	a->accept_rule = (struct sl_rule){ .action = SL_RA_AGENT, .app = (uint16_t)(app + 1) };
+	rc = tcp_listen_local(w->tcp, rte_cpu_to_be_32(c->agents.listen), c->agents.port,
+			      &a->listen_rule);
+	if (rc != 0)
+		return rc;
+	w->agent = a;
+	w->pre_route = pre_route;
+	return 0;
+}

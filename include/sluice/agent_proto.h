@@ -1,0 +1,212 @@
+/*
+ * The agent protocol (S4): what sluice-agent and the appliance say to each
+ * other inside their TLS sessions.  The reference is docs/agent-protocol.md;
+ * this header is its wire format and the one codec both sides use
+ * (common/agent_proto.c: pure code, no sockets, no DPDK).
+ *
+ * Sessions (each one TLS 1.2/1.3 session over TCP, agent -> appliance):
+ *  - control: ALPN AP_ALPN_CONTROL.  Framed messages both ways (below).
+ *  - STREAM:  ALPN AP_ALPN_STREAM.  No framing at all: after the handshake
+ *    the session is idle in the appliance's pool until a CONNECT names it;
+ *    from then on it carries the relayed TCP connection's bytes, a TLS
+ *    close_notify is the server's (or the client's) FIN and a TCP RST of the
+ *    session is the connection's reset.  A STREAM session is named by its
+ *    stream id: an 8-byte TLS exporter output read big-endian (RFC 5705 /
+ *    RFC 8446 7.5; exported length 8, label AP_STREAM_ID_LABEL, no
+ *    context: in TLS 1.3 the length is an input, so a prefix of a longer
+ *    export differs), which both ends compute without sending anything.
+ *
+ * Framing of the control session: a 4-byte header, then the body.
+ *   u8 type, u8 flags (0), u16 body length (big-endian), body.
+ * Every integer is big-endian.  A body longer than AP_MAX_BODY, a length
+ * that does not fit the type, a non-zero flags byte or an unknown type is
+ * malformed: the receiver sends ERROR naming it and closes the session.
+ */
+#ifndef SLUICE_AGENT_PROTO_H
+#define SLUICE_AGENT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AP_ALPN_CONTROL "sluice-control/1"
+#define AP_ALPN_STREAM "sluice-stream/1"
+#define AP_STREAM_ID_LABEL "EXPORTER-sluice-stream-id"
+
+#define AP_VERSION 1          /* the protocol version this code speaks */
+#define AP_HDR_LEN 4
+#define AP_MAX_BODY 4096      /* a larger frame is malformed ("oversized") */
+#define AP_MAX_PING_DATA 2048 /* echo payload bytes carried in PING/PING_RESULT */
+#define AP_MAX_TEXT 200       /* ERROR text, HELLO software string */
+
+/* Capabilities (HELLO, HELLO_ACK: the ACK carries the intersection). */
+#define AP_CAP_STREAM 0x0001u /* TCP relays over STREAM sessions */
+#define AP_CAP_PING 0x0002u   /* ICMP echo on behalf of clients */
+
+/* X-macro: name, value, direction (A = agent -> appliance, S = appliance
+ * -> agent, B = both).  Body layouts are in the struct comments below. */
+#define AP_MSG_TYPES(X)                                                  \
+	X(HELLO, 1, A)          /* versions, capabilities, software */   \
+	X(HELLO_ACK, 2, S)      /* chosen version, caps, keepalive */    \
+	X(KEEPALIVE, 3, B)      /* a timestamp to echo */                \
+	X(KEEPALIVE_ACK, 4, B)  /* the echoed timestamp */               \
+	X(CONNECT, 5, S)        /* open a TCP connection to a server */  \
+	X(CONNECT_RESULT, 6, A) /* OK / REFUSE / UNREACHABLE */          \
+	X(PING, 7, S)           /* send an ICMP echo */                  \
+	X(PING_RESULT, 8, A)    /* the reply or the error */             \
+	X(ERROR, 9, B)          /* the sender closes after it */
+
+enum ap_type {
+#define AP_ENUM(name, val, dir) AP_##name = val,
+	AP_MSG_TYPES(AP_ENUM)
+#undef AP_ENUM
+	AP_TYPE_MAX
+};
+
+/* Who may send a message. */
+enum ap_dir { AP_FROM_AGENT = 1, AP_FROM_APPLIANCE = 2 };
+
+/* CONNECT_RESULT.result and PING_RESULT.result */
+enum ap_result {
+	AP_RES_OK = 0,          /* connected / echo reply received */
+	AP_RES_REFUSE = 1,      /* the server answered RST (ECONNREFUSED) */
+	AP_RES_UNREACHABLE = 2, /* code: an ICMP destination-unreachable code */
+	AP_RES_TIMEOUT = 3,     /* PING only: nothing came back in time */
+	AP_RES_BUSY = 4,        /* the agent's bound was reached (connects/pings) */
+	AP_RES_NO_STREAM = 5,   /* CONNECT named a stream the agent does not have idle */
+};
+
+/* ICMP destination unreachable codes (RFC 792, RFC 1812 5.2.7.1) carried
+ * in AP_RES_UNREACHABLE. */
+#define AP_UNREACH_NET 0
+#define AP_UNREACH_HOST 1
+#define AP_UNREACH_PROTO 2
+#define AP_UNREACH_PORT 3
+#define AP_UNREACH_ADMIN 13
+
+/* ERROR codes */
+enum ap_err {
+	AP_ERR_MALFORMED = 1,   /* a frame that does not parse */
+	AP_ERR_OVERSIZED = 2,   /* body longer than AP_MAX_BODY */
+	AP_ERR_UNKNOWN_TYPE = 3,
+	AP_ERR_UNEXPECTED = 4,  /* a valid message in the wrong direction or state */
+	AP_ERR_VERSION = 5,     /* no common version */
+	AP_ERR_UNKNOWN_ID = 6,  /* a result for a request never sent */
+	AP_ERR_REFUSED = 7,     /* the appliance does not accept this agent */
+	AP_ERR_INTERNAL = 8,
+};
+
+struct ap_hello {             /* body: 2+2+4+1+text */
+	uint16_t ver_min, ver_max;
+	uint32_t caps;
+	uint8_t sw_len;
+	char sw[AP_MAX_TEXT + 1]; /* software name and version, NUL-terminated */
+};
+
+struct ap_hello_ack {         /* body: 2+4+4+4 */
+	uint16_t version;
+	uint32_t caps;
+	uint32_t keepalive_ms;  /* how often each side sends KEEPALIVE */
+	uint32_t pool;          /* STREAM sessions the appliance wants idle per worker (hint) */
+};
+
+struct ap_keepalive {         /* body: 8 */
+	uint64_t ts;            /* sender's clock, opaque to the receiver */
+};
+
+struct ap_connect {           /* body: 4+8+1+1+2+4+4+2+2 = 28 */
+	uint32_t id;            /* request id, unique among the sender's open requests */
+	uint64_t stream;        /* the idle STREAM session to relay over */
+	uint8_t proto;          /* 6 (TCP) */
+	uint8_t pad;
+	uint16_t timeout_ms;    /* connect timeout the agent should use */
+	uint32_t dst;           /* server address (host order in this struct) */
+	uint32_t src;           /* the client's address (informational) */
+	uint16_t dport, sport;
+};
+
+struct ap_connect_result {    /* body: 4+1+1+2 = 8 */
+	uint32_t id;
+	uint8_t result;         /* enum ap_result */
+	uint8_t code;           /* AP_RES_UNREACHABLE: ICMP code */
+	uint16_t mss;           /* AP_RES_OK: the server connection's MSS (TCP_MAXSEG) */
+};
+
+struct ap_ping {              /* body: 4+4+4+2+2+1+1+2+data = 20 + data */
+	uint32_t id;
+	uint32_t dst;           /* echo target */
+	uint32_t src;           /* the client (informational) */
+	uint16_t ident, seq;    /* the client's ICMP identifier and sequence */
+	uint8_t ttl;            /* 0 = the agent's default */
+	uint8_t pad;
+	uint16_t timeout_ms;
+	uint16_t data_len;      /* not sent: the rest of the body */
+	const uint8_t *data;    /* points into the parsed buffer */
+};
+
+struct ap_ping_result {       /* body: 4+1+1+1+1+4+data = 12 + data */
+	uint32_t id;
+	uint8_t result;         /* AP_RES_OK, _UNREACHABLE (code), _TIMEOUT, _BUSY */
+	uint8_t code;
+	uint8_t ttl;            /* the reply's TTL as received */
+	uint8_t pad;
+	uint32_t from;          /* who answered (the target, or a router's error) */
+	uint16_t data_len;      /* not sent: the rest of the body (0 unless OK) */
+	const uint8_t *data;    /* the echo reply's payload */
+};
+
+struct ap_error {             /* body: 2+1+text */
+	uint16_t code;          /* enum ap_err */
+	uint8_t text_len;
+	char text[AP_MAX_TEXT + 1]; /* NUL-terminated, names what was wrong */
+};
+
+struct ap_msg {
+	uint8_t type;           /* enum ap_type */
+	union {
+		struct ap_hello hello;
+		struct ap_hello_ack hello_ack;
+		struct ap_keepalive ka;
+		struct ap_connect connect;
+		struct ap_connect_result cres;
+		struct ap_ping ping;
+		struct ap_ping_result pres;
+		struct ap_error error;
+	} u;
+};
+
+/*
+ * Parse one frame from the front of buf[0..len).
+ *   0        *msg filled, *used = bytes of the frame
+ *   -EAGAIN  not a whole frame yet (nothing consumed); an oversized length
+ *            is reported as soon as the header is there, not after
+ *   -E2BIG   the header announces a body above AP_MAX_BODY
+ *   -EPROTO  unknown type or non-zero flags
+ *   -EBADMSG the body does not fit the type (length, field values)
+ * On an error, *why (if not NULL) is a static string naming the problem,
+ * fit for an ERROR's text.  Pointers in *msg point into buf.
+ */
+int ap_parse(const uint8_t *buf, size_t len, struct ap_msg *msg, size_t *used,
+	     const char **why);
+
+/* Is `type` one that `from` may send?  1 or 0. */
+int ap_dir_ok(unsigned int type, enum ap_dir from);
+
+/* The ERROR code for a parse error (-E2BIG etc.). */
+enum ap_err ap_err_of(int parse_rc);
+
+/*
+ * Encode one message into out[0..cap): the number of bytes written, or
+ * -ENOSPC when it does not fit, -EINVAL for fields out of range (text or
+ * data too long, unknown type).
+ */
+int ap_encode(const struct ap_msg *msg, uint8_t *out, size_t cap);
+
+/* "HELLO", "CONNECT", ...; "?" for unknown values. */
+const char *ap_type_str(unsigned int type);
+const char *ap_result_str(unsigned int result);
+const char *ap_err_str(unsigned int code);
+
+/* Version negotiation: the highest version in both ranges, or -1. */
+int ap_version_pick(uint16_t a_min, uint16_t a_max, uint16_t b_min, uint16_t b_max);
+
+#endif

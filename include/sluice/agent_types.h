@@ -1,0 +1,92 @@
+/*
+ * S4 tables shared by the config, sluice-dp and sluice-cp: the agents
+ * listener, virtual networks (vnets), the agents bound to them, their
+ * routes and ACL rules.  Plain data, host byte order; no DPDK.
+ *
+ * A vnet is chosen by the client's source address (client ranges never
+ * overlap across vnets); inside it, routes send server prefixes to one of
+ * its agents.  Server ranges may overlap between vnets: what identifies a
+ * flow is the vnet and the 5-tuple, and since the client address alone
+ * names the vnet, the TCP stack's (client, server) key is unique too.
+ */
+#ifndef SLUICE_AGENT_TYPES_H
+#define SLUICE_AGENT_TYPES_H
+
+#include <stdint.h>
+
+#define SL_VNETS_MAX 16
+#define SL_VNET_CLIENTS_MAX 8
+#define SL_VNET_ROUTES_MAX 64
+#define SL_AGENTS_MAX 64
+#define SL_ACL_RULES_MAX 8192   /* over all vnets */
+#define SL_AGENT_NAME_LEN 64
+#define SL_AGENT_PATH_LEN 256
+
+struct sl_prefix {
+	uint32_t prefix;        /* host bits zero */
+	uint8_t plen;
+	uint8_t pad[3];
+};
+
+struct sl_vnet_route {
+	uint32_t prefix;        /* server prefix, host bits zero */
+	uint8_t plen;
+	uint8_t pad;
+	uint16_t agent;         /* index into the agents table */
+};
+
+enum sl_acl_action {
+	SL_ACL_ALLOW = 1,
+	SL_ACL_REJECT,          /* ICMP 3/13 from the vnet's gateway */
+	SL_ACL_DROP,            /* silently */
+};
+
+/* One ACL rule of a vnet: first match wins; no match allows. */
+struct sl_acl_rule {
+	uint32_t id;            /* 1.. in file order; runtime rules above */
+	uint16_t vnet;          /* index into the vnets table */
+	uint8_t proto;          /* 0 any, 1 icmp, 6 tcp, 17 udp */
+	uint8_t action;         /* enum sl_acl_action */
+	uint32_t src, dst;      /* prefixes, host bits zero */
+	uint8_t src_plen, dst_plen;
+	uint16_t pad;
+	uint16_t sport_lo, sport_hi; /* 0-65535 = any */
+	uint16_t dport_lo, dport_hi;
+};
+
+struct sl_vnet_def {
+	char name[SL_AGENT_NAME_LEN];
+	uint32_t gateway;       /* an appliance port address: ICMP errors come from it */
+	uint8_t n_clients;
+	uint8_t pad;
+	uint16_t n_routes;
+	struct sl_prefix clients[SL_VNET_CLIENTS_MAX];
+	struct sl_vnet_route routes[SL_VNET_ROUTES_MAX];
+};
+
+struct sl_agent_def {
+	char name[SL_AGENT_NAME_LEN]; /* the certificate's subject: CN or a DNS SAN */
+	uint16_t vnet;          /* index into the vnets table */
+	uint16_t pad;
+};
+
+/* The `agents` config section. */
+struct sl_agents_conf {
+	uint8_t enabled;        /* the section is present */
+	uint8_t pad;
+	uint16_t port;          /* listener port (443) */
+	uint32_t listen;        /* an appliance port address */
+	char cert[SL_AGENT_PATH_LEN], key[SL_AGENT_PATH_LEN]; /* the appliance's, PEM */
+	char ca[SL_AGENT_PATH_LEN];  /* verifies agents' certificates */
+	uint32_t hold_timeout_ms;    /* a held SYN without a verdict: ICMP host unreachable */
+	uint32_t held_max;           /* held SYNs per worker */
+	uint32_t held_per_source;    /* ... per client address, per worker */
+	uint32_t held_per_vnet;      /* ... per vnet, per worker */
+	uint32_t keepalive_ms;       /* control-session keepalive */
+	uint32_t stream_pool;        /* idle STREAM sessions the agent keeps */
+	uint32_t connect_timeout_ms; /* what the agent is told to wait for a server */
+	uint32_t pings_per_client;   /* outstanding echo requests per client, per worker */
+	uint32_t ping_timeout_ms;
+};
+
+#endif
