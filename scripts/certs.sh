@@ -4,14 +4,22 @@
 # sluice-cp with `openssl s_time` against `openssl s_server` on the same
 # certificate, so both sides sign with the same (and the cheaper) key type.
 #
-#   ca.pem        test CA                     (signs demo, origin)
+#   ca.pem        test CA                     (signs demo, origin, appliance)
 #   demo.pem      demo.sluice.test, IP 198.19.0.10 and .11 (the terminate apps)
 #   e2e-ca.pem    a second CA                 (signs bank)
 #   bank.pem      bank.sluice.test, IP 198.19.0.11    (the S5 passthrough server)
 #   origin.pem    origin.sluice.test, IP 198.19.0.12  (the reverse-mode backend)
 #   untrusted.pem self-signed, IP 198.19.0.12         (a backend nobody trusts)
+#   appliance.pem appliance.sluice.test, IP 198.18.100.1 (ca; the S4 agents
+#                 listener: agents verify the appliance with ca.pem)
+#   agent-ca.pem  the agents' CA              (signs site-a, site-b, stranger)
+#   site-a.pem    CN and DNS site-a, clientAuth (the agent of site A)
+#   site-b.pem    CN and DNS site-b, clientAuth (the agent of site B)
+#   stranger.pem  CN and DNS stranger, clientAuth (agent-ca, but no known site)
+#   rogue-ca.pem  a CA the appliance does not trust (signs rogue)
+#   rogue.pem     CN and DNS site-a, clientAuth (site A's name, wrong issuer)
 #
-# Idempotent and cheap when everything is in place (~0.1 s).  A pair is
+# Idempotent and cheap when everything is in place (~1 s).  A pair is
 # (re)made only when it is missing or unusable: no key, a key that is not
 # the certificate's, a certificate that does not verify against its issuer
 # (e.g. the CA was remade) or expires within a day.  Concurrent callers are
@@ -65,11 +73,12 @@ ca() { # ca NAME CN
 	commit "$1"
 }
 
-leaf() { # leaf NAME ISSUER CN SAN
+leaf() { # leaf NAME ISSUER CN SAN [EKU]: EKU serverAuth (default) or clientAuth
 	usable "$1" "$2" && return 0
 	newkey "$1"
 	openssl req -new -key "$1.key.new" -out "$1.csr" -subj "/CN=$3" 2>/dev/null
-	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' "$4" >"$1.ext"
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\n' \
+		"$4" "${5:-serverAuth}" >"$1.ext"
 	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -out "$1.pem.new" \
 		-days 825 -extfile "$1.ext" 2>/dev/null
 	rm -f "$1.csr" "$1.ext"
@@ -90,4 +99,13 @@ leaf demo ca demo.sluice.test "DNS:demo.sluice.test,IP:198.19.0.10,IP:198.19.0.1
 leaf bank e2e-ca bank.sluice.test "DNS:bank.sluice.test,IP:198.19.0.11"
 leaf origin ca origin.sluice.test "DNS:origin.sluice.test,IP:198.19.0.12"
 selfsigned untrusted untrusted.sluice.test "DNS:untrusted.sluice.test,IP:198.19.0.12"
+# S4 agents (scripts/lib.sh sl_agent_sites): the appliance's listener on the
+# wan port, the agents' client certificates and the bad agents' ones
+leaf appliance ca appliance.sluice.test "DNS:appliance.sluice.test,IP:198.18.100.1"
+ca agent-ca "Sluice Test Agent CA"
+leaf site-a agent-ca site-a "DNS:site-a" clientAuth
+leaf site-b agent-ca site-b "DNS:site-b" clientAuth
+leaf stranger agent-ca stranger "DNS:stranger" clientAuth
+ca rogue-ca "Sluice Test Rogue CA"
+leaf rogue rogue-ca site-a "DNS:site-a" clientAuth
 chmod 0600 ./*.key # also pairs made by an older certs.sh
