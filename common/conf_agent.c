@@ -40,15 +40,14 @@ struct ald {
 	const config_setting_t *route_set[SL_VNET_ROUTES_MAX]; /* of the current vnet */
 };
 
-/* Every error leaves through here: "file:line: message" with the line of s.
- * libconfig 1.5 records no file for array and list elements: take their
- * parent's, so that an error in an @include'd file names that file. */
+/* Every error leaves through here: "file:line: message" with the file and
+ * line of setting s (the main file, read from memory, has no name of its
+ * own in libconfig: l->name stands in for it). */
 static int fail(struct ald *l, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct ald *l, const config_setting_t *s, const char *fmt, ...)
 {
-	const config_setting_t *p;
-	const char *file = NULL;
+	const char *file = s ? config_setting_source_file(s) : NULL;
 	char msg[SL_CONF_ERR_LEN];
 	unsigned int line = s ? config_setting_source_line(s) : 0;
 	va_list ap;
@@ -56,8 +55,6 @@ static int fail(struct ald *l, const config_setting_t *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (p = s; p != NULL && file == NULL; p = config_setting_parent(p))
-		file = config_setting_source_file(p);
 	if (file == NULL)
 		file = l->name;
 	if (l->err != NULL && l->errlen > 0) {
@@ -277,22 +274,26 @@ static int check_name(struct ald *l, const config_setting_t *s, const char *what
 
 #define AF(f) offsetof(struct sl_agents_conf, f), sizeof(((struct sl_agents_conf *)0)->f)
 
+enum {
+	AK_PORT, AK_HOLD, AK_HELD_MAX, AK_PER_SOURCE, AK_PER_VNET, AK_KEEPALIVE, AK_POOL,
+	AK_CONNECT, AK_PINGS, AK_PING_TIMEOUT, AK_N
+};
+
 static const struct akey {
 	const char *name;
 	int64_t min, max;
 	size_t off, size;       /* uint16_t or uint32_t field of struct sl_agents_conf */
-} agents_ik[] = {
-	{ "port", 1, 65535, AF(port) },
-	{ "hold_timeout_ms", 100, 60000, AF(hold_timeout_ms) },
-	{ "held_max", 1, 1048576, AF(held_max) },
-	{ "held_per_source", 1, 1048576, AF(held_per_source) },  /* and <= held_max */
-	{ "held_per_vnet", 1, 1048576, AF(held_per_vnet) },      /* and <= held_max */
-	{ "keepalive_ms", 100, 600000, AF(keepalive_ms) },
-	{ "stream_pool", 1, 256, AF(stream_pool) },
-	{ "connect_timeout_ms", 100, 60000, AF(connect_timeout_ms) }, /* and < hold_timeout_ms */
-	{ "pings_per_client", 1, 1024, AF(pings_per_client) },
-	{ "ping_timeout_ms", 100, 60000, AF(ping_timeout_ms) },
-	{ .name = NULL },
+} agents_ik[AK_N] = {
+	[AK_PORT] = { "port", 1, 65535, AF(port) },
+	[AK_HOLD] = { "hold_timeout_ms", 100, 60000, AF(hold_timeout_ms) },
+	[AK_HELD_MAX] = { "held_max", 1, 1048576, AF(held_max) },
+	[AK_PER_SOURCE] = { "held_per_source", 1, 1048576, AF(held_per_source) }, /* and <= held_max */
+	[AK_PER_VNET] = { "held_per_vnet", 1, 1048576, AF(held_per_vnet) },       /* and <= held_max */
+	[AK_KEEPALIVE] = { "keepalive_ms", 100, 600000, AF(keepalive_ms) },
+	[AK_POOL] = { "stream_pool", 1, 256, AF(stream_pool) },
+	[AK_CONNECT] = { "connect_timeout_ms", 100, 60000, AF(connect_timeout_ms) }, /* and < hold */
+	[AK_PINGS] = { "pings_per_client", 1, 1024, AF(pings_per_client) },
+	[AK_PING_TIMEOUT] = { "ping_timeout_ms", 100, 60000, AF(ping_timeout_ms) },
 };
 
 /* The values docs/config.md promises (test_conf_agent checks both). */
@@ -328,8 +329,8 @@ static int agent_path(struct ald *l, const config_setting_t *g, const char *key,
 	return 0;
 }
 
-/* One of `key` (given) or, when absent, `other` (which then made the
- * default conflict): the setting an error between the two belongs to. */
+/* Where an error between two settings belongs: key when written, else
+ * other, written and in conflict with key's default. */
 static const config_setting_t *blame(const config_setting_t *key, const config_setting_t *other)
 {
 	return key != NULL ? key : other;
@@ -337,8 +338,8 @@ static const config_setting_t *blame(const config_setting_t *key, const config_s
 
 static int parse_agents(struct ald *l, const config_setting_t *g)
 {
-	const char *known[16];
-	const config_setting_t *set[sizeof(agents_ik) / sizeof(agents_ik[0])], *s;
+	const char *known[4 + AK_N + 1];
+	const config_setting_t *set[AK_N];
 	struct sl_agents_conf *a = &l->c->agents;
 	uint8_t *base = (uint8_t *)a;
 	unsigned int n = 0, i;
@@ -349,7 +350,7 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 	known[n++] = "cert";
 	known[n++] = "key";
 	known[n++] = "ca";
-	for (i = 0; agents_ik[i].name != NULL; i++)
+	for (i = 0; i < AK_N; i++)
 		known[n++] = agents_ik[i].name;
 	known[n] = NULL;
 	if ((rc = check_keys(l, g, "agents", known)) < 0)
@@ -357,7 +358,7 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 	a->enabled = 1;
 	if ((rc = need_port_addr(l, g, "listen", "agents", "agents listen address", &a->listen)) < 0)
 		return rc;
-	for (i = 0; agents_ik[i].name != NULL; i++) {
+	for (i = 0; i < AK_N; i++) {
 		const struct akey *k = &agents_ik[i];
 
 		rc = get_int(l, g, k->name, "agents", k->min, k->max, &v, &set[i]);
@@ -378,23 +379,21 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 	    (rc = agent_path(l, g, "ca", a->ca)) < 0)
 		return rc;
 
-	/* A default that contradicts a configured value is an error too, with
-	 * the line of whichever of the two was written (set[] follows agents_ik). */
+	/* a default that contradicts a configured value is an error too */
 	if (a->held_per_source > a->held_max)
-		return fail(l, blame(set[3], set[2]),
+		return fail(l, blame(set[AK_PER_SOURCE], set[AK_HELD_MAX]),
 			    "'held_per_source' in 'agents' (%u) must not exceed held_max (%u)",
 			    a->held_per_source, a->held_max);
 	if (a->held_per_vnet > a->held_max)
-		return fail(l, blame(set[4], set[2]),
+		return fail(l, blame(set[AK_PER_VNET], set[AK_HELD_MAX]),
 			    "'held_per_vnet' in 'agents' (%u) must not exceed held_max (%u)",
 			    a->held_per_vnet, a->held_max);
 	/* the agent must give up on a server (and say so) before the held SYN
 	 * times out, or its UNREACHABLE/REFUSE verdict would never be heard */
-	if (a->connect_timeout_ms >= a->hold_timeout_ms) {
-		s = blame(set[7], set[1]);
-		return fail(l, s, "'connect_timeout_ms' in 'agents' (%u) must be less than "
-			    "hold_timeout_ms (%u)", a->connect_timeout_ms, a->hold_timeout_ms);
-	}
+	if (a->connect_timeout_ms >= a->hold_timeout_ms)
+		return fail(l, blame(set[AK_CONNECT], set[AK_HOLD]),
+			    "'connect_timeout_ms' in 'agents' (%u) must be less than hold_timeout_ms (%u)",
+			    a->connect_timeout_ms, a->hold_timeout_ms);
 	return 0;
 }
 
@@ -669,11 +668,9 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 
 	memset(vn, 0, sizeof(*vn));
 	if ((rc = check_keys(l, e, where, keys)) < 0 ||
-	    (rc = need_str(l, e, "name", where, FMTLEN, &v, &s)) < 0 ||
+	    (rc = need_str(l, e, "name", where, SL_AGENT_NAME_LEN - 1, &v, &s)) < 0 ||
 	    (rc = check_name(l, s, qual(q, sizeof(q), "name", where), v)) < 0)
 		return rc;
-	if (strlen(v) >= SL_AGENT_NAME_LEN)
-		return fail(l, s, "%s is too long (at most %d characters)", q, SL_AGENT_NAME_LEN - 1);
 	for (i = 0; i < vi; i++)
 		if (strcmp(c->vnets[i].name, v) == 0)
 			return fail(l, s, "duplicate vnet name \"%s\" (first at line %u)", v,
@@ -734,8 +731,7 @@ int conf_agents_parse(struct sl_conf *c, const config_setting_t *root, const cha
 	if (rc < 0)
 		return rc;
 
-	/* an agents section without vnets is fine: agents may connect, and
-	 * are refused as unknown, before any vnet is configured */
+	/* an agents section without vnets is allowed: it names no agent yet */
 	rc = get_member(&l, root, "vnets", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc <= 0)
 		return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <sluice/cpdp.h>
+#include <sluice/agent_types.h>
 #include <sluice/shm.h>
 
 #define PPM_MAX 1000000u
@@ -114,6 +115,19 @@ int cpdp_rule_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t id)
 	return rule_ok(&m->u.rule, 0) ? 0 : -EINVAL;
 }
 
+static int acl_ok(const struct cpdp_acl *a)
+{
+	return a->buf <= 1 && a->n <= SL_ACL_RULES_MAX;
+}
+
+int cpdp_acl_set_encode(struct cpdp_msg *m, uint32_t seq, uint32_t buf, uint32_t n)
+{
+	cpdp_msg_init(m, CPDP_ACL_SET, seq);
+	m->u.acl.buf = buf;
+	m->u.acl.n = n;
+	return acl_ok(&m->u.acl) ? 0 : -EINVAL;
+}
+
 void cpdp_reply_encode(struct cpdp_msg *reply, const struct cpdp_msg *req, int32_t status)
 {
 	cpdp_msg_init(reply, CPDP_REPLY, req->seq);
@@ -141,6 +155,8 @@ int cpdp_msg_check(const struct cpdp_msg *m)
 		return rule_ok(&m->u.rule, 1) ? 0 : -EINVAL;
 	case CPDP_RULE_DEL:
 		return rule_ok(&m->u.rule, 0) ? 0 : -EINVAL;
+	case CPDP_ACL_SET:
+		return acl_ok(&m->u.acl) ? 0 : -EINVAL;
 	case CPDP_REPLY:
 		/* a reply answers a command; status is 0 or -errno */
 		if (m->u.reply.req_type >= CPDP_TYPE_MAX || m->u.reply.status > 0)
@@ -161,6 +177,7 @@ const char *cpdp_type_str(unsigned int type)
 		[CPDP_STATS_CLEAR] = "stats_clear",
 		[CPDP_RULE_ADD] = "rule_add",
 		[CPDP_RULE_DEL] = "rule_del",
+		[CPDP_ACL_SET] = "acl_set",
 	};
 
 	if (type == CPDP_REPLY)

@@ -22,6 +22,7 @@
 #include <rte_ring_elem.h>
 
 #include <sluice/cpdp.h>
+#include "agent/agent_dp.h"
 #include "apps/tls_relay.h"
 #include "dp.h"
 #include "worker.h"
@@ -329,6 +330,10 @@ int main(int argc, char **argv)
 	if (!dp.main_pool)
 		die("main mbuf pool", rte_errno);
 
+	if (conf.agents.enabled && conf.n_apps >= SL_APPS_MAX)
+		die("agents: no application slot left for the agents' listener", ENOSPC);
+	if ((ret = agent_dp_acl_zone_create()))
+		die("S4 ACL zone", -ret);
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if ((ret = worker_create(i, lcore)))

@@ -8,6 +8,7 @@
 #include <rte_ring_elem.h>
 
 #include <sluice/cpdp.h>
+#include "agent/agent_dp.h"
 #include "worker.h"
 #include "flow/rule_match.h"
 
@@ -128,6 +129,8 @@ static int32_t apply(struct worker *w, const struct cpdp_msg *m)
 	}
 		memset(w->shm->rules.hits, 0, sizeof(w->shm->rules.hits));
 		return 0;
+	case CPDP_ACL_SET:
+		return agent_dp_acl_set(w, m->u.acl.buf, m->u.acl.n);
 	case CPDP_RULE_ADD: {
 		const struct cpdp_rule *c = &m->u.rule;
 		struct sl_rule r = {

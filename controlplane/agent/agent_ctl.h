@@ -68,5 +68,8 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_vnets(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_held(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_agent_kick(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_acl_add(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_acl_del(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_acl(struct cmd_ctx *c, int argc, char *argv[]);
 
 #endif

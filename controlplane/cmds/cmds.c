@@ -63,6 +63,13 @@ static const struct cmd cmd_table[] = {
 	  cmd_show_vnets },
 	{ { "show", "held" }, "", "SYNs held on the workers while agents answer (at most 1000)",
 	  cmd_show_held },
+	{ { "vnet", "acl", "add" },
+	  "VNET [src PFX] [dst PFX] [proto tcp|udp|icmp|any] [sport N|LO-HI] [dport N|LO-HI] "
+	  "action allow|reject|drop [first]",
+	  "add a vnet ACL rule (last, or first with `first`); new flows see it", cmd_acl_add },
+	{ { "vnet", "acl", "del" }, "ID", "delete a vnet ACL rule", cmd_acl_del },
+	{ { "show", "acl" }, "[VNET]", "the vnets' ACL rules, first match wins (no match: allow)",
+	  cmd_show_acl },
 	{ { "agent", "kick" }, "NAME", "end an agent's control session (it reconnects by itself)",
 	  cmd_agent_kick },
 	{ { "help" }, "[WORD...]", "list commands (those starting with WORD...)", cmd_help },

@@ -53,8 +53,9 @@ struct agent_dp {
 	uint16_t app;           /* the agents listener's application */
 	uint16_t n_vnets;
 	const struct sl_vnet_def *vnets;
-	const struct sl_acl_rule *acl;
+	const struct sl_acl_rule *acl; /* the ACL zone's active buffer */
 	uint32_t n_acl;
+	struct sl_acl_zone *acl_zone;
 	struct held_tab *held;
 	uint32_t hold_ms, ping_ms, pings_per_client;
 	struct sl_rule listen_rule; /* the agents' port: TLS terminate, this app */
@@ -461,6 +462,40 @@ static int pre_route(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
 	return 1;
 }
 
+int agent_dp_acl_zone_create(void)
+{
+	const struct sl_conf *c = dp.conf;
+	const struct rte_memzone *mz;
+	struct sl_acl_zone *z;
+
+	if (!c->agents.enabled)
+		return 0;
+	mz = rte_memzone_reserve(SL_ACL_ZONE, sizeof(*z), SOCKET_ID_ANY, 0);
+	if (!mz)
+		return -ENOMEM;
+	z = mz->addr;
+	memset(z, 0, sizeof(*z));
+	memcpy(z->r[0], c->acl, c->n_acl * sizeof(c->acl[0]));
+	z->n[0] = c->n_acl;
+	z->next_id = c->n_acl + 1;
+	z->magic = SL_ACL_MAGIC;
+	return 0;
+}
+
+int agent_dp_acl_set(struct worker *w, uint32_t buf, uint32_t n)
+{
+	struct agent_dp *a = w->agent;
+
+	if (!a)
+		return -ENOTSUP;
+	if (buf > 1 || n > SL_ACL_RULES_MAX)
+		return -EINVAL;
+	/* between bursts: no packet of this worker is looking at the old one */
+	a->acl = a->acl_zone->r[buf];
+	a->n_acl = n;
+	return 0;
+}
+
 int agent_dp_init(struct worker *w, uint16_t app)
 {
 	const struct sl_conf *c = dp.conf;
@@ -479,8 +514,12 @@ int agent_dp_init(struct worker *w, uint16_t app)
 	a->app = app;
 	a->vnets = c->vnets;
 	a->n_vnets = (uint16_t)c->n_vnets;
-	a->acl = c->acl;
-	a->n_acl = c->n_acl;
+	mz = rte_memzone_lookup(SL_ACL_ZONE);
+	if (!mz)
+		return -ENOENT; /* agent_dp_acl_zone_create runs first */
+	a->acl_zone = mz->addr;
+	a->acl = a->acl_zone->r[a->acl_zone->active];
+	a->n_acl = a->acl_zone->n[a->acl_zone->active];
 	a->hold_ms = c->agents.hold_timeout_ms;
 	a->ping_ms = c->agents.ping_timeout_ms;
 	a->pings_per_client = c->agents.pings_per_client;

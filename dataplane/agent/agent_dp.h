@@ -24,6 +24,11 @@ struct rte_mbuf;
 /* Start-up: from dp.conf's agents/vnets sections, if any (0 when there are
  * none).  `app` = the agents listener's application index.  0 or -errno. */
 int agent_dp_init(struct worker *w, uint16_t app);
+/* Ring command CPDP_ACL_SET: use buffer `buf` of the ACL zone, n rules.
+ * 0, or -EINVAL (-ENOTSUP when this worker has no agents). */
+int agent_dp_acl_set(struct worker *w, uint32_t buf, uint32_t n);
+/* sluice-dp main, before the workers: the ACL zone with the config's rules. */
+int agent_dp_acl_zone_create(void);
 /* Once per loop: held SYNs and pings that waited too long. */
 void agent_dp_poll(struct worker *w);
 /* A verdict or a pong from sluice-cp (tls_msg.h); consumes m. */

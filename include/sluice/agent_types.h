@@ -89,4 +89,25 @@ struct sl_agents_conf {
 	uint32_t ping_timeout_ms;
 };
 
+/*
+ * The vnets' ACL rules as the workers use them (memzone SL_ACL_ZONE, made
+ * by sluice-dp from the config).  Two buffers: the workers read the active
+ * one; sluice-cp writes a whole new rule set into the other, then tells
+ * every worker to switch (CPDP_ACL_SET, applied between bursts) and waits
+ * for all of them, so no worker ever reads a buffer being written and no
+ * lock or grace period is needed.
+ */
+#define SL_ACL_ZONE "sl_acl"
+#define SL_ACL_MAGIC 0x41434c5au /* "ACLZ" */
+
+struct sl_acl_zone {
+	uint32_t magic;
+	uint32_t active;        /* the workers' buffer (cp: rw, after every worker switched) */
+	uint32_t n[2];          /* rules in each buffer */
+	uint32_t next_id;       /* the next runtime rule id */
+	uint32_t pad;
+	void *ctx[2];           /* each buffer's compiled classifier (rte_acl), or NULL */
+	struct sl_acl_rule r[2][SL_ACL_RULES_MAX];
+};
+
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define CPDP_VERSION 3
+#define CPDP_VERSION 4
 #define CPDP_RING_SIZE 1024
 
 enum cpdp_type {
@@ -25,6 +25,7 @@ enum cpdp_type {
 	CPDP_STATS_CLEAR, /* no payload */
 	CPDP_RULE_ADD,    /* u.rule */
 	CPDP_RULE_DEL,    /* u.rule.id */
+	CPDP_ACL_SET,     /* u.acl: use this buffer of the ACL zone (S4 vnets) */
 	CPDP_TYPE_MAX,
 	CPDP_REPLY = 0x80, /* u.reply */
 };
@@ -62,6 +63,11 @@ struct cpdp_rule {
 	uint16_t app;      /* application index + 1, or 0 */
 };
 
+struct cpdp_acl {
+	uint32_t buf;       /* 0 or 1: sl_acl_zone.r[buf] */
+	uint32_t n;         /* rules in it */
+};
+
 struct cpdp_reply {
 	uint16_t req_type;
 	uint16_t pad;
@@ -76,6 +82,7 @@ struct cpdp_msg {
 		struct cpdp_route route;
 		struct cpdp_impair impair;
 		struct cpdp_rule rule;
+		struct cpdp_acl acl;
 		struct cpdp_reply reply;
 		uint8_t raw[56];
 	} u;
@@ -90,6 +97,7 @@ int cpdp_route_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t prefix, uin
 int cpdp_impair_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_impair *imp);
 int cpdp_rule_add_encode(struct cpdp_msg *m, uint32_t seq, const struct cpdp_rule *r);
 int cpdp_rule_del_encode(struct cpdp_msg *m, uint32_t seq, uint32_t id);
+int cpdp_acl_set_encode(struct cpdp_msg *m, uint32_t seq, uint32_t buf, uint32_t n);
 void cpdp_reply_encode(struct cpdp_msg *reply, const struct cpdp_msg *req, int32_t status);
 /* Validate a received message: 0, -EPROTO (version), -EINVAL (type or fields). */
 int cpdp_msg_check(const struct cpdp_msg *m);

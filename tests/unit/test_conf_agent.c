@@ -638,8 +638,8 @@ static void test_unchanged_on_error(void **state)
 	assert_memory_equal(&C, &before, sizeof(C));
 }
 
-/* An error inside an @include'd file names that file, also for an element of
- * an array (libconfig records no file for those). */
+/* An error inside an @include'd file names that file and its line, here
+ * for an element of an array. */
 static void test_include(void **state)
 {
 	char dir[] = "/tmp/sl_test_conf_agent.XXXXXX", path[128], inc[128];
