@@ -81,6 +81,7 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 		}
 		if ((ret = tcp_stack_init(w->tcp, w, &tp)) != 0)
 			return ret;
+		tcp_register(w);
 		tcp_listen(w->tcp, SL_RA_PROXY, &l4proxy_ops);
 		/* a TLS session per relayed connection: 2.5 KB each (two record
 		 * states with their expanded keys); OpenSSL contexts come later,

@@ -51,10 +51,22 @@ struct worker {
 	uint32_t n_transparent;      /* transparent proxy rules: look forwarded TCP up */
 	struct tcp_stack *tcp;
 	struct tls_relay *tls;       /* apps/tls_relay.c */
-	/* A feature that sees forwarded IPv4 before routing answers it (S4:
-	 * the vnets' clients, dataplane/agent/): 1 when it took the packet.
-	 * NULL when no feature registered: one predictable branch. */
+	/* Features register here; IP input (ip/, flow/) calls them without
+	 * knowing them, as Linux's protocol handlers and grout's nodes:
+	 *  - pre_route: sees every IPv4 packet before the route decides
+	 *    (S4: the vnets' clients, dataplane/agent/); 1 when it took it.
+	 *    NULL when no feature registered: one predictable branch.
+	 *  - local_in[proto]: a packet for one of the appliance's addresses
+	 *    (TCP: tcp/); unregistered protocols go to ICMP input.
+	 *  - rule_in[action]: a packet a policy rule hands to a feature
+	 *    (proxy, tls-terminate, tls-originate: tcp/ and its apps).
+	 *  - flow_try: forwarded-looking packets of a flow the appliance
+	 *    owns (a transparent proxy's server leg); 1 when it took it. */
 	int (*pre_route)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
+	void (*local_in[256])(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
+	void (*rule_in[SL_RA_MAX])(struct worker *w, struct rte_mbuf *m, uint16_t in_port,
+				   const struct sl_rule *r);
+	int (*flow_try)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 	struct agent_dp *agent;      /* dataplane/agent/ */
 
 	struct txbuf tx[SL_MAX_PORTS];

@@ -12,7 +12,6 @@
 
 #include "flow/rule_match.h"
 #include "ip/ipv4_input.h"
-#include "tcp/tcp_conn.h"
 
 /* Rewrite the segment in place into the RST that refuses it. */
 static void tcp_reset_reply(struct worker *w, struct rte_mbuf *m, struct ipv4_hdr_raw *ip,
@@ -111,8 +110,9 @@ int rule_apply(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
 	case SL_RA_PROXY:
 	case SL_RA_TLS_TERM:
 	case SL_RA_TLS_ORIG:
-		/* rule_validate: these are TCP-only */
-		tcp_input(w->tcp, m, in_port, &t->r[pos]);
+		/* rule_validate: these are TCP-only; their feature registered
+		 * (a worker without one refuses such rules: worker_rule_add) */
+		w->rule_in[t->r[pos].action](w, m, in_port, &t->r[pos]);
 		return 1;
 	case SL_RA_DENY:
 		/* S1: an application's plain port is reachable only through it */

@@ -10,7 +10,6 @@
 
 #include "ipv4_input.h"
 #include "l2/neigh.h"
-#include "tcp/tcp_conn.h"
 
 /* The 12 bytes of Ethernet addresses a next hop gets, looked up once per
  * run of packets to the same next hop in a burst. */
@@ -110,9 +109,12 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		}
 		nh = &w->nhp.nh[hop[i] & 0xffffff];
 		if (unlikely(nh->type == SL_RT_LOCAL)) {
+			void (*in)(struct worker *, struct rte_mbuf *, uint16_t) =
+				w->local_in[ip_hdr(m)->proto];
+
 			w->st->local_in++;
-			if (ip_hdr(m)->proto == IPPROTO_TCP)
-				tcp_input(w->tcp, m, in_port, NULL);
+			if (in)
+				in(w, m, in_port);
 			else
 				icmp_local_input(w, m, in_port);
 			continue;
@@ -120,7 +122,7 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		if (unlikely(w->n_rules)) {
 			/* a transparent proxy's server leg answers to the client's
 			 * address: those segments look forwarded */
-			if (unlikely(w->n_transparent) && tcp_input_try(w->tcp, m, in_port))
+			if (unlikely(w->n_transparent) && w->flow_try(w, m, in_port))
 				continue;
 			if (rule_apply(w, m, in_port))
 				continue;

@@ -183,6 +183,9 @@ struct tcp_stack {
 
 /* Set up worker `w`'s stack (memzone SL_FLOW_ZONE_FMT, table, pools). */
 int tcp_stack_init(struct tcp_stack *s, struct worker *w, const struct tcp_params *p);
+/* Register the stack's handlers into worker w's IP input (worker.h). */
+void tcp_register(struct worker *w);
+
 /* The app that gets the connections rules with `action` hand to the stack
  * (its on_established accepts them); without one they are refused (RST). */
 void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_ops *app);

@@ -159,6 +159,33 @@ void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_o
 		s->listen_app[action] = app;
 }
 
+/* IP input's handlers for the stack (worker.h): local TCP, rule actions
+ * that terminate TCP, and forwarded-looking segments of our own flows. */
+static void local_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
+{
+	tcp_input(w->tcp, m, in_port, NULL);
+}
+
+static void rule_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port,
+		    const struct sl_rule *r)
+{
+	tcp_input(w->tcp, m, in_port, r);
+}
+
+static int flow_try(struct worker *w, struct rte_mbuf *m, uint16_t in_port)
+{
+	return tcp_input_try(w->tcp, m, in_port);
+}
+
+void tcp_register(struct worker *w)
+{
+	w->local_in[IPPROTO_TCP] = local_in;
+	w->rule_in[SL_RA_PROXY] = rule_in;
+	w->rule_in[SL_RA_TLS_TERM] = rule_in;
+	w->rule_in[SL_RA_TLS_ORIG] = rule_in;
+	w->flow_try = flow_try;
+}
+
 int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
 		     const struct sl_rule *rule)
 {
