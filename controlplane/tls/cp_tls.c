@@ -647,8 +647,14 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
 				     .gen = h->gen };
 
-		if (h->len >= sizeof(o) && rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o))
+		const void *p = h->len >= sizeof(o) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o) :
+						      NULL;
+
+		/* rte_pktmbuf_read copies only when the bytes are not contiguous */
+		if (p) {
+			memcpy(&o, p, sizeof(o));
 			agent_ctl_offer(&c, &o);
+		}
 	} else if (h->type == SL_TLS_UP_PING) {
 		static uint8_t buf[sizeof(struct sl_agent_ping) + AP_MAX_PING_DATA];
 		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,

@@ -384,9 +384,12 @@ void agent_dp_dn(struct worker *w, struct rte_mbuf *m)
 		const uint8_t *data;
 		uint32_t dlen;
 
+		const void *rp;
+
 		if (h->len < sizeof(r) || h->slot >= PINGS_MAX || h->len - sizeof(r) > sizeof(buf) ||
-		    !rte_pktmbuf_read(m, sizeof(*h), sizeof(r), &r))
+		    !(rp = rte_pktmbuf_read(m, sizeof(*h), sizeof(r), &r)))
 			goto out;
+		memcpy(&r, rp, sizeof(r)); /* a copy only when not contiguous */
 		p = &a->ping[h->slot];
 		if (!p->used || p->gen != h->gen) {
 			ast(w)->late++;
