@@ -28,8 +28,30 @@ static const char *vnet_name(unsigned int v)
 	return A.conf && v < A.conf->n_vnets ? A.conf->vnets[v].name : "?";
 }
 
+static const char *const dp_stat_name[] = {
+#define X(name, kind, help) #name,
+	SL_AGENT_STATS(X)
+#undef X
+};
+#define N_DP_STATS (sizeof(dp_stat_name) / sizeof(dp_stat_name[0]))
+_Static_assert(sizeof(struct sl_agent_stats) == N_DP_STATS * sizeof(uint64_t),
+	       "struct sl_agent_stats is the X-macro's uint64_t fields, in order");
+
+/* The workers' S4 counters, summed. */
+static void dp_stats(const struct cmd_ctx *c, uint64_t v[N_DP_STATS])
+{
+	memset(v, 0, N_DP_STATS * sizeof(v[0]));
+	for (unsigned int w = 0; w < c->dp->n_workers; w++) {
+		const uint64_t *src = (const uint64_t *)&c->dp->shm->lcore[w].st.agent;
+
+		for (unsigned int i = 0; i < N_DP_STATS; i++)
+			v[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
 int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 {
+	uint64_t dv[N_DP_STATS];
 	static const char *const hdr[] = { "name", "vnet", "state", "address", ">since_s",
 					   ">rtt_ms", ">pool", ">bound", ">offers", ">ok",
 					   ">refused", ">unreach", ">timeouts", ">pings" };
@@ -103,7 +125,22 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 		}
 	}
 	pthread_mutex_unlock(&A.mu);
-	cmd_list_end(c, c->json ? NULL : &t, rows, "no agents configured");
+	dp_stats(c, dv);
+	if (c->json) {
+		/* the agents list, then the workers' side of it */
+		json_close(&c->j);
+		json_obj(&c->j, "workers");
+		for (unsigned int i = 0; i < N_DP_STATS; i++)
+			json_u64(&c->j, dp_stat_name[i], dv[i]);
+		json_close(&c->j);
+		json_close(&c->j);
+		return 0;
+	}
+	cmd_list_end(c, &t, rows, "no agents configured");
+	sbuf_printf(c->out, "workers:");
+	for (unsigned int i = 0; i < N_DP_STATS; i++)
+		sbuf_printf(c->out, "%s %s %lu", i ? "," : "", dp_stat_name[i], (unsigned long)dv[i]);
+	sbuf_printf(c->out, "\n");
 	return 0;
 }
 
