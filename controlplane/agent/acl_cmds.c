@@ -7,7 +7,9 @@
  * of them; only then is the old buffer free to be written again.  A worker
  * that fails to switch is rolled back with the rest, so all of them use the
  * same rules.  New flows see the change; established ones were checked
- * when they began (their SYN).
+ * when they began (their SYN).  The rules are compiled here (rte_acl,
+ * dataplane/agent/vnet_acl.c) into the same buffer, so a worker's lookup
+ * costs about the same for thousands of rules as for a few.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include <sluice/agent_types.h>
 
+#include "../../dataplane/agent/vnet_acl.h"
 #include "agent_ctl.h"
 #include "agent_rt.h"
 #include "cmds/cmds.h"
@@ -54,6 +57,17 @@ static int publish(struct cmd_ctx *c, struct sl_acl_zone *z, uint32_t next, uint
 	struct cpdp_msg m;
 	uint32_t ok = 0, prev = z->active;
 
+	int err = 0;
+
+	/* the buffer's previous classifier: no worker has used it since the
+	 * last switch completed */
+	vnet_acl_free(z->ctx[next]);
+	z->ctx[next] = NULL;
+	if (n) {
+		z->ctx[next] = vnet_acl_build("sl_acl_cp", z->r[next], n, SOCKET_ID_ANY, &err);
+		if (!z->ctx[next])
+			return cmd_err(c, "ACL not compiled: %s", strerror(-err));
+	}
 	z->n[next] = n;
 	if (cpdp_acl_set_encode(&m, 0, next, n) != 0)
 		return cmd_err(c, "invalid ACL switch");

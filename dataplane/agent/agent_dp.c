@@ -25,6 +25,7 @@
 
 #include "agent/agent_dp.h"
 #include "agent/held_tab.h"
+#include "agent/vnet_acl.h"
 #include "agent/vnet_match.h"
 #include "apps/tls_relay.h"
 #include "ip/ipv4_input.h"
@@ -55,6 +56,7 @@ struct agent_dp {
 	const struct sl_vnet_def *vnets;
 	const struct sl_acl_rule *acl; /* the ACL zone's active buffer */
 	uint32_t n_acl;
+	const struct vnet_acl *acl_cls; /* its compiled classifier (rte_acl), or NULL */
 	struct sl_acl_zone *acl_zone;
 	struct held_tab *held;
 	uint32_t hold_ms, ping_ms, pings_per_client;
@@ -100,7 +102,15 @@ static int acl_denies(struct worker *w, struct rte_mbuf *m, uint16_t vnet,
 
 	if (!a->n_acl)
 		return 0;
-	i = acl_match(a->acl, a->n_acl, p);
+	if (a->acl_cls) {
+		const struct acl_pkt *pp = p;
+		int16_t k;
+
+		/* rte_acl: thousands of rules cost about what a few do */
+		i = vnet_acl_classify(a->acl_cls, &pp, 1, &k) == 0 ? k : -1;
+	} else {
+		i = acl_match(a->acl, a->n_acl, p);
+	}
 	if (i < 0 || a->acl[i].action == SL_ACL_ALLOW)
 		return 0;
 	ast(w)->acl_denied++;
@@ -480,6 +490,13 @@ int agent_dp_acl_zone_create(void)
 	memset(z, 0, sizeof(*z));
 	memcpy(z->r[0], c->acl, c->n_acl * sizeof(c->acl[0]));
 	z->n[0] = c->n_acl;
+	if (c->n_acl) {
+		int err = 0;
+
+		z->ctx[0] = vnet_acl_build("sl_acl_dp", z->r[0], c->n_acl, SOCKET_ID_ANY, &err);
+		if (!z->ctx[0])
+			return err ? err : -ENOMEM;
+	}
 	z->next_id = c->n_acl + 1;
 	z->magic = SL_ACL_MAGIC;
 	return 0;
@@ -496,6 +513,7 @@ int agent_dp_acl_set(struct worker *w, uint32_t buf, uint32_t n)
 	/* between bursts: no packet of this worker is looking at the old one */
 	a->acl = a->acl_zone->r[buf];
 	a->n_acl = n;
+	a->acl_cls = a->acl_zone->ctx[buf];
 	return 0;
 }
 
@@ -523,6 +541,7 @@ int agent_dp_init(struct worker *w, uint16_t app)
 	a->acl_zone = mz->addr;
 	a->acl = a->acl_zone->r[a->acl_zone->active];
 	a->n_acl = a->acl_zone->n[a->acl_zone->active];
+	a->acl_cls = a->acl_zone->ctx[a->acl_zone->active];
 	a->hold_ms = c->agents.hold_timeout_ms;
 	a->ping_ms = c->agents.ping_timeout_ms;
 	a->pings_per_client = c->agents.pings_per_client;
