@@ -1219,3 +1219,48 @@ for t in sys.argv[2:]:
     print(t, seen.get(t, "missing -"))
 EOF
 }
+
+# ------------------------------------------------ S4: the appliance with agents ----
+# sl_agent_appliance_start: the appliance with a wan port, an agents
+# listener and vnets a (198.18.0.0/25 -> site-a) and b (198.18.0.128/25 ->
+# site-b), both routing 198.19.200.0/22 to their agent; the sites
+# (sl_agent_sites); 198.18.0.130 added in the client namespace.
+# SL_AGENTS_CONF_EXTRA: more settings of the agents section.
+# Then sl_agents_up starts both agents and waits for their pools.
+SL_C2_ADDR=198.18.0.130
+sl_agent_appliance_start() {
+	SL_TAP_W=${SL_PREFIX}tw
+	SL_CONF_PORTS_EXTRA="{ name = \"wan\"; dev = \"net_tap2,iface=$SL_TAP_W\"; addr = \"$SL_WAN_ADDR/24\"; mac = \"02:53:4c:00:00:03\"; }"
+	SL_CONF_EXTRA="${SL_CONF_EXTRA:-}
+agents = {
+  listen = \"$SL_WAN_ADDR\"; port = 443;
+  cert = \"$SL_CERTS/appliance.pem\"; key = \"$SL_CERTS/appliance.key\"; ca = \"$SL_CERTS/agent-ca.pem\";
+  ${SL_AGENTS_CONF_EXTRA:-hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 1000;}
+};
+vnets = (
+  { name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-a\" ];
+    routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-a\"; } ); },
+  { name = \"b\"; clients = [ \"198.18.0.128/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-b\" ];
+    routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-b\"; } ); }
+);"
+	sl_appliance_start
+	ip -n "$SL_NS_C" addr add "$SL_C2_ADDR/24" dev "$SL_TAP_C"
+	sl_agent_sites "$SL_PREFIX" "$SL_TAP_W"
+}
+sl_agents_json() { sl_ctl_json show agents; }
+sl_agent_field() { # sl_agent_field NAME FIELD: one field of `show agents --json`
+	sl_agents_json | jq -r --arg n "$1" --arg f "$2" '.agents[] | select(.name == $n) | .[$f]'
+}
+sl_agent_pool_ready() { [[ $(sl_agent_field "$1" pool_idle) -ge 2 ]]; }
+# sl_agent_up a|b: start that site's agent (site-b through the proxy),
+# PID in SL_AGENT_A_PID / SL_AGENT_B_PID, and wait for its pool.
+sl_agent_up() {
+	local site=$1 name=site-$1 proxy=
+	[[ $site == b ]] && proxy=proxy
+	sl_agent_conf "$SL_WORK/$name.conf" "$name" $proxy
+	sl_agent_start "$site" "$SL_WORK/$name.conf" "$SL_WORK/agent-$site.log" -v
+	if [[ $site == a ]]; then SL_AGENT_A_PID=$SL_AGENT_PID; else SL_AGENT_B_PID=$SL_AGENT_PID; fi
+	sl_wait_for 30 "$name connected with a STREAM pool" sl_agent_pool_ready "$name" ||
+		sl_fail "$name did not come up: $(sl_agents_json)"
+}
+sl_agents_up() { sl_agent_up a; sl_agent_up b; }

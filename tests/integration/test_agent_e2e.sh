@@ -25,27 +25,11 @@ sl_need_pkgs tinyproxy nft:nftables nmap || exit 77
 sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 
-SL_TAP_W=${SL_PREFIX}tw
-SL_C2_ADDR=198.18.0.130 # vnet b's client, in the same namespace
 SRV=$SL_SITE_SRV
-SL_CONF_PORTS_EXTRA="{ name = \"wan\"; dev = \"net_tap2,iface=$SL_TAP_W\"; addr = \"$SL_WAN_ADDR/24\"; mac = \"02:53:4c:00:00:03\"; }"
-SL_CONF_EXTRA="agents = {
-  listen = \"$SL_WAN_ADDR\"; port = 443;
-  cert = \"$SL_CERTS/appliance.pem\"; key = \"$SL_CERTS/appliance.key\"; ca = \"$SL_CERTS/agent-ca.pem\";
-  hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 1000;
-};
-vnets = (
-  { name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-a\" ];
-    routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-a\"; } ); },
-  { name = \"b\"; clients = [ \"198.18.0.128/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-b\" ];
-    routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-b\"; } ); }
-);"
-sl_appliance_start
-ip -n "$SL_NS_C" addr add "$SL_C2_ADDR/24" dev "$SL_TAP_C"
-sl_agent_sites "$SL_PREFIX" "$SL_TAP_W"
+sl_agent_appliance_start
 
-agents_json() { sl_ctl_json show agents; }
-agent_field() { agents_json | jq -r --arg n "$1" --arg f "$2" '.agents[] | select(.name == $n) | .[$f]'; }
+agents_json() { sl_agents_json; }
+agent_field() { sl_agent_field "$@"; }
 astat() { agents_json | jq -r ".workers.$1"; }
 probe() { # probe SRC DST PORT [ARGS]: one SYN with scapy, the answer as JSON
 	ip netns exec "$SL_NS_C" "$SL_PY" "$SL_ROOT/scripts/synprobe.py" --src "$1" --dst "$2" --dport "$3" "${@:4}"
@@ -60,16 +44,7 @@ sl_log "no agent: $r"
 sl_ok "no agent connected: ICMP host unreachable from the gateway"
 
 # --- agents up ---------------------------------------------------------------
-sl_agent_conf "$SL_WORK/site-a.conf" site-a
-sl_agent_conf "$SL_WORK/site-b.conf" site-b proxy
-sl_agent_start a "$SL_WORK/site-a.conf" "$SL_WORK/agent-a.log" -v
-AGENT_A=$SL_AGENT_PID
-sl_agent_start b "$SL_WORK/site-b.conf" "$SL_WORK/agent-b.log" -v
-AGENT_B=$SL_AGENT_PID
-pool_ready() { [[ $(agent_field "$1" pool_idle) -ge 2 ]]; }
-sl_wait_for 20 "site-a up with a pool" pool_ready site-a || sl_fail "site-a did not come up: $(agents_json)"
-sl_wait_for 20 "site-b up with a pool (through the proxy)" pool_ready site-b ||
-	sl_fail "site-b did not come up: $(agents_json)"
+sl_agents_up
 sl_ctl show agents >&2
 sl_ctl show vnets >&2
 
