@@ -3,8 +3,9 @@
 #
 #   scripts/setup.sh [--bench]
 #
-#  - installs the Debian packages that are missing (build + test peers; with
-#    --bench also the benchmark's reference, HAProxy 2.6: bench/tcp.sh),
+#  - installs the Debian packages that are missing (build + test and demo
+#    peers, S4's agent sites included; with --bench also the benchmark's
+#    references, HAProxy 2.6 and stunnel: bench/tcp.sh, bench/tls.sh),
 #  - makes sure at least SLUICE_HUGEPAGES (default 512) free 2 MB hugepages
 #    exist, raising vm.nr_hugepages when needed,
 #  - mounts hugetlbfs on /dev/hugepages when no hugetlbfs is mounted there.
@@ -35,10 +36,18 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # tshark, scapy, socat, nftables, procps, ethtool, jq; clang + its runtime
 # for the libFuzzer smoke runs; python3-cryptography-vectors for the AEAD
 # known-answer tests (NIST CAVS GCM, RFC 7539/8439 ChaCha20-Poly1305).
+# S4 (the agent sites of `make run` and the agent tests, scripts/lib.sh
+# sl_agent_sites): nftables and ping in the sites, nmap for the scans, and
+# tinyproxy, the HTTP CONNECT proxy site B dials through.  tinyproxy-bin is
+# the program alone: the `tinyproxy` package would also install a system
+# service that its postinst starts on the host (0.0.0.0:8888).  Ours never
+# needs it (run.sh starts its own tinyproxy, with its own config, on
+# 198.18.100.2 inside namespace sl-wan); a service already there is left alone.
 build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig-dev
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
-	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors)
+	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors
+	tinyproxy-bin nmap)
 # Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
 # stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh.
 bench_pkgs=()

@@ -254,8 +254,7 @@ int cmd_show_held(struct cmd_ctx *c, int argc, char *argv[])
 		const struct rte_memzone *mz;
 		const struct held_tab *ht;
 		const struct held_ent *e;
-		/* the worker's TCP clock: its tunnel zone publishes it, the
-		 * held entries carry the same clock */
+		/* the worker's TCP clock, which the entries carry too */
 		uint32_t now_ms = 0;
 
 		snprintf(name, sizeof(name), SL_HELD_ZONE_FMT, w);
@@ -265,16 +264,7 @@ int cmd_show_held(struct cmd_ctx *c, int argc, char *argv[])
 		ht = mz->addr;
 		if (ht->magic != HELD_MAGIC)
 			continue;
-		{
-			char tz[RTE_MEMZONE_NAMESIZE];
-			const struct rte_memzone *tm;
-
-			snprintf(tz, sizeof(tz), SL_TUN_ZONE_FMT, w);
-			tm = rte_memzone_lookup(tz);
-			if (tm)
-				now_ms = __atomic_load_n(&((const struct sl_tunnel_zone *)tm->addr)->now_ms,
-							 __ATOMIC_RELAXED);
-		}
+		now_ms = __atomic_load_n(&ht->now_ms, __ATOMIC_RELAXED);
 		e = held_ents(ht);
 		for (uint32_t i = 0; i < ht->cap && rows < shown_max; i++) {
 			struct held_ent x;
@@ -298,7 +288,7 @@ int cmd_show_held(struct cmd_ctx *c, int argc, char *argv[])
 				json_u64(&c->j, "server_port", x.k.dport);
 				json_str(&c->j, "agent", A.conf && x.agent < A.conf->n_agents ?
 								A.conf->agent_defs[x.agent].name : "?");
-				json_i64(&c->j, "age_ms", now_ms ? (int64_t)(now_ms - x.born_ms) : -1);
+				json_u64(&c->j, "age_ms", now_ms - x.born_ms);
 				json_u64(&c->j, "retransmits", x.retrans);
 				json_close(&c->j);
 			} else {
@@ -310,7 +300,7 @@ int cmd_show_held(struct cmd_ctx *c, int argc, char *argv[])
 				tbl_cell(&t, "%s", ep);
 				tbl_cell(&t, "%s", A.conf && x.agent < A.conf->n_agents ?
 							   A.conf->agent_defs[x.agent].name : "?");
-				tbl_cell(&t, "%d", now_ms ? (int)(now_ms - x.born_ms) : -1);
+				tbl_cell(&t, "%u", now_ms - x.born_ms);
 				tbl_cell(&t, "%u", x.retrans);
 			}
 		}

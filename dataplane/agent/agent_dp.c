@@ -431,6 +431,7 @@ void agent_dp_poll(struct worker *w)
 	if (!a)
 		return;
 	now = w->tcp->now_ms;
+	__atomic_store_n(&a->held->now_ms, now, __ATOMIC_RELAXED); /* `show held` ages */
 	/* the oldest first: one comparison when nothing is due */
 	while ((i = held_tab_expired(a->held, now, a->hold_ms)) != HELD_NONE) {
 		uint16_t vnet = held_ents(a->held)[i].vnet;

@@ -65,7 +65,7 @@ struct held_tab {
 	uint32_t per_vnet_n[HELD_VNETS_MAX];
 	/* offsets from the table's own address (sluice-cp maps it elsewhere) */
 	uint32_t ent_off, bucket_off, src_off, srcb_off, free_off;
-	uint32_t pad;
+	uint32_t now_ms;        /* the owner's clock (born_ms's), for readers' ages */
 };
 
 #define HELD_MAGIC 0x484c4454u /* "HLDT" */

@@ -13,7 +13,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init agent_bad
-sl_need_pkgs tinyproxy nft:nftables || exit 77
+sl_need_pkgs tinyproxy:tinyproxy-bin nft:nftables || exit 77
 sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 SRV=$SL_SITE_SRV

@@ -11,7 +11,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init agent_bulk
-sl_need_pkgs tinyproxy nft:nftables || exit 77
+sl_need_pkgs tinyproxy:tinyproxy-bin nft:nftables || exit 77
 sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 SIZE=${SL_AGENT_BULK_SIZE:-256M}

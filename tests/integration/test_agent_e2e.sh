@@ -21,7 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 sl_instance_init agent_e2e
-sl_need_pkgs tinyproxy nft:nftables nmap || exit 77
+sl_need_pkgs tinyproxy:tinyproxy-bin nft:nftables nmap || exit 77
 sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 

@@ -134,7 +134,9 @@ static void test_default_file(void **state)
 	assert_int_equal(C.mbufs_per_worker, 32767);
 	assert_int_equal(C.neigh_max, 1024);
 	assert_string_equal(C.ctl_socket, "/run/sluice/ctl.sock");
-	assert_int_equal(C.n_ports, 2);
+	assert_int_equal(C.n_ports, 3); /* client, server, wan (S4) */
+	assert_int_equal(C.agents.enabled, 1);
+	assert_int_equal(C.n_vnets, 2);
 	assert_string_equal(C.ports[0].name, "client");
 	assert_string_equal(C.ports[0].dev, "net_tap0,iface=sl-tap0");
 	assert_int_equal(C.ports[0].is_vdev, 1);

@@ -291,7 +291,17 @@ static void test_example_file(void **state)
 
 	assert_int_equal(C.n_vnets, 2);
 	assert_int_equal(C.n_agents, 2);
-	assert_int_equal(C.n_acl, 0);
+	/* vnet a's two ACL rules, ids in file order */
+	assert_int_equal(C.n_acl, 2);
+	assert_int_equal(C.acl[0].id, 1);
+	assert_int_equal(C.acl[0].vnet, 0);
+	assert_int_equal(C.acl[0].action, SL_ACL_REJECT);
+	assert_int_equal(C.acl[0].src, ip("198.18.0.64"));
+	assert_int_equal(C.acl[0].src_plen, 26);
+	assert_int_equal(C.acl[0].dport_lo, 22);
+	assert_int_equal(C.acl[0].dport_hi, 22);
+	assert_int_equal(C.acl[1].action, SL_ACL_DROP);
+	assert_int_equal(C.acl[1].src_plen, 32);
 	for (unsigned int i = 0; i < 2; i++) {
 		const struct sl_vnet_def *v = &C.vnets[i];
 
@@ -302,7 +312,7 @@ static void test_example_file(void **state)
 		assert_int_equal(v->clients[0].plen, 25);
 		assert_int_equal(v->n_routes, 1);
 		assert_int_equal(v->routes[0].prefix, ip("198.19.200.0"));
-		assert_int_equal(v->routes[0].plen, 24);
+		assert_int_equal(v->routes[0].plen, 22);
 		assert_int_equal(v->routes[0].agent, i);
 		assert_string_equal(C.agent_defs[i].name, i ? "site-b" : "site-a");
 		assert_int_equal(C.agent_defs[i].vnet, i);
