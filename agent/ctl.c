@@ -47,6 +47,7 @@ struct ctl {
 	struct timer kick;      /* re-run the pump from the loop (reading resumed) */
 	uint64_t last_rx;
 	uint32_t ka_ms;
+	uint32_t caps;          /* negotiated (HELLO_ACK's, within ours) */
 	int rd_ww, wr_wr;       /* SSL_read wants write / SSL_write wants read */
 	int dead;               /* closed: every pending step stops */
 	struct grave grave;
@@ -296,12 +297,13 @@ static void on_hello_ack(struct ctl *c, const struct ap_hello_ack *a)
 		target = a->pool < agent_cf->stream_pool_max ? a->pool : agent_cf->stream_pool_max;
 	if (!(a->caps & AP_CAP_STREAM))
 		target = 0; /* no relays wanted: no pool to keep */
+	c->caps = a->caps & (AP_CAP_STREAM | AP_CAP_PING);
 	c->st = CS_UP;
 	cur = c;
 	backoff_reset(&bo);
 	agent_stats.ctl_up++;
 	log_info("control session up: version %u, caps 0x%x, keepalive %u ms, pool %u", a->version,
-		 a->caps & (AP_CAP_STREAM | AP_CAP_PING), c->ka_ms, target);
+		 c->caps, c->ka_ms, target);
 	timer_arm(&c->tick, c->ka_ms);
 	stream_pool_start(target);
 }
@@ -314,15 +316,29 @@ static void on_keepalive(const struct ap_keepalive *k)
 	ctl_send(&m);
 }
 
+/* Peer text into a log line: no control characters (no forged lines). */
+static const char *printable(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && in[i]; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 static void handle(struct ctl *c, const struct ap_msg *m)
 {
+	char text[AP_MAX_TEXT + 1];
+
 	if (!ap_dir_ok(m->type, AP_FROM_APPLIANCE)) {
 		sess_fail(c, AP_ERR_UNEXPECTED, "%s is not sent by the appliance", ap_type_str(m->type));
 		return;
 	}
 	if (m->type == AP_ERROR) {
 		agent_stats.errors_received++;
-		log_warn("appliance sent ERROR %s: %s", ap_err_str(m->u.error.code), m->u.error.text);
+		log_warn("appliance sent ERROR %s: %s", ap_err_str(m->u.error.code),
+			 printable(m->u.error.text, text, sizeof(text)));
 		sess_close(c, "the appliance sent ERROR");
 		return;
 	}
@@ -340,7 +356,15 @@ static void handle(struct ctl *c, const struct ap_msg *m)
 		sess_fail(c, AP_ERR_UNEXPECTED, "%s before HELLO_ACK", ap_type_str(m->type));
 		return;
 	}
-	if (m->type == AP_CONNECT)
+	/* docs/agent-protocol.md: a capability not negotiated may not be used,
+	 * and a CONNECT id must not be one still open */
+	if (m->type == AP_CONNECT && !(c->caps & AP_CAP_STREAM))
+		sess_fail(c, AP_ERR_UNEXPECTED, "CONNECT without the STREAM capability");
+	else if (m->type == AP_PING && !(c->caps & AP_CAP_PING))
+		sess_fail(c, AP_ERR_UNEXPECTED, "PING without the PING capability");
+	else if (m->type == AP_CONNECT && server_is_pending(m->u.connect.id))
+		sess_fail(c, AP_ERR_UNEXPECTED, "CONNECT %u reuses an open request id", m->u.connect.id);
+	else if (m->type == AP_CONNECT)
 		server_connect(&m->u.connect);
 	else if (m->type == AP_PING)
 		ping_request(&m->u.ping);

@@ -42,7 +42,7 @@ static struct ev sigev;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sluice-agent -c FILE [-v]... [--check]\n"
+		"usage: sluice-agent -c FILE [-v] [--check]\n"
 		"\n"
 		"The Sluice remote agent (S4).  Dials the appliance over TLS (mutual X.509,\n"
 		"directly or through an HTTP CONNECT proxy), keeps a control session and a\n"
@@ -63,7 +63,9 @@ static void usage(FILE *f)
 		"and connect errors are mapped from errno.\n"
 		"\n"
 		"Logs go to stderr.  Signals: SIGTERM/SIGINT close every session and exit 0;\n"
-		"SIGUSR1 prints the counters to stderr.\n");
+		"SIGUSR1 prints the counters to stderr.  Exit status: 0 (stopped by a signal,\n"
+		"or --check passed), 1 (bad configuration, or start-up failed), 2 (bad\n"
+		"options).\n");
 }
 
 static void print_counters(void)

@@ -372,7 +372,8 @@ static void kick_cb(struct timer *t)
 	while ((r = list) != NULL) {
 		list = r->kick_next;
 		r->kicked = 0;
-		pump(r); /* may kick r again: onto the new list, for the next round */
+		if (!r->dead) /* (buried relays stay readable until the batch ends) */
+			pump(r); /* may kick r again: onto the new list, for the next round */
 	}
 }
 

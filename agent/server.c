@@ -47,6 +47,16 @@ static struct ratelim rl_busy, rl_nostream, rl_fail, rl_dst;
 
 uint32_t server_pending(void) { return n_pending; }
 
+int server_is_pending(uint32_t id)
+{
+	const struct pconn *p;
+
+	for (p = pending; p; p = p->next)
+		if (p->id == id)
+			return 1;
+	return 0;
+}
+
 /* Last step of every answer: sending may close the control session,
  * which cancels whatever is still pending (server_cancel_all). */
 static int send_result(uint32_t id, uint8_t result, uint8_t code, uint16_t mss)

@@ -15,6 +15,8 @@ void server_connect(const struct ap_connect *m);
 /* The control session is gone: its requests cannot be answered any more. */
 void server_cancel_all(void);
 uint32_t server_pending(void);
+/* Is a connect with this CONNECT id still pending? */
+int server_is_pending(uint32_t id);
 /* A destination unreachable quoting a TCP header (addresses and ports in
  * host order): 1 when it matched a pending connect (which is then
  * answered), 0 otherwise. */

@@ -7,7 +7,11 @@
  * RFC 8446 7.5); the appliance computes the same, so nothing is sent to
  * announce it.  An idle session must stay silent: one that receives data or
  * closes is dropped and replaced.  Dial failures back off like the control
- * session's, one backoff for the whole pool.
+ * session's, one backoff for the whole pool.  So does an idle session that
+ * the appliance resets soon after the handshake (it refuses sessions beyond
+ * its bound): a successful handshake alone does not reset the backoff, a
+ * session that proved useful (reserved by a CONNECT, or idle for a while)
+ * does, or else such an appliance would get a handshake loop.
  */
 #include <errno.h>
 #include <openssl/err.h>
@@ -21,6 +25,8 @@
 #include "log.h"
 #include "relay.h"
 #include "stream.h"
+
+#define HEALTHY_MS 10000 /* an idle session that lived this long was fine */
 
 static struct stream *pool;     /* DIALING and IDLE sessions */
 static uint32_t n_idle, n_dialing, target;
@@ -104,8 +110,11 @@ static void idle_event(struct ev *ev, uint32_t events)
 	agent_stats.stream_idle_dropped++;
 	log_rl(&rl_idle, "idle STREAM session %016llx %s; replacing it", (unsigned long long)s->id,
 	       n > 0 ? "received data" : "closed");
+	if (now_ms() - s->up_ms >= HEALTHY_MS)
+		backoff_reset(&bo);
 	drop(s);
-	refill();
+	if (active && !timer_armed(&refill_timer))
+		timer_arm(&refill_timer, backoff_next(&bo));
 }
 
 /* ----------------------------------------------------------------- dial -- */
@@ -149,10 +158,10 @@ static void dialed(struct tlsconn *tc, int err)
 	}
 	n_dialing--;
 	s->state = ST_IDLE;
+	s->up_ms = now_ms();
 	n_idle++;
 	tc->ev.cb = idle_event;
 	ev_want(&tc->ev, EPOLLIN);
-	backoff_reset(&bo);
 	log_debug("STREAM session %016llx idle (%u idle, %u dialing)", (unsigned long long)s->id,
 		  n_idle, n_dialing);
 }
@@ -250,6 +259,7 @@ struct stream *stream_reserve(uint64_t id)
 		return NULL;
 	unlink_pool(s);
 	s->state = ST_RESERVED;
+	backoff_reset(&bo);
 	/* not watched while our connect runs: the relay, or the pool again,
 	 * looks at whatever arrived meanwhile */
 	ev_want(&s->tc.ev, 0);

@@ -24,6 +24,7 @@ enum stream_state {
 struct stream {
 	struct tlsconn tc;
 	uint64_t id;            /* valid from ST_IDLE on */
+	uint64_t up_ms;         /* when the handshake completed */
 	enum stream_state state;
 	struct stream *prev, *next; /* pool list (DIALING, IDLE) */
 	struct relay *relay;    /* ST_RELAY: the relay that owns it */

@@ -11,6 +11,7 @@
  *   connect DST PORT [TIMEOUT_MS]  CONNECT over the oldest idle stream;
  *                                  reply: connect RESULT code=C mss=M stream=ID
  *   connect-bad DST PORT           CONNECT naming a stream that does not exist
+ *   connect-twice DST PORT [TMO]   two CONNECTs with the same id (a protocol error)
  *   xfer N SENDFILE RECVFILE       over the stream bound by command N: send
  *                                  SENDFILE ("-": nothing), then close_notify;
  *                                  write what comes back to RECVFILE until the
@@ -20,13 +21,15 @@
  *   ping DST SIZE [TTL] [TIMEOUT]  PING with SIZE random bytes; reply:
  *                                  ping RESULT code=C from=IP ttl=T len=L match=yes|no
  *   garbage                        a frame of an unknown type on the control session
+ *   error TEXT...                  ERROR (REFUSED) with that text
  *   mute                           this control session stops answering
  *                                  (keepalives and everything)
  *   quit
  *
  * Options: --cert/--key/--ca (required), --listen ADDR:PORT (0.0.0.0:443),
  * --keepalive MS (HELLO_ACK's, 1000), --pool N (HELLO_ACK's hint, 0),
- * --tls12 (no TLS 1.3), --no-alpn (select no ALPN protocol).
+ * --tls12 (no TLS 1.3), --no-alpn (select no ALPN protocol), --caps N
+ * (HELLO_ACK's capabilities are the agent's AND N; default 3).
  *
  * Written for tests, not for production: poll(2), fixed tables, blunt
  * error handling.  Uses the same codec (common/agent_proto.c) as the agent.
@@ -73,6 +76,7 @@ struct sess {
 	size_t txlen;
 	/* stream */
 	int bound;             /* command number of the CONNECT that bound it */
+	int asked;             /* a CONNECT naming it awaits its result */
 	int xfer;              /* command number of the running xfer, 0: none */
 	FILE *sendf, *recvf;
 	uint8_t sbuf[16384];
@@ -89,6 +93,7 @@ static unsigned long arrivals;
 static unsigned long keepalives;
 static uint32_t opt_keepalive = 1000, opt_pool;
 static int opt_tls12, opt_no_alpn;
+static uint32_t opt_caps = AP_CAP_STREAM | AP_CAP_PING;
 
 /* pending requests: command number -> what to print */
 struct req {
@@ -284,6 +289,8 @@ static void on_cres(const struct ap_connect_result *r)
 		return;
 	}
 	st = stream_by_id(q->stream);
+	if (st)
+		st->asked = 0;
 	if (r->result == AP_RES_OK && st)
 		st->bound = q->n;
 	out("reply %d connect %s code=%u mss=%u stream=%016llx", q->n, ap_result_str(r->result),
@@ -316,7 +323,7 @@ static void on_msg(struct sess *s, const struct ap_msg *m)
 		memset(&r, 0, sizeof(r));
 		r.type = AP_HELLO_ACK;
 		r.u.hello_ack.version = AP_VERSION;
-		r.u.hello_ack.caps = m->u.hello.caps & (AP_CAP_STREAM | AP_CAP_PING);
+		r.u.hello_ack.caps = m->u.hello.caps & opt_caps;
 		r.u.hello_ack.keepalive_ms = opt_keepalive;
 		r.u.hello_ack.pool = opt_pool;
 		ctl_send(&r);
@@ -535,7 +542,7 @@ static struct sess *oldest_idle(void)
 	int i;
 
 	for (i = 0; i < MAX_SESS; i++)
-		if (sess[i] && sess[i]->kind == K_STREAM && !sess[i]->bound &&
+		if (sess[i] && sess[i]->kind == K_STREAM && !sess[i]->bound && !sess[i]->asked &&
 		    (!best || sess[i]->seq < best->seq))
 			best = sess[i];
 	return best;
@@ -570,6 +577,16 @@ static int parse_ip(const char *s, uint32_t *a)
 	return 0;
 }
 
+static void cmd_connect(int n, char **arg, int bad);
+
+/* Two CONNECTs with id n over two idle streams: the agent must refuse the
+ * second (an id still open) with ERROR UNEXPECTED. */
+static void cmd_connect_twice(int n, char **arg)
+{
+	cmd_connect(n, arg, 0);
+	cmd_connect(n, arg, 0);
+}
+
 static void cmd_connect(int n, char **arg, int bad)
 {
 	struct ap_msg m = { .type = AP_CONNECT };
@@ -586,6 +603,8 @@ static void cmd_connect(int n, char **arg, int bad)
 	}
 	q = req_new(n);
 	q->stream = bad ? 0x0123456789abcdefull : st->id;
+	if (st)
+		st->asked = 1; /* the next connect names another one */
 	m.u.connect.id = (uint32_t)n;
 	m.u.connect.stream = q->stream;
 	m.u.connect.proto = 6;
@@ -658,6 +677,8 @@ static void command(char *line)
 				sess[i]->bound ? bound++ : idle++;
 		out("reply %d status control=%d idle=%d bound=%d keepalives=%lu", n, control != NULL, idle,
 		    bound, keepalives);
+	} else if (!strcmp(arg[0], "connect-twice")) {
+		cmd_connect_twice(n, arg);
 	} else if (!strcmp(arg[0], "connect") || !strcmp(arg[0], "connect-bad")) {
 		cmd_connect(n, arg, arg[0][7] == '-');
 	} else if (!strcmp(arg[0], "ping")) {
@@ -678,6 +699,15 @@ static void command(char *line)
 			ctl_flush(control);
 		}
 		out("reply %d garbage %s", n, control ? "sent" : "no-control");
+	} else if (!strcmp(arg[0], "error")) {
+		struct ap_msg m = { .type = AP_ERROR };
+
+		m.u.error.code = AP_ERR_REFUSED;
+		snprintf(m.u.error.text, sizeof(m.u.error.text), "%s %s", arg[1] ? arg[1] : "",
+			 arg[2] ? arg[2] : "");
+		m.u.error.text_len = (uint8_t)strlen(m.u.error.text);
+		ctl_send(&m);
+		out("reply %d error %s", n, control ? "sent" : "no-control");
 	} else if (!strcmp(arg[0], "mute")) {
 		if (control)
 			control->muted = 1;
@@ -742,6 +772,7 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },    { "ca", required_argument, NULL, 'a' },
 		{ "keepalive", required_argument, NULL, 'K' }, { "pool", required_argument, NULL, 'p' },
 		{ "tls12", no_argument, NULL, '2' },         { "no-alpn", no_argument, NULL, 'n' },
+		{ "caps", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lspec = "0.0.0.0:443", *cert = NULL, *key = NULL, *ca = NULL;
@@ -759,9 +790,10 @@ int main(int argc, char **argv)
 		case 'p': opt_pool = (uint32_t)atoi(optarg); break;
 		case '2': opt_tls12 = 1; break;
 		case 'n': opt_no_alpn = 1; break;
+		case 'C': opt_caps = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: sluice-mock-appliance --cert F --key F --ca F "
-					"[--listen ADDR:PORT] [--keepalive MS] [--pool N] [--tls12] [--no-alpn]\n");
+					"[--listen ADDR:PORT] [--keepalive MS] [--pool N] [--tls12] [--no-alpn] [--caps N]\n");
 			return 2;
 		}
 	}
