@@ -145,7 +145,7 @@ int main(int argc, char *argv[])
 
 	/* S4: the agents and vnets of the config (their sessions run on the
 	 * handshake thread) */
-	agent_ctl_init(&conf);
+	agent_ctl_init(&conf, dp.n_workers);
 
 	/* handshakes for the workers' TLS applications (S1) */
 	if ((ret = cp_tls_start(&dp)) != 0)

@@ -45,10 +45,11 @@ uint64_t agent_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void agent_ctl_init(const struct sl_conf *conf)
+void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers)
 {
 	pthread_mutex_lock(&A.mu);
 	A.conf = conf;
+	A.n_workers = n_workers ? n_workers : 1;
 	A.n_agents = conf->n_agents;
 	for (unsigned int i = 0; i < conf->n_agents; i++) {
 		memcpy(A.ag[i].name, conf->agent_defs[i].name, sizeof(A.ag[i].name));
@@ -383,7 +384,10 @@ static int on_hello(struct agent_rt *ag, const struct ap_hello *h)
 	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING);
 	m.u.hello_ack = (struct ap_hello_ack){
 		.version = (uint16_t)v, .caps = ag->caps,
-		.keepalive_ms = A.conf->agents.keepalive_ms, .pool = A.conf->agents.stream_pool,
+		/* a relay's legs meet on one worker: every worker wants idle
+		 * sessions, and where a session lands is the port's choice */
+		.keepalive_ms = A.conf->agents.keepalive_ms,
+		.pool = A.conf->agents.stream_pool * A.n_workers,
 	};
 	ag->hello = 1;
 	return ctl_send(ag, &m) == 0 ? 0 : -1;

@@ -27,8 +27,9 @@ struct cp_conn {
 };
 
 /* Main thread, before the handshake thread starts: the agents and vnets of
- * the config sluice-cp was started with. */
-void agent_ctl_init(const struct sl_conf *conf);
+ * the config sluice-cp was started with, and how many workers there are
+ * (each needs idle STREAM sessions of its own). */
+void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers);
 
 /* The agents listener's OpenSSL context: agent certificates verified against
  * def->ca, the ALPN names of agent_proto.h, no tickets.  0 or -EINVAL. */

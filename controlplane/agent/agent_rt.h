@@ -64,6 +64,7 @@ struct agent_rt {
 struct agent_state {
 	pthread_mutex_t mu;
 	const struct sl_conf *conf;
+	unsigned int n_workers;
 	unsigned int n_agents;
 	struct agent_rt ag[SL_AGENTS_MAX];
 	uint32_t next_id;       /* the next request id */
