@@ -1235,7 +1235,7 @@ sl_agent_appliance_start() {
 agents = {
   listen = \"$SL_WAN_ADDR\"; port = 443;
   cert = \"$SL_CERTS/appliance.pem\"; key = \"$SL_CERTS/appliance.key\"; ca = \"$SL_CERTS/agent-ca.pem\";
-  ${SL_AGENTS_CONF_EXTRA:-hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 1000;}
+  ${SL_AGENTS_CONF_EXTRA:-hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 2000;}
 };
 vnets = (
   { name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-a\" ];

@@ -17,7 +17,7 @@ sl_need_pkgs tinyproxy:tinyproxy-bin nft:nftables || exit 77
 sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 SRV=$SL_SITE_SRV
-SL_AGENTS_CONF_EXTRA="hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 1000;
+SL_AGENTS_CONF_EXTRA="hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 2000;
   held_max = 512; held_per_source = 4; held_per_vnet = 256;"
 sl_agent_appliance_start
 
