@@ -175,14 +175,36 @@ static const char *ssl_why(SSL *ssl, int rc, char *buf, size_t len)
 	return tlsconn_ssl_err(buf, len);
 }
 
+/* An SSL call on r's session failed (rc <= 0); own is the SSL_ERROR_WANT_*
+ * of its direction.  0 when it only waits for the socket (in rd_ww / wr_wr
+ * when a read waits to write or a write to read: set_interest), else -1
+ * with the relay reset. */
+static int tls_failed(struct relay *r, int rc, int own)
+{
+	SSL *ssl = r->s->tc.ssl;
+	char ebuf[256];
+	int e = SSL_get_error(ssl, rc);
+
+	if (e == own)
+		return 0;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (own == SSL_ERROR_WANT_READ)
+			r->rd_ww = 1;
+		else
+			r->wr_wr = 1;
+		return 0;
+	}
+	relay_reset(r, ssl_why(ssl, rc, ebuf, sizeof(ebuf)));
+	return -1;
+}
+
 /* appliance -> up ring.  -1: the relay died. */
 static int tls_in(struct relay *r, int *moved)
 {
 	SSL *ssl = r->s->tc.ssl;
-	char ebuf[256];
 	uint32_t n;
 	uint8_t *p;
-	int rc, e;
+	int rc;
 
 	r->rd_ww = 0;
 	while (!r->tls_eof) {
@@ -193,23 +215,12 @@ static int tls_in(struct relay *r, int *moved)
 		rc = SSL_read(ssl, p, (int)n);
 		if (rc > 0) {
 			r->up.len += (uint32_t)rc;
-			*moved = 1;
-			continue;
-		}
-		e = SSL_get_error(ssl, rc);
-		if (e == SSL_ERROR_WANT_READ)
-			return 0;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			r->rd_ww = 1;
-			return 0;
-		}
-		if (e == SSL_ERROR_ZERO_RETURN) {
+		} else if (SSL_get_error(ssl, rc) == SSL_ERROR_ZERO_RETURN) {
 			r->tls_eof = 1;
-			*moved = 1;
-			return 0;
+		} else {
+			return tls_failed(r, rc, SSL_ERROR_WANT_READ);
 		}
-		relay_reset(r, ssl_why(ssl, rc, ebuf, sizeof(ebuf)));
-		return -1;
+		*moved = 1;
 	}
 	return 0;
 }
@@ -276,48 +287,27 @@ static int srv_in(struct relay *r, int *moved)
 static int tls_out(struct relay *r, int *moved)
 {
 	SSL *ssl = r->s->tc.ssl;
-	char ebuf[256];
 	uint32_t n;
 	uint8_t *p;
-	int rc, e;
+	int rc;
 
 	r->wr_wr = 0;
 	while (r->down.len) {
 		p = ring_rspan(&r->down, &n);
 		ERR_clear_error();
 		rc = SSL_write(ssl, p, (int)n);
-		if (rc > 0) {
-			ring_consume(&r->down, (uint32_t)rc);
-			*moved = 1;
-			continue;
-		}
-		e = SSL_get_error(ssl, rc);
-		if (e == SSL_ERROR_WANT_WRITE)
-			return 0;
-		if (e == SSL_ERROR_WANT_READ) {
-			r->wr_wr = 1;
-			return 0;
-		}
-		relay_reset(r, ssl_why(ssl, rc, ebuf, sizeof(ebuf)));
-		return -1;
+		if (rc <= 0)
+			return tls_failed(r, rc, SSL_ERROR_WANT_WRITE);
+		ring_consume(&r->down, (uint32_t)rc);
+		*moved = 1;
 	}
 	if (r->srv_eof && !r->tls_shut) {
 		ERR_clear_error();
 		rc = SSL_shutdown(ssl);
-		if (rc >= 0) {
-			r->tls_shut = 1;
-			*moved = 1;
-			return 0;
-		}
-		e = SSL_get_error(ssl, rc);
-		if (e == SSL_ERROR_WANT_WRITE)
-			return 0;
-		if (e == SSL_ERROR_WANT_READ) {
-			r->wr_wr = 1;
-			return 0;
-		}
-		relay_reset(r, ssl_why(ssl, rc, ebuf, sizeof(ebuf)));
-		return -1;
+		if (rc < 0)
+			return tls_failed(r, rc, SSL_ERROR_WANT_WRITE);
+		r->tls_shut = 1;
+		*moved = 1;
 	}
 	return 0;
 }

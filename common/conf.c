@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,211 +24,16 @@
 #include "conf_priv.h"
 
 #define CONF_MAX_FILE (1u << 20) /* a config is a few KiB; refuse anything absurd */
-/* Length cap for strings whose format is checked next: a bad address gets
- * "must be a.b.c.d/n", not "too long". */
-#define FMTLEN 255
-#define QLEN 256     /* "'key' in 'ports[7].impair.out'" and friends */
 
 /* State of one load. */
 struct ld {
+	struct conf_walk w;     /* where errors go */
 	struct sl_conf *c;
-	const char *name;       /* stands in for the file name in messages */
-	char *err;
-	size_t errlen;
 	/* settings of accepted entries, for "first defined at line N" */
 	const config_setting_t *port_set[SL_MAX_PORTS];
 	const config_setting_t *route_set[SL_CONF_MAX_ROUTES];
 	const config_setting_t *neigh_set[SL_CONF_MAX_NEIGH];
 };
-
-static int vfail(struct ld *l, const char *file, unsigned int line, const char *fmt, va_list ap)
-{
-	char msg[SL_CONF_ERR_LEN];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (file == NULL)
-		file = l->name;
-	if (l->err != NULL && l->errlen > 0) {
-		if (line > 0)
-			snprintf(l->err, l->errlen, "%s:%u: %s", file, line, msg);
-		else
-			snprintf(l->err, l->errlen, "%s: %s", file, msg);
-	}
-	return -EINVAL;
-}
-
-static int fail_at(struct ld *l, const char *file, unsigned int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail_at(struct ld *l, const char *file, unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vfail(l, file, line, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Every semantic error leaves through here: "file:line: message" with the
- * line of setting s, or "file: message" when no line applies (s == NULL). */
-static int fail(struct ld *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct ld *l, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vfail(l, s ? config_setting_source_file(s) : NULL,
-		   s ? config_setting_source_line(s) : 0, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static unsigned int line_of(const config_setting_t *s)
-{
-	return s ? config_setting_source_line(s) : 0;
-}
-
-static const char *type_str(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP: return "a group { ... }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a float";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
-	case CONFIG_TYPE_LIST: return "a list ( ... )";
-	}
-	return "nothing";
-}
-
-/* "'burst' in 'dataplane'", "'ports'" at the top level, "'ports[1]'" for a
- * list element (key == NULL). */
-static const char *qual(char *buf, size_t len, const char *key, const char *where)
-{
-	if (key == NULL)
-		snprintf(buf, len, "'%s'", where ? where : "?");
-	else if (where != NULL)
-		snprintf(buf, len, "'%s' in '%s'", key, where);
-	else
-		snprintf(buf, len, "'%s'", key);
-	return buf;
-}
-
-/* Strict type check: libconfig's two integer widths are one type to us, and an
- * empty array "[]" is accepted where a list "()" is expected. */
-static int want_type(struct ld *l, const config_setting_t *s, const char *where, int type)
-{
-	int t = config_setting_type(s);
-	char q[QLEN];
-
-	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64) ||
-	    (type == CONFIG_TYPE_LIST && t == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0))
-		return 0;
-	return fail(l, s, "%s must be %s, not %s",
-		    qual(q, sizeof(q), config_setting_name(s), where), type_str(type), type_str(t));
-}
-
-/* Every member of group g must be in known[] (NULL-terminated). */
-static int check_keys(struct ld *l, const config_setting_t *g, const char *where,
-		      const char *const *known)
-{
-	const config_setting_t *s;
-	const char *name, *hint;
-	char sugg[64] = "";
-	unsigned int best, d;
-	size_t longest;
-	int i, k;
-
-	for (i = 0; (s = config_setting_get_elem(g, (unsigned int)i)) != NULL; i++) {
-		name = config_setting_name(s);
-		for (k = 0; known[k] != NULL && strcmp(known[k], name) != 0; k++)
-			;
-		if (known[k] != NULL)
-			continue;
-		hint = NULL;
-		best = 3; /* suggest only close matches: at most two edits, */
-		for (k = 0; known[k] != NULL; k++) {
-			d = conf_edit_distance(name, known[k]);
-			/* a truncation ("reachable" for "reachable_ms") is one, */
-			if (strlen(name) >= 4 && strncmp(name, known[k], strlen(name)) == 0)
-				d = 1;
-			/* and a third of the longer word at most: 'a' is not 'eal' */
-			longest = strlen(name) > strlen(known[k]) ? strlen(name) : strlen(known[k]);
-			if (d < best && 3 * d <= longest) {
-				best = d;
-				hint = known[k];
-			}
-		}
-		if (hint != NULL)
-			snprintf(sugg, sizeof(sugg), " (did you mean '%s'?)", hint);
-		if (where == NULL)
-			return fail(l, s, "unknown section '%s'%s", name, sugg);
-		return fail(l, s, "unknown key '%s' in '%s'%s", name, where, sugg);
-	}
-	return 0;
-}
-
-/* Member `key` of g, type-checked.  1 when present (*sp set), 0 when absent,
- * -EINVAL on a wrong type. */
-static int get_member(struct ld *l, const config_setting_t *g, const char *key, const char *where,
-		      int type, const config_setting_t **sp)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	int rc;
-
-	*sp = s;
-	if (s == NULL)
-		return 0;
-	rc = want_type(l, s, where, type);
-	return rc < 0 ? rc : 1;
-}
-
-static int get_int(struct ld *l, const config_setting_t *g, const char *key, const char *where,
-		   int64_t min, int64_t max, int64_t *v, const config_setting_t **sp)
-{
-	char q[QLEN];
-	int rc;
-
-	rc = get_member(l, g, key, where, CONFIG_TYPE_INT, sp);
-	if (rc <= 0)
-		return rc;
-	*v = config_setting_get_int64(*sp);
-	if (*v < min || *v > max)
-		return fail(l, *sp, "%s must be in %lld..%lld, got %lld", qual(q, sizeof(q), key, where),
-			    (long long)min, (long long)max, (long long)*v);
-	return 1;
-}
-
-static int get_str(struct ld *l, const config_setting_t *g, const char *key, const char *where,
-		   size_t maxlen, const char **v, const config_setting_t **sp)
-{
-	char q[QLEN];
-	int rc;
-
-	rc = get_member(l, g, key, where, CONFIG_TYPE_STRING, sp);
-	if (rc <= 0)
-		return rc;
-	*v = config_setting_get_string(*sp);
-	if (strlen(*v) > maxlen)
-		return fail(l, *sp, "%s is too long (at most %zu characters)",
-			    qual(q, sizeof(q), key, where), maxlen);
-	return 1;
-}
-
-static int need_str(struct ld *l, const config_setting_t *g, const char *key, const char *where,
-		    size_t maxlen, const char **v, const config_setting_t **sp)
-{
-	int rc = get_str(l, g, key, where, maxlen, v, sp);
-
-	if (rc == 0)
-		return fail(l, g, "missing required key '%s' in '%s'", key, where);
-	return rc;
-}
 
 /*
  * Scalar sections, table-driven.
@@ -340,7 +144,7 @@ static int parse_section(struct ld *l, const config_setting_t *g, const struct s
 {
 	const config_setting_t *s;
 	const char *known[16], *str, *why;
-	char q[QLEN], buf[128];
+	char q[CONF_QLEN], buf[128];
 	unsigned int n = 0;
 	const struct ikey *ik;
 	const struct skey *sk;
@@ -355,40 +159,36 @@ static int parse_section(struct ld *l, const config_setting_t *g, const struct s
 	if (sec->sub != NULL)
 		known[n++] = sec->sub->key;
 	known[n] = NULL;
-	rc = check_keys(l, g, sec->where, known);
+	rc = conf_check_keys(&l->w, g, sec->where, known);
 	if (rc < 0)
 		return rc;
 
 	for (ik = sec->ik; ik->name != NULL; ik++) {
-		rc = get_int(l, g, ik->name, sec->where, ik->min, ik->max, &v, &s);
+		rc = conf_get_int(&l->w, g, ik->name, sec->where, ik->min, ik->max, &v, &s);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
 		if ((ik->flags & F_POW2) && (v & (v - 1)) != 0)
-			return fail(l, s, "%s must be a power of two, got %lld",
-				    qual(q, sizeof(q), ik->name, sec->where), (long long)v);
-		if (ik->size == sizeof(uint16_t)) {
-			uint16_t x = (uint16_t)v;
-			memcpy(base + ik->off, &x, sizeof(x));
-		} else {
-			uint32_t x = (uint32_t)v;
-			memcpy(base + ik->off, &x, sizeof(x));
-		}
+			return conf_fail(&l->w, s, "%s must be a power of two, got %lld",
+					 conf_qual(q, sizeof(q), ik->name, sec->where),
+					 (long long)v);
+		conf_store_uint(base + ik->off, ik->size, v);
 	}
 	for (sk = sec->sk; sk->name != NULL; sk++) {
-		rc = get_str(l, g, sk->name, sec->where, sk->size - 1, &str, &s);
+		rc = conf_get_str(&l->w, g, sk->name, sec->where, sk->size - 1, &str, &s);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
 		why = sk->check(str, buf, sizeof(buf));
 		if (why != NULL)
-			return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), sk->name, sec->where), why, str);
+			return conf_fail(&l->w, s, "%s %s, got \"%s\"",
+					 conf_qual(q, sizeof(q), sk->name, sec->where), why, str);
 		memcpy(base + sk->off, str, strlen(str) + 1);
 	}
 	if (sec->sub != NULL) {
-		rc = get_member(l, g, sec->sub->key, sec->where, CONFIG_TYPE_GROUP, &s);
+		rc = conf_get_member(&l->w, g, sec->sub->key, sec->where, CONFIG_TYPE_GROUP, &s);
 		if (rc > 0)
 			rc = parse_section(l, s, sec->sub);
 		if (rc < 0)
@@ -417,32 +217,32 @@ static int parse_impair(struct ld *l, const config_setting_t *g, const char *whe
 	static const char *const dkeys[] = { "drop", "reorder", "dup", NULL };
 	static const char *const dnames[SL_DIR_MAX] = { "in", "out" };
 	const config_setting_t *s, *d;
-	char dw[64], q[QLEN];
+	char dw[64], q[CONF_QLEN];
 	const char *v;
 	uint32_t *ppm;
 	int64_t seed;
 	int rc, i, k;
 
-	rc = check_keys(l, g, where, keys);
+	rc = conf_check_keys(&l->w, g, where, keys);
 	if (rc < 0)
 		return rc;
-	rc = get_int(l, g, "seed", where, INT64_MIN, INT64_MAX, &seed, &s);
+	rc = conf_get_int(&l->w, g, "seed", where, INT64_MIN, INT64_MAX, &seed, &s);
 	if (rc < 0)
 		return rc;
 	if (rc > 0)
 		im->seed = (uint64_t)seed;
 	for (i = 0; i < SL_DIR_MAX; i++) {
-		rc = get_member(l, g, dnames[i], where, CONFIG_TYPE_GROUP, &d);
+		rc = conf_get_member(&l->w, g, dnames[i], where, CONFIG_TYPE_GROUP, &d);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
 		snprintf(dw, sizeof(dw), "%s.%s", where, dnames[i]);
-		rc = check_keys(l, d, dw, dkeys);
+		rc = conf_check_keys(&l->w, d, dw, dkeys);
 		if (rc < 0)
 			return rc;
 		for (k = 0; dkeys[k] != NULL; k++) {
-			rc = get_str(l, d, dkeys[k], dw, FMTLEN, &v, &s);
+			rc = conf_get_str(&l->w, d, dkeys[k], dw, CONF_FMTLEN, &v, &s);
 			if (rc < 0)
 				return rc;
 			if (rc == 0)
@@ -450,8 +250,9 @@ static int parse_impair(struct ld *l, const config_setting_t *g, const char *whe
 			ppm = k == 0 ? &im->dir[i].drop_ppm : k == 1 ? &im->dir[i].reorder_ppm
 							  : &im->dir[i].dup_ppm;
 			if (sl_parse_pct(v, ppm) < 0)
-				return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), dkeys[k], dw),
-					    conf_pct_problem(v), v);
+				return conf_fail(&l->w, s, "%s %s, got \"%s\"",
+						 conf_qual(q, sizeof(q), dkeys[k], dw),
+						 conf_pct_problem(v), v);
 		}
 	}
 	return 0;
@@ -462,7 +263,7 @@ static int parse_port(struct ld *l, const config_setting_t *e, const char *where
 	static const char *const keys[] = { "name", "dev", "addr", "mac", "mtu", "impair", NULL };
 	struct sl_conf_port *p = &l->c->ports[idx], *o;
 	const config_setting_t *s;
-	char key[SL_DEV_LEN], okey[SL_DEV_LEN], a1[16], a2[16], q[QLEN], iw[48];
+	char key[SL_DEV_LEN], okey[SL_DEV_LEN], a1[16], a2[16], q[CONF_QLEN], iw[48];
 	const char *v, *why;
 	unsigned int i, m;
 	int rc;
@@ -470,85 +271,93 @@ static int parse_port(struct ld *l, const config_setting_t *e, const char *where
 
 	memset(p, 0, sizeof(*p));
 	p->impair.seed = 1;
-	rc = check_keys(l, e, where, keys);
+	rc = conf_check_keys(&l->w, e, where, keys);
 	if (rc < 0)
 		return rc;
 
-	rc = need_str(l, e, "name", where, SL_NAME_LEN - 1, &v, &s);
+	rc = conf_need_str(&l->w, e, "name", where, SL_NAME_LEN - 1, &v, &s);
 	if (rc < 0)
 		return rc;
 	why = check_port_name(v);
 	if (why != NULL)
-		return fail(l, s, "%s %s, got \"%s\"", qual(q, sizeof(q), "name", where), why, v);
+		return conf_fail(&l->w, s, "%s %s, got \"%s\"",
+				 conf_qual(q, sizeof(q), "name", where), why, v);
 	for (i = 0; i < idx; i++)
 		if (strcmp(l->c->ports[i].name, v) == 0)
-			return fail(l, s, "duplicate port name \"%s\" (first at line %u)", v,
-				    line_of(l->port_set[i]));
+			return conf_fail(&l->w, s, "duplicate port name \"%s\" (first at line %u)",
+					 v, conf_line_of(l->port_set[i]));
 	strcpy(p->name, v);
 
-	rc = need_str(l, e, "dev", where, SL_DEV_LEN - 1, &v, &s);
+	rc = conf_need_str(&l->w, e, "dev", where, SL_DEV_LEN - 1, &v, &s);
 	if (rc < 0)
 		return rc;
 	rc = sl_parse_dev(v, key, sizeof(key));
 	if (rc < 0)
-		return fail(l, s, "%s must be a DPDK virtual device \"net_<driver>[,args]\" or a PCI "
-			    "address DDDD:BB:DD.F or BB:DD.F, got \"%s\"", qual(q, sizeof(q), "dev", where), v);
+		return conf_fail(&l->w, s,
+				 "%s must be a DPDK virtual device \"net_<driver>[,args]\" or a PCI "
+				 "address DDDD:BB:DD.F or BB:DD.F, got \"%s\"",
+				 conf_qual(q, sizeof(q), "dev", where), v);
 	p->is_vdev = rc;
 	for (i = 0; i < idx; i++) {
 		o = &l->c->ports[i];
 		sl_parse_dev(o->dev, okey, sizeof(okey));
 		if (strcmp(key, okey) == 0)
-			return fail(l, s, "port '%s' uses device %s, already used by port '%s'",
-				    p->name, key, o->name);
+			return conf_fail(&l->w, s,
+					 "port '%s' uses device %s, already used by port '%s'",
+					 p->name, key, o->name);
 	}
 	strcpy(p->dev, v);
 
-	rc = need_str(l, e, "addr", where, FMTLEN, &v, &s);
+	rc = conf_need_str(&l->w, e, "addr", where, CONF_FMTLEN, &v, &s);
 	if (rc < 0)
 		return rc;
 	if (sl_parse_addr_plen(v, &p->addr, &p->plen) < 0 || p->plen < 1 || p->plen > 31)
-		return fail(l, s, "%s must be \"a.b.c.d/n\" with n in 1..31, got \"%s\"",
-			    qual(q, sizeof(q), "addr", where), v);
+		return conf_fail(&l->w, s, "%s must be \"a.b.c.d/n\" with n in 1..31, got \"%s\"",
+				 conf_qual(q, sizeof(q), "addr", where), v);
 	why = conf_not_unicast(p->addr);
 	if (why != NULL)
-		return fail(l, s, "port '%s' address %s", p->name, why);
+		return conf_fail(&l->w, s, "port '%s' address %s", p->name, why);
 	m = sl_plen_mask(p->plen);
 	sl_format_ipv4(p->addr & m, a1, sizeof(a1));
 	why = conf_net_or_bcast(p->addr, p->plen);
 	if (why != NULL)
-		return fail(l, s, "port '%s' address \"%s\" is the %s address of %s/%u", p->name, v,
-			    why, a1, p->plen);
+		return conf_fail(&l->w, s, "port '%s' address \"%s\" is the %s address of %s/%u",
+				 p->name, v, why, a1, p->plen);
 	for (i = 0; i < idx; i++) {
 		o = &l->c->ports[i];
 		m = sl_plen_mask(o->plen < p->plen ? o->plen : p->plen);
 		if ((o->addr & m) != (p->addr & m))
 			continue;
 		sl_format_ipv4(o->addr & sl_plen_mask(o->plen), a2, sizeof(a2));
-		return fail(l, s, "port '%s' subnet %s/%u overlaps port '%s' subnet %s/%u (line %u)",
-			    p->name, a1, p->plen, o->name, a2, o->plen, line_of(l->port_set[i]));
+		return conf_fail(&l->w, s,
+				 "port '%s' subnet %s/%u overlaps port '%s' subnet %s/%u (line %u)",
+				 p->name, a1, p->plen, o->name, a2, o->plen,
+				 conf_line_of(l->port_set[i]));
 	}
 
-	rc = get_str(l, e, "mac", where, FMTLEN, &v, &s);
+	rc = conf_get_str(&l->w, e, "mac", where, CONF_FMTLEN, &v, &s);
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
 		if (sl_parse_mac(v, p->mac) < 0)
-			return fail(l, s, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"",
-				    qual(q, sizeof(q), "mac", where), v);
+			return conf_fail(&l->w, s, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"",
+					 conf_qual(q, sizeof(q), "mac", where), v);
 		if (p->mac[0] & 1)
-			return fail(l, s, "%s \"%s\" is a multicast address", qual(q, sizeof(q), "mac", where), v);
+			return conf_fail(&l->w, s, "%s \"%s\" is a multicast address",
+					 conf_qual(q, sizeof(q), "mac", where), v);
 		if (!(p->mac[0] | p->mac[1] | p->mac[2] | p->mac[3] | p->mac[4] | p->mac[5]))
-			return fail(l, s, "%s must not be all zeros", qual(q, sizeof(q), "mac", where));
+			return conf_fail(&l->w, s, "%s must not be all zeros",
+					 conf_qual(q, sizeof(q), "mac", where));
 		p->has_mac = 1;
 	}
 
-	rc = get_int(l, e, "mtu", where, 68, 9600, &mtu, &s);
+	rc = conf_get_int(&l->w, e, "mtu", where, 68, 9600, &mtu, &s);
 	if (rc < 0)
 		return rc;
 	if (rc > 0)
 		p->mtu = (uint16_t)mtu;
 
-	rc = get_member(l, e, "impair", where, CONFIG_TYPE_GROUP, &s);
+	rc = conf_get_member(&l->w, e, "impair", where, CONFIG_TYPE_GROUP, &s);
 	if (rc > 0) {
 		snprintf(iw, sizeof(iw), "%s.impair", where);
 		rc = parse_impair(l, s, iw, &p->impair);
@@ -610,74 +419,84 @@ static int parse_route(struct ld *l, const config_setting_t *e, const char *wher
 	struct sl_conf *c = l->c;
 	struct sl_conf_route *r = &c->routes[idx];
 	const config_setting_t *sp, *sv, *sd;
-	char a[16], g[16], list[256], q[QLEN];
+	char a[16], g[16], list[256], q[CONF_QLEN];
 	const char *v, *why;
 	unsigned int i;
 	uint32_t addr;
 	int rc, pi;
 
 	memset(r, 0, sizeof(*r));
-	rc = check_keys(l, e, where, keys);
+	rc = conf_check_keys(&l->w, e, where, keys);
 	if (rc < 0)
 		return rc;
-	rc = need_str(l, e, "prefix", where, FMTLEN, &v, &sp);
+	rc = conf_need_str(&l->w, e, "prefix", where, CONF_FMTLEN, &v, &sp);
 	if (rc < 0)
 		return rc;
 	if (sl_parse_addr_plen(v, &addr, &r->plen) < 0)
-		return fail(l, sp, "%s must be \"a.b.c.d/n\" with n in 0..32, got \"%s\"",
-			    qual(q, sizeof(q), "prefix", where), v);
+		return conf_fail(&l->w, sp, "%s must be \"a.b.c.d/n\" with n in 0..32, got \"%s\"",
+				 conf_qual(q, sizeof(q), "prefix", where), v);
 	r->prefix = addr & sl_plen_mask(r->plen);
 	sl_format_ipv4(r->prefix, a, sizeof(a));
 	if (r->prefix != addr)
-		return fail(l, sp, "route prefix \"%s\" has host bits set (did you mean \"%s/%u\"?)",
-			    v, a, r->plen);
+		return conf_fail(&l->w, sp,
+				 "route prefix \"%s\" has host bits set (did you mean \"%s/%u\"?)",
+				 v, a, r->plen);
 	for (i = 0; i < idx; i++)
 		if (c->routes[i].prefix == r->prefix && c->routes[i].plen == r->plen)
-			return fail(l, sp, "duplicate route %s/%u (first at line %u)", a, r->plen,
-				    line_of(l->route_set[i]));
+			return conf_fail(&l->w, sp, "duplicate route %s/%u (first at line %u)", a,
+					 r->plen, conf_line_of(l->route_set[i]));
 	for (i = 0; i < c->n_ports; i++) {
 		if (r->plen == 32 && r->prefix == c->ports[i].addr)
-			return fail(l, sp, "route %s/32 is the address of port '%s' itself", a,
-				    c->ports[i].name);
+			return conf_fail(&l->w, sp,
+					 "route %s/32 is the address of port '%s' itself", a,
+					 c->ports[i].name);
 		if (r->plen == c->ports[i].plen &&
 		    r->prefix == (c->ports[i].addr & sl_plen_mask(r->plen)))
-			return fail(l, sp, "route %s/%u is the connected subnet of port '%s', "
-				    "which is routed already", a, r->plen, c->ports[i].name);
+			return conf_fail(&l->w, sp,
+					 "route %s/%u is the connected subnet of port '%s', "
+					 "which is routed already", a, r->plen, c->ports[i].name);
 	}
 
-	rc = get_str(l, e, "via", where, FMTLEN, &v, &sv);
+	rc = conf_get_str(&l->w, e, "via", where, CONF_FMTLEN, &v, &sv);
 	if (rc >= 0)
-		rc = get_str(l, e, "dev", where, SL_NAME_LEN - 1, &v, &sd);
+		rc = conf_get_str(&l->w, e, "dev", where, SL_NAME_LEN - 1, &v, &sd);
 	if (rc < 0)
 		return rc;
 	if (sv != NULL && sd != NULL)
-		return fail(l, sd, "route %s/%u has both 'via' and 'dev'; give exactly one", a, r->plen);
+		return conf_fail(&l->w, sd,
+				 "route %s/%u has both 'via' and 'dev'; give exactly one", a,
+				 r->plen);
 	if (sv == NULL && sd == NULL)
-		return fail(l, e, "route %s/%u needs 'via' (a gateway) or 'dev' (a port)", a, r->plen);
+		return conf_fail(&l->w, e, "route %s/%u needs 'via' (a gateway) or 'dev' (a port)",
+				 a, r->plen);
 	if (sd != NULL) {
 		v = config_setting_get_string(sd);
 		pi = sl_conf_port_find(c, v);
 		if (pi < 0)
-			return fail(l, sd, "route %s/%u: unknown port \"%s\" (ports: %s)", a, r->plen, v,
-				    port_names_str(c, list, sizeof(list)));
+			return conf_fail(&l->w, sd, "route %s/%u: unknown port \"%s\" (ports: %s)",
+					 a, r->plen, v, port_names_str(c, list, sizeof(list)));
 		r->type = SL_RT_DIRECT;
 		r->port = (uint16_t)pi;
 	} else {
 		v = config_setting_get_string(sv);
 		if (sl_parse_ipv4(v, &r->gw) < 0)
-			return fail(l, sv, "%s must be \"a.b.c.d\", got \"%s\"", qual(q, sizeof(q), "via", where), v);
+			return conf_fail(&l->w, sv, "%s must be \"a.b.c.d\", got \"%s\"",
+					 conf_qual(q, sizeof(q), "via", where), v);
 		pi = port_of(c, r->gw);
 		if (pi < 0)
-			return fail(l, sv, "route %s/%u: gateway %s is outside every port subnet (%s)",
-				    a, r->plen, v, subnets_str(c, list, sizeof(list)));
+			return conf_fail(&l->w, sv,
+					 "route %s/%u: gateway %s is outside every port subnet (%s)",
+					 a, r->plen, v, subnets_str(c, list, sizeof(list)));
 		if (r->gw == c->ports[pi].addr)
-			return fail(l, sv, "route %s/%u: gateway %s is the address of port '%s' itself",
-				    a, r->plen, v, c->ports[pi].name);
+			return conf_fail(&l->w, sv,
+					 "route %s/%u: gateway %s is the address of port '%s' itself",
+					 a, r->plen, v, c->ports[pi].name);
 		why = conf_net_or_bcast(r->gw, c->ports[pi].plen);
 		if (why != NULL) {
 			sl_format_ipv4(r->gw & sl_plen_mask(c->ports[pi].plen), g, sizeof(g));
-			return fail(l, sv, "route %s/%u: gateway %s is the %s address of %s/%u", a,
-				    r->plen, v, why, g, c->ports[pi].plen);
+			return conf_fail(&l->w, sv,
+					 "route %s/%u: gateway %s is the %s address of %s/%u", a,
+					 r->plen, v, why, g, c->ports[pi].plen);
 		}
 		r->type = SL_RT_GATEWAY;
 		r->port = (uint16_t)pi;
@@ -694,45 +513,51 @@ static int parse_neigh(struct ld *l, const config_setting_t *e, const char *wher
 	const struct sl_conf_port *p;
 	const config_setting_t *sa, *sm, *sp;
 	const char *va, *vm, *vp, *why;
-	char list[256], q[QLEN], a[16];
+	char list[256], q[CONF_QLEN], a[16];
 	unsigned int i;
 	int rc, pi;
 
 	memset(n, 0, sizeof(*n));
-	rc = check_keys(l, e, where, keys);
+	rc = conf_check_keys(&l->w, e, where, keys);
 	if (rc >= 0)
-		rc = need_str(l, e, "addr", where, FMTLEN, &va, &sa);
+		rc = conf_need_str(&l->w, e, "addr", where, CONF_FMTLEN, &va, &sa);
 	if (rc >= 0)
-		rc = need_str(l, e, "mac", where, FMTLEN, &vm, &sm);
+		rc = conf_need_str(&l->w, e, "mac", where, CONF_FMTLEN, &vm, &sm);
 	if (rc >= 0)
-		rc = need_str(l, e, "port", where, SL_NAME_LEN - 1, &vp, &sp);
+		rc = conf_need_str(&l->w, e, "port", where, SL_NAME_LEN - 1, &vp, &sp);
 	if (rc < 0)
 		return rc;
 
 	pi = sl_conf_port_find(c, vp);
 	if (pi < 0)
-		return fail(l, sp, "neighbor %s: unknown port \"%s\" (ports: %s)", va, vp,
-			    port_names_str(c, list, sizeof(list)));
+		return conf_fail(&l->w, sp, "neighbor %s: unknown port \"%s\" (ports: %s)", va, vp,
+				 port_names_str(c, list, sizeof(list)));
 	p = &c->ports[pi];
 	n->port = (uint16_t)pi;
 	if (sl_parse_ipv4(va, &n->ip) < 0)
-		return fail(l, sa, "%s must be \"a.b.c.d\", got \"%s\"", qual(q, sizeof(q), "addr", where), va);
+		return conf_fail(&l->w, sa, "%s must be \"a.b.c.d\", got \"%s\"",
+				 conf_qual(q, sizeof(q), "addr", where), va);
 	sl_format_ipv4(p->addr & sl_plen_mask(p->plen), a, sizeof(a));
 	if ((n->ip & sl_plen_mask(p->plen)) != (p->addr & sl_plen_mask(p->plen)))
-		return fail(l, sa, "neighbor %s is outside port '%s' subnet %s/%u", va, p->name, a, p->plen);
+		return conf_fail(&l->w, sa, "neighbor %s is outside port '%s' subnet %s/%u", va,
+				 p->name, a, p->plen);
 	if (n->ip == p->addr)
-		return fail(l, sa, "neighbor %s is the address of port '%s' itself", va, p->name);
+		return conf_fail(&l->w, sa, "neighbor %s is the address of port '%s' itself", va,
+				 p->name);
 	why = conf_net_or_bcast(n->ip, p->plen);
 	if (why != NULL)
-		return fail(l, sa, "neighbor %s is the %s address of %s/%u", va, why, a, p->plen);
+		return conf_fail(&l->w, sa, "neighbor %s is the %s address of %s/%u", va, why, a,
+				 p->plen);
 	for (i = 0; i < idx; i++)
 		if (c->neigh[i].ip == n->ip)
-			return fail(l, sa, "duplicate neighbor %s (first at line %u)", va,
-				    line_of(l->neigh_set[i]));
+			return conf_fail(&l->w, sa, "duplicate neighbor %s (first at line %u)", va,
+					 conf_line_of(l->neigh_set[i]));
 	if (sl_parse_mac(vm, n->mac) < 0)
-		return fail(l, sm, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"", qual(q, sizeof(q), "mac", where), vm);
+		return conf_fail(&l->w, sm, "%s must be \"xx:xx:xx:xx:xx:xx\", got \"%s\"",
+				 conf_qual(q, sizeof(q), "mac", where), vm);
 	if ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] | n->mac[4] | n->mac[5]))
-		return fail(l, sm, "neighbor %s: mac \"%s\" is not a unicast address", va, vm);
+		return conf_fail(&l->w, sm, "neighbor %s: mac \"%s\" is not a unicast address", va,
+				 vm);
 	l->neigh_set[idx] = e;
 	return 0;
 }
@@ -744,22 +569,6 @@ typedef int entry_fn(struct ld *l, const config_setting_t *e, const char *where,
  * Policy rules: { src, dst, proto, dport, action, transparent }, first match
  * wins.
  */
-static int parse_rule_prefix(struct ld *l, const config_setting_t *e, const char *key,
-			     const char *where, uint32_t *pfx, uint8_t *plen)
-{
-	const config_setting_t *s;
-	const char *v;
-	char q[QLEN];
-	int rc = get_str(l, e, key, where, FMTLEN, &v, &s);
-
-	if (rc <= 0)
-		return rc;
-	if (sl_parse_prefix(v, pfx, plen) < 0)
-		return fail(l, s, "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
-			    qual(q, sizeof(q), key, where), v);
-	return 1;
-}
-
 static int parse_rule(struct ld *l, const config_setting_t *e, const char *where, unsigned int idx)
 {
 	static const char *const keys[] = { "src", "dst", "proto", "dport", "action", "transparent",
@@ -767,24 +576,24 @@ static int parse_rule(struct ld *l, const config_setting_t *e, const char *where
 	struct sl_rule *r = &l->c->rules[idx];
 	const config_setting_t *s, *t;
 	const char *v;
-	char q[QLEN];
+	char q[CONF_QLEN];
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->id = idx + 1;
 	r->dport_hi = 65535;
-	rc = check_keys(l, e, where, keys);
+	rc = conf_check_keys(&l->w, e, where, keys);
 	if (rc >= 0)
-		rc = parse_rule_prefix(l, e, "src", where, &r->src, &r->src_plen);
+		rc = conf_get_prefix(&l->w, e, "src", where, &r->src, &r->src_plen);
 	if (rc >= 0)
-		rc = parse_rule_prefix(l, e, "dst", where, &r->dst, &r->dst_plen);
+		rc = conf_get_prefix(&l->w, e, "dst", where, &r->dst, &r->dst_plen);
 	if (rc >= 0)
-		rc = get_str(l, e, "proto", where, FMTLEN, &v, &s);
+		rc = conf_get_str(&l->w, e, "proto", where, CONF_FMTLEN, &v, &s);
 	if (rc < 0)
 		return rc;
 	if (rc > 0 && sl_parse_proto(v, &r->proto) < 0)
-		return fail(l, s, "%s must be one of tcp, udp, icmp, any; got \"%s\"",
-			    qual(q, sizeof(q), "proto", where), v);
+		return conf_fail(&l->w, s, "%s must be one of tcp, udp, icmp, any; got \"%s\"",
+				 conf_qual(q, sizeof(q), "proto", where), v);
 	s = config_setting_get_member(e, "dport");
 	if (s) {
 		char buf[16];
@@ -793,41 +602,44 @@ static int parse_rule(struct ld *l, const config_setting_t *e, const char *where
 			long long n = config_setting_get_int64(s);
 
 			if (n < 0 || n > 65535)
-				return fail(l, s, "%s must be in 0..65535, got %lld",
-					    qual(q, sizeof(q), "dport", where), n);
+				return conf_fail(&l->w, s, "%s must be in 0..65535, got %lld",
+						 conf_qual(q, sizeof(q), "dport", where), n);
 			snprintf(buf, sizeof(buf), "%lld", n);
 			v = buf;
 		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 			v = config_setting_get_string(s);
 		} else {
-			return fail(l, s, "%s must be a port number or a \"LO-HI\" string",
-				    qual(q, sizeof(q), "dport", where));
+			return conf_fail(&l->w, s, "%s must be a port number or a \"LO-HI\" string",
+					 conf_qual(q, sizeof(q), "dport", where));
 		}
 		if (sl_parse_port_range(v, &r->dport_lo, &r->dport_hi) < 0)
-			return fail(l, s, "%s must be N, \"LO-HI\" (LO <= HI <= 65535) or \"any\", got \"%s\"",
-				    qual(q, sizeof(q), "dport", where), v);
+			return conf_fail(&l->w, s,
+					 "%s must be N, \"LO-HI\" (LO <= HI <= 65535) or \"any\", got \"%s\"",
+					 conf_qual(q, sizeof(q), "dport", where), v);
 		if (r->proto != 6 && r->proto != 17 && (r->dport_lo != 0 || r->dport_hi != 65535))
-			return fail(l, s, "%s needs proto \"tcp\" or \"udp\"",
-				    qual(q, sizeof(q), "dport", where));
+			return conf_fail(&l->w, s, "%s needs proto \"tcp\" or \"udp\"",
+					 conf_qual(q, sizeof(q), "dport", where));
 	}
-	rc = need_str(l, e, "action", where, FMTLEN, &v, &s);
+	rc = conf_need_str(&l->w, e, "action", where, CONF_FMTLEN, &v, &s);
 	if (rc < 0)
 		return rc;
 	if (sl_parse_rule_action(v, &r->action) < 0)
-		return fail(l, s, "%s must be one of forward, drop, reject, proxy; got \"%s\"",
-			    qual(q, sizeof(q), "action", where), v);
+		return conf_fail(&l->w, s,
+				 "%s must be one of forward, drop, reject, proxy; got \"%s\"",
+				 conf_qual(q, sizeof(q), "action", where), v);
 	/* the proxy terminates TCP on the worker: nothing else can be relayed */
 	if (r->action == SL_RA_PROXY && r->proto != 6)
-		return fail(l, s, "action \"proxy\" in '%s' needs proto \"tcp\", got \"%s\"",
-			    where, sl_proto_str(r->proto));
-	rc = get_member(l, e, "transparent", where, CONFIG_TYPE_BOOL, &t);
+		return conf_fail(&l->w, s,
+				 "action \"proxy\" in '%s' needs proto \"tcp\", got \"%s\"", where,
+				 sl_proto_str(r->proto));
+	rc = conf_get_member(&l->w, e, "transparent", where, CONFIG_TYPE_BOOL, &t);
 	if (rc < 0)
 		return rc;
 	/* even `transparent = false` on another action is refused: it is
 	 * almost certainly a proxy rule whose action was mistyped */
 	if (rc > 0 && r->action != SL_RA_PROXY)
-		return fail(l, t, "%s only applies to action \"proxy\", not \"%s\"",
-			    qual(q, sizeof(q), "transparent", where), v);
+		return conf_fail(&l->w, t, "%s only applies to action \"proxy\", not \"%s\"",
+				 conf_qual(q, sizeof(q), "transparent", where), v);
 	if (rc > 0 && config_setting_get_bool(t))
 		r->flags |= SL_RF_TRANSPARENT;
 	return 0;
@@ -844,8 +656,8 @@ static int app_path(struct ld *l, const config_setting_t *e, const char *key, co
 {
 	const config_setting_t *s;
 	const char *v;
-	int rc = required ? need_str(l, e, key, where, SL_PATH_LEN - 1, &v, &s)
-			  : get_str(l, e, key, where, SL_PATH_LEN - 1, &v, &s);
+	int rc = required ? conf_need_str(&l->w, e, key, where, SL_PATH_LEN - 1, &v, &s)
+			  : conf_get_str(&l->w, e, key, where, SL_PATH_LEN - 1, &v, &s);
 
 	if (rc <= 0)
 		return rc;
@@ -863,7 +675,7 @@ static int parse_app(struct ld *l, const config_setting_t *e, const char *where,
 	struct sl_app_def *a = &l->c->apps[idx];
 	const config_setting_t *s;
 	const char *v;
-	char q[QLEN];
+	char q[CONF_QLEN];
 	int64_t n;
 	int rc;
 
@@ -871,31 +683,32 @@ static int parse_app(struct ld *l, const config_setting_t *e, const char *where,
 	a->in_use = 1;
 	a->mode = SL_APP_TERMINATE;
 	a->e2e_ttl_s = 300;
-	if ((rc = check_keys(l, e, where, keys)) < 0 ||
-	    (rc = need_str(l, e, "name", where, SL_APP_NAME_LEN - 1, &v, &s)) < 0)
+	if ((rc = conf_check_keys(&l->w, e, where, keys)) < 0 ||
+	    (rc = conf_need_str(&l->w, e, "name", where, SL_APP_NAME_LEN - 1, &v, &s)) < 0)
 		return rc;
 	for (const char *p = v; *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
-			return fail(l, s, "%s must be letters, digits, '_', '.', '-'; got \"%s\"",
-				    qual(q, sizeof(q), "name", where), v);
+			return conf_fail(&l->w, s,
+					 "%s must be letters, digits, '_', '.', '-'; got \"%s\"",
+					 conf_qual(q, sizeof(q), "name", where), v);
 	if (!*v)
-		return fail(l, s, "%s is empty", qual(q, sizeof(q), "name", where));
+		return conf_fail(&l->w, s, "%s is empty", conf_qual(q, sizeof(q), "name", where));
 	for (unsigned int i = 0; i < idx; i++)
 		if (strcmp(l->c->apps[i].name, v) == 0)
-			return fail(l, s, "%s: \"%s\" is already apps[%u]'s name",
-				    qual(q, sizeof(q), "name", where), v, i);
+			return conf_fail(&l->w, s, "%s: \"%s\" is already apps[%u]'s name",
+					 conf_qual(q, sizeof(q), "name", where), v, i);
 	strcpy(a->name, v);
-	if ((rc = need_str(l, e, "server", where, FMTLEN, &v, &s)) < 0)
+	if ((rc = conf_need_str(&l->w, e, "server", where, CONF_FMTLEN, &v, &s)) < 0)
 		return rc;
 	if (sl_parse_ipv4(v, &a->server) < 0)
-		return fail(l, s, "%s must be an IPv4 address, got \"%s\"",
-			    qual(q, sizeof(q), "server", where), v);
+		return conf_fail(&l->w, s, "%s must be an IPv4 address, got \"%s\"",
+				 conf_qual(q, sizeof(q), "server", where), v);
 	for (int k = 0; k < 2; k++) {
 		const char *key = k ? "plain_port" : "secure_port";
 
-		rc = get_int(l, e, key, where, 1, 65535, &n, &s);
+		rc = conf_get_int(&l->w, e, key, where, 1, 65535, &n, &s);
 		if (rc == 0)
-			return fail(l, e, "missing required key '%s' in '%s'", key, where);
+			return conf_fail(&l->w, e, "missing required key '%s' in '%s'", key, where);
 		if (rc < 0)
 			return rc;
 		if (k)
@@ -904,15 +717,17 @@ static int parse_app(struct ld *l, const config_setting_t *e, const char *where,
 			a->secure_port = (uint16_t)n;
 	}
 	if (a->plain_port == a->secure_port)
-		return fail(l, s, "%s equals secure_port", qual(q, sizeof(q), "plain_port", where));
-	if ((rc = get_str(l, e, "mode", where, FMTLEN, &v, &s)) < 0)
+		return conf_fail(&l->w, s, "%s equals secure_port",
+				 conf_qual(q, sizeof(q), "plain_port", where));
+	if ((rc = conf_get_str(&l->w, e, "mode", where, CONF_FMTLEN, &v, &s)) < 0)
 		return rc;
 	if (rc > 0) {
 		if (strcmp(v, "originate") == 0)
 			a->mode = SL_APP_ORIGINATE;
 		else if (strcmp(v, "terminate") != 0)
-			return fail(l, s, "%s must be \"terminate\" or \"originate\", got \"%s\"",
-				    qual(q, sizeof(q), "mode", where), v);
+			return conf_fail(&l->w, s,
+					 "%s must be \"terminate\" or \"originate\", got \"%s\"",
+					 conf_qual(q, sizeof(q), "mode", where), v);
 	}
 	if (a->mode == SL_APP_TERMINATE) {
 		if ((rc = app_path(l, e, "cert", where, 1, a->cert)) < 0 ||
@@ -921,36 +736,39 @@ static int parse_app(struct ld *l, const config_setting_t *e, const char *where,
 	} else if ((rc = app_path(l, e, "ca", where, 1, a->ca)) < 0) {
 		return rc;
 	}
-	if ((rc = get_member(l, e, "transparent", where, CONFIG_TYPE_BOOL, &s)) < 0)
+	if ((rc = conf_get_member(&l->w, e, "transparent", where, CONFIG_TYPE_BOOL, &s)) < 0)
 		return rc;
 	if (rc > 0)
 		a->transparent = (uint8_t)config_setting_get_bool(s);
-	if ((rc = get_member(l, e, "e2e_hosts", where, CONFIG_TYPE_ARRAY, &s)) < 0)
+	if ((rc = conf_get_member(&l->w, e, "e2e_hosts", where, CONFIG_TYPE_ARRAY, &s)) < 0)
 		return rc;
 	if (rc > 0) {
 		size_t used = 0;
 
 		if (a->mode != SL_APP_TERMINATE)
-			return fail(l, s, "%s only applies to mode \"terminate\"",
-				    qual(q, sizeof(q), "e2e_hosts", where));
+			return conf_fail(&l->w, s, "%s only applies to mode \"terminate\"",
+					 conf_qual(q, sizeof(q), "e2e_hosts", where));
 		for (int i = 0; i < config_setting_length(s); i++) {
 			const config_setting_t *h = config_setting_get_elem(s, (unsigned int)i);
 			const char *hv = config_setting_get_string(h);
 			size_t hl = hv ? strlen(hv) : 0;
 
 			if (!hv || hl == 0 || strchr(hv, ',') || strchr(hv, ' '))
-				return fail(l, h ? h : s, "%s[%d] must be a host name or \"*.suffix\"",
-					    qual(q, sizeof(q), "e2e_hosts", where), i);
+				return conf_fail(&l->w, h ? h : s,
+						 "%s[%d] must be a host name or \"*.suffix\"",
+						 conf_qual(q, sizeof(q), "e2e_hosts", where), i);
 			if (used + hl + 1 >= SL_E2E_HOSTS_LEN)
-				return fail(l, h, "%s is too long (at most %d bytes in all)",
-					    qual(q, sizeof(q), "e2e_hosts", where), SL_E2E_HOSTS_LEN - 1);
+				return conf_fail(&l->w, h,
+						 "%s is too long (at most %d bytes in all)",
+						 conf_qual(q, sizeof(q), "e2e_hosts", where),
+						 SL_E2E_HOSTS_LEN - 1);
 			if (used)
 				a->e2e_hosts[used++] = ',';
 			memcpy(a->e2e_hosts + used, hv, hl + 1);
 			used += hl;
 		}
 	}
-	if ((rc = get_int(l, e, "e2e_ttl", where, 1, 86400, &n, &s)) < 0)
+	if ((rc = conf_get_int(&l->w, e, "e2e_ttl", where, 1, 86400, &n, &s)) < 0)
 		return rc;
 	if (rc > 0)
 		a->e2e_ttl_s = (uint32_t)n;
@@ -966,12 +784,12 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 	int rc;
 
 	if (n > max)
-		return fail(l, config_setting_get_elem(list, max), "too many entries in '%s' (at most %u)",
-			    key, max);
+		return conf_fail(&l->w, config_setting_get_elem(list, max),
+				 "too many entries in '%s' (at most %u)", key, max);
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(list, i);
 		snprintf(where, sizeof(where), "%s[%u]", key, i);
-		rc = want_type(l, e, where, CONFIG_TYPE_GROUP);
+		rc = conf_want_type(&l->w, e, NULL, where, CONFIG_TYPE_GROUP);
 		if (rc == 0)
 			rc = fn(l, e, where, i);
 		if (rc < 0)
@@ -989,24 +807,24 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	unsigned int i;
 	int rc;
 
-	rc = check_keys(l, root, NULL, keys);
+	rc = conf_check_keys(&l->w, root, NULL, keys);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-		rc = get_member(l, root, sections[i].key, NULL, CONFIG_TYPE_GROUP, &s);
+		rc = conf_get_member(&l->w, root, sections[i].key, NULL, CONFIG_TYPE_GROUP, &s);
 		if (rc > 0)
 			rc = parse_section(l, s, &sections[i]);
 		if (rc < 0)
 			return rc;
 	}
 
-	rc = get_member(l, root, "ports", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l->w, root, "ports", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return fail(l, NULL, "missing required list 'ports'");
+		return conf_fail(&l->w, NULL, "missing required list 'ports'");
 	if (config_setting_length(s) == 0)
-		return fail(l, s, "'ports' is empty; at least one port is required");
+		return conf_fail(&l->w, s, "'ports' is empty; at least one port is required");
 	rc = parse_list(l, s, "ports", SL_MAX_PORTS, parse_port);
 	if (rc < 0)
 		return rc;
@@ -1015,21 +833,20 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 		const config_setting_t *d = config_setting_get_member(root, "dataplane");
 		const config_setting_t *m = d ? config_setting_get_member(d, "mbufs_per_worker") : NULL;
 
-		return fail(l, m ? m : s,
-			    "dataplane.mbufs_per_worker = %u is too small for %u ports with rx_desc %u "
-			    "and tx_desc %u: need at least %u",
-			    c->mbufs_per_worker, c->n_ports, c->rx_desc, c->tx_desc,
-			    sl_conf_mbufs_needed(c));
+		return conf_fail(&l->w, m ? m : s,
+				 "dataplane.mbufs_per_worker = %u is too small for %u ports with rx_desc %u "
+				 "and tx_desc %u: need at least %u", c->mbufs_per_worker,
+				 c->n_ports, c->rx_desc, c->tx_desc, sl_conf_mbufs_needed(c));
 	}
 
-	rc = get_member(l, root, "routes", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l->w, root, "routes", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc > 0)
 		rc = parse_list(l, s, "routes", SL_CONF_MAX_ROUTES, parse_route);
 	if (rc < 0)
 		return rc;
 	c->n_routes = (unsigned int)rc;
 
-	rc = get_member(l, root, "neighbors", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l->w, root, "neighbors", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc > 0)
 		rc = parse_list(l, s, "neighbors", SL_CONF_MAX_NEIGH, parse_neigh);
 	if (rc < 0)
@@ -1037,24 +854,25 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	c->n_neigh = (unsigned int)rc;
 	/* static entries live in the same table as learned ones */
 	if (c->n_neigh > c->neigh_max)
-		return fail(l, s, "%u static neighbors do not fit in dataplane.neighbors.max = %u",
-			    c->n_neigh, c->neigh_max);
+		return conf_fail(&l->w, s,
+				 "%u static neighbors do not fit in dataplane.neighbors.max = %u",
+				 c->n_neigh, c->neigh_max);
 
-	rc = get_member(l, root, "rules", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l->w, root, "rules", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc > 0)
 		rc = parse_list(l, s, "rules", SL_CONF_MAX_RULES, parse_rule);
 	if (rc < 0)
 		return rc;
 	c->n_rules = (unsigned int)rc;
 
-	rc = get_member(l, root, "apps", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l->w, root, "apps", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc > 0)
 		rc = parse_list(l, s, "apps", SL_APPS_MAX, parse_app);
 	if (rc < 0)
 		return rc;
 	c->n_apps = (unsigned int)rc;
 	/* S4 (conf_agent.c): after the ports, whose addresses they name */
-	return conf_agents_parse(c, root, l->name, l->err, l->errlen);
+	return conf_agents_parse(c, root, l->w.name, l->w.err, l->w.errlen);
 }
 
 static int check_int_literals(struct ld *l, const char *text)
@@ -1066,9 +884,11 @@ static int check_int_literals(struct ld *l, const char *text)
 	if (conf_scan_int_literals(text, &line, &tok, &len, &is64) == 0)
 		return 0;
 	if (is64)
-		return fail_at(l, NULL, line, "integer %.*s does not fit in 64 bits", len, tok);
-	return fail_at(l, NULL, line, "integer %.*s does not fit in 32 bits (add an L suffix "
-		       "for a 64-bit integer)", len, tok);
+		return conf_fail_at(&l->w, NULL, line, "integer %.*s does not fit in 64 bits", len,
+				    tok);
+	return conf_fail_at(&l->w, NULL, line,
+			    "integer %.*s does not fit in 32 bits (add an L suffix "
+			    "for a 64-bit integer)", len, tok);
 }
 
 /*
@@ -1079,14 +899,14 @@ static int check_int_literals(struct ld *l, const char *text)
 static int load(struct sl_conf *out, const char *name, const char *text, const char *incdir,
 		char *err, size_t errlen)
 {
-	struct ld l = { .name = name, .err = err, .errlen = errlen };
+	struct ld l = { .w = { .name = name, .err = err, .errlen = errlen } };
 	struct sl_conf *c;
 	config_t cfg;
 	int rc;
 
 	c = malloc(sizeof(*c));
 	if (c == NULL) {
-		fail(&l, NULL, "out of memory");
+		conf_fail(&l.w, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	sl_conf_defaults(c);
@@ -1097,8 +917,9 @@ static int load(struct sl_conf *out, const char *name, const char *text, const c
 	if (incdir != NULL)
 		config_set_include_dir(&cfg, incdir);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		rc = fail_at(&l, config_error_file(&cfg), (unsigned int)config_error_line(&cfg), "%s",
-			     config_error_text(&cfg));
+		rc = conf_fail_at(&l.w, config_error_file(&cfg),
+				  (unsigned int)config_error_line(&cfg), "%s",
+				  config_error_text(&cfg));
 	} else {
 		rc = check_int_literals(&l, text);
 		if (rc == 0)
@@ -1113,18 +934,18 @@ static int load(struct sl_conf *out, const char *name, const char *text, const c
 
 int sl_conf_load_str(struct sl_conf *c, const char *name, const char *text, char *err, size_t errlen)
 {
-	struct ld l = { .name = name ? name : "<string>", .err = err, .errlen = errlen };
+	struct conf_walk w = { .name = name ? name : "<string>", .err = err, .errlen = errlen };
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (c == NULL || text == NULL)
-		return fail(&l, NULL, "no configuration given");
-	return load(c, l.name, text, NULL, err, errlen);
+		return conf_fail(&w, NULL, "no configuration given");
+	return load(c, w.name, text, NULL, err, errlen);
 }
 
 int sl_conf_load(struct sl_conf *c, const char *path, char *err, size_t errlen)
 {
-	struct ld l = { .name = path ? path : "<null>", .err = err, .errlen = errlen };
+	struct conf_walk w = { .name = path ? path : "<null>", .err = err, .errlen = errlen };
 	char *buf = NULL, *dir = NULL;
 	struct stat st;
 	size_t n;
@@ -1134,31 +955,32 @@ int sl_conf_load(struct sl_conf *c, const char *path, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (c == NULL || path == NULL)
-		return fail(&l, NULL, "no configuration given");
+		return conf_fail(&w, NULL, "no configuration given");
 	f = fopen(path, "r");
 	if (f == NULL)
-		return fail(&l, NULL, "cannot open: %s", strerror(errno));
+		return conf_fail(&w, NULL, "cannot open: %s", strerror(errno));
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = fail(&l, NULL, "is a directory");
+		rc = conf_fail(&w, NULL, "is a directory");
 		goto out;
 	}
 	buf = malloc(CONF_MAX_FILE + 1);
 	dir = strdup(path);
 	if (buf == NULL || dir == NULL) {
-		rc = fail(&l, NULL, "out of memory");
+		rc = conf_fail(&w, NULL, "out of memory");
 		goto out;
 	}
 	n = fread(buf, 1, CONF_MAX_FILE + 1, f);
 	if (ferror(f)) {
-		rc = fail(&l, NULL, "read error: %s", strerror(errno));
+		rc = conf_fail(&w, NULL, "read error: %s", strerror(errno));
 		goto out;
 	}
 	if (n > CONF_MAX_FILE) {
-		rc = fail(&l, NULL, "larger than %u bytes; not a configuration file", CONF_MAX_FILE);
+		rc = conf_fail(&w, NULL, "larger than %u bytes; not a configuration file",
+			       CONF_MAX_FILE);
 		goto out;
 	}
 	if (memchr(buf, '\0', n) != NULL) {
-		rc = fail(&l, NULL, "contains a NUL byte; not a text file");
+		rc = conf_fail(&w, NULL, "contains a NUL byte; not a text file");
 		goto out;
 	}
 	buf[n] = '\0';

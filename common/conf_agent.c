@@ -7,12 +7,11 @@
  * conf.c calls conf_agents_parse() once the ports are known: the listener
  * and every vnet gateway must be one of their addresses.  The checks follow
  * conf.c's contract: an unknown key, a wrong type or a value out of range is
- * an error "file:line: message" naming the offending setting.  The small
- * helpers below mirror conf.c's (same messages), which are static there.
+ * an error "file:line: message" naming the offending setting, through the
+ * same checks (conf_walk.c).
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,186 +22,18 @@
 #include "conf.h"
 #include "conf_priv.h"
 
-#define FMTLEN 255   /* cap for strings whose format is checked next */
-#define QLEN 256
 #define WLEN 48      /* "vnets[15].acl[8191]" */
 
 /* State of one parse of the two sections. */
 struct ald {
+	struct conf_walk w;     /* where errors go */
 	struct sl_conf *c;
-	const char *name;       /* stands in for the main file in messages */
-	char *err;
-	size_t errlen;
 	/* settings of accepted entries, for "first at line N" */
 	const config_setting_t *vnet_set[SL_VNETS_MAX];
 	const config_setting_t *client_set[SL_VNETS_MAX][SL_VNET_CLIENTS_MAX];
 	const config_setting_t *agent_set[SL_AGENTS_MAX];
 	const config_setting_t *route_set[SL_VNET_ROUTES_MAX]; /* of the current vnet */
 };
-
-/* Every error leaves through here: "file:line: message" with the file and
- * line of setting s (the main file, read from memory, has no name of its
- * own in libconfig: l->name stands in for it). */
-static int fail(struct ald *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct ald *l, const config_setting_t *s, const char *fmt, ...)
-{
-	const char *file = s ? config_setting_source_file(s) : NULL;
-	char msg[SL_CONF_ERR_LEN];
-	unsigned int line = s ? config_setting_source_line(s) : 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (file == NULL)
-		file = l->name;
-	if (l->err != NULL && l->errlen > 0) {
-		if (line > 0)
-			snprintf(l->err, l->errlen, "%s:%u: %s", file, line, msg);
-		else
-			snprintf(l->err, l->errlen, "%s: %s", file, msg);
-	}
-	return -EINVAL;
-}
-
-static unsigned int line_of(const config_setting_t *s)
-{
-	return s ? config_setting_source_line(s) : 0;
-}
-
-static const char *type_str(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP: return "a group { ... }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a float";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
-	case CONFIG_TYPE_LIST: return "a list ( ... )";
-	}
-	return "nothing";
-}
-
-/* "'port' in 'agents'", or "'vnets'" at the top level (where == NULL). */
-static const char *qual(char *buf, size_t len, const char *key, const char *where)
-{
-	if (where != NULL)
-		snprintf(buf, len, "'%s' in '%s'", key, where);
-	else
-		snprintf(buf, len, "'%s'", key);
-	return buf;
-}
-
-/* Strict type check; the two integer widths are one type, and an empty "[]"
- * or "()" stands for either kind of empty sequence. */
-static int want_type(struct ald *l, const config_setting_t *s, const char *key, const char *where,
-		     int type)
-{
-	int t = config_setting_type(s);
-	char q[QLEN];
-
-	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64) ||
-	    ((type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY) &&
-	     (t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) && config_setting_length(s) == 0))
-		return 0;
-	return fail(l, s, "%s must be %s, not %s", qual(q, sizeof(q), key, where), type_str(type),
-		    type_str(t));
-}
-
-/* Every member of group g must be in known[] (NULL-terminated); a close
- * miss gets a suggestion, as in conf.c. */
-static int check_keys(struct ald *l, const config_setting_t *g, const char *where,
-		      const char *const *known)
-{
-	const config_setting_t *s;
-	const char *name, *hint;
-	char sugg[64] = "";
-	unsigned int best, d;
-	size_t longest;
-	int i, k;
-
-	for (i = 0; (s = config_setting_get_elem(g, (unsigned int)i)) != NULL; i++) {
-		name = config_setting_name(s);
-		for (k = 0; known[k] != NULL && strcmp(known[k], name) != 0; k++)
-			;
-		if (known[k] != NULL)
-			continue;
-		hint = NULL;
-		best = 3;
-		for (k = 0; known[k] != NULL; k++) {
-			d = conf_edit_distance(name, known[k]);
-			if (strlen(name) >= 4 && strncmp(name, known[k], strlen(name)) == 0)
-				d = 1;
-			longest = strlen(name) > strlen(known[k]) ? strlen(name) : strlen(known[k]);
-			if (d < best && 3 * d <= longest) {
-				best = d;
-				hint = known[k];
-			}
-		}
-		if (hint != NULL)
-			snprintf(sugg, sizeof(sugg), " (did you mean '%s'?)", hint);
-		return fail(l, s, "unknown key '%s' in '%s'%s", name, where, sugg);
-	}
-	return 0;
-}
-
-/* Member `key` of g, type-checked: 1 when present (*sp set), 0 when absent,
- * -EINVAL on a wrong type. */
-static int get_member(struct ald *l, const config_setting_t *g, const char *key, const char *where,
-		      int type, const config_setting_t **sp)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	int rc;
-
-	*sp = s;
-	if (s == NULL)
-		return 0;
-	rc = want_type(l, s, key, where, type);
-	return rc < 0 ? rc : 1;
-}
-
-static int get_int(struct ald *l, const config_setting_t *g, const char *key, const char *where,
-		   int64_t min, int64_t max, int64_t *v, const config_setting_t **sp)
-{
-	char q[QLEN];
-	int rc = get_member(l, g, key, where, CONFIG_TYPE_INT, sp);
-
-	if (rc <= 0)
-		return rc;
-	*v = config_setting_get_int64(*sp);
-	if (*v < min || *v > max)
-		return fail(l, *sp, "%s must be in %lld..%lld, got %lld", qual(q, sizeof(q), key, where),
-			    (long long)min, (long long)max, (long long)*v);
-	return 1;
-}
-
-static int get_str(struct ald *l, const config_setting_t *g, const char *key, const char *where,
-		   size_t maxlen, const char **v, const config_setting_t **sp)
-{
-	char q[QLEN];
-	int rc = get_member(l, g, key, where, CONFIG_TYPE_STRING, sp);
-
-	if (rc <= 0)
-		return rc;
-	*v = config_setting_get_string(*sp);
-	if (strlen(*v) > maxlen)
-		return fail(l, *sp, "%s is too long (at most %zu characters)",
-			    qual(q, sizeof(q), key, where), maxlen);
-	return 1;
-}
-
-static int need_str(struct ald *l, const config_setting_t *g, const char *key, const char *where,
-		    size_t maxlen, const char **v, const config_setting_t **sp)
-{
-	int rc = get_str(l, g, key, where, maxlen, v, sp);
-
-	if (rc == 0)
-		return fail(l, g, "missing required key '%s' in '%s'", key, where);
-	return rc;
-}
 
 /* Index of the port whose own address is a, or -1. */
 static int port_with_addr(const struct sl_conf *c, uint32_t a)
@@ -235,16 +66,17 @@ static int need_port_addr(struct ald *l, const config_setting_t *g, const char *
 {
 	const config_setting_t *s;
 	const char *v;
-	char q[QLEN], list[384];
-	int rc = need_str(l, g, key, where, FMTLEN, &v, &s);
+	char q[CONF_QLEN], list[384];
+	int rc = conf_need_str(&l->w, g, key, where, CONF_FMTLEN, &v, &s);
 
 	if (rc < 0)
 		return rc;
 	if (sl_parse_ipv4(v, out) < 0)
-		return fail(l, s, "%s must be \"a.b.c.d\", got \"%s\"", qual(q, sizeof(q), key, where), v);
+		return conf_fail(&l->w, s, "%s must be \"a.b.c.d\", got \"%s\"",
+				 conf_qual(q, sizeof(q), key, where), v);
 	if (port_with_addr(l->c, *out) < 0)
-		return fail(l, s, "%s %s is not the address of any port (ports: %s)", what, v,
-			    port_addrs_str(l->c, list, sizeof(list)));
+		return conf_fail(&l->w, s, "%s %s is not the address of any port (ports: %s)", what,
+				 v, port_addrs_str(l->c, list, sizeof(list)));
 	return 0;
 }
 
@@ -263,8 +95,9 @@ static int name_ok(const char *s)
 static int check_name(struct ald *l, const config_setting_t *s, const char *what, const char *v)
 {
 	if (!name_ok(v))
-		return fail(l, s, "%s must be 1..%d characters of [A-Za-z0-9_.-], got \"%s\"", what,
-			    SL_AGENT_NAME_LEN - 1, v);
+		return conf_fail(&l->w, s,
+				 "%s must be 1..%d characters of [A-Za-z0-9_.-], got \"%s\"", what,
+				 SL_AGENT_NAME_LEN - 1, v);
 	return 0;
 }
 
@@ -316,13 +149,13 @@ static int agent_path(struct ald *l, const config_setting_t *g, const char *key,
 {
 	const config_setting_t *s;
 	const char *v;
-	char q[QLEN];
-	int rc = need_str(l, g, key, "agents", SL_AGENT_PATH_LEN - 1, &v, &s);
+	char q[CONF_QLEN];
+	int rc = conf_need_str(&l->w, g, key, "agents", SL_AGENT_PATH_LEN - 1, &v, &s);
 
 	if (rc < 0)
 		return rc;
 	if (*v == '\0')
-		return fail(l, s, "%s is empty", qual(q, sizeof(q), key, "agents"));
+		return conf_fail(&l->w, s, "%s is empty", conf_qual(q, sizeof(q), key, "agents"));
 	/* read by sluice-cp when it starts the listener (its error names the
 	 * file); nothing is opened here */
 	strcpy(out, v);
@@ -353,7 +186,7 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 	for (i = 0; i < AK_N; i++)
 		known[n++] = agents_ik[i].name;
 	known[n] = NULL;
-	if ((rc = check_keys(l, g, "agents", known)) < 0)
+	if ((rc = conf_check_keys(&l->w, g, "agents", known)) < 0)
 		return rc;
 	a->enabled = 1;
 	if ((rc = need_port_addr(l, g, "listen", "agents", "agents listen address", &a->listen)) < 0)
@@ -361,18 +194,12 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 	for (i = 0; i < AK_N; i++) {
 		const struct akey *k = &agents_ik[i];
 
-		rc = get_int(l, g, k->name, "agents", k->min, k->max, &v, &set[i]);
+		rc = conf_get_int(&l->w, g, k->name, "agents", k->min, k->max, &v, &set[i]);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
-		if (k->size == sizeof(uint16_t)) {
-			uint16_t x = (uint16_t)v;
-			memcpy(base + k->off, &x, sizeof(x));
-		} else {
-			uint32_t x = (uint32_t)v;
-			memcpy(base + k->off, &x, sizeof(x));
-		}
+		conf_store_uint(base + k->off, k->size, v);
 	}
 	if ((rc = agent_path(l, g, "cert", a->cert)) < 0 ||
 	    (rc = agent_path(l, g, "key", a->key)) < 0 ||
@@ -381,19 +208,19 @@ static int parse_agents(struct ald *l, const config_setting_t *g)
 
 	/* a default that contradicts a configured value is an error too */
 	if (a->held_per_source > a->held_max)
-		return fail(l, blame(set[AK_PER_SOURCE], set[AK_HELD_MAX]),
-			    "'held_per_source' in 'agents' (%u) must not exceed held_max (%u)",
-			    a->held_per_source, a->held_max);
+		return conf_fail(&l->w, blame(set[AK_PER_SOURCE], set[AK_HELD_MAX]),
+				 "'held_per_source' in 'agents' (%u) must not exceed held_max (%u)",
+				 a->held_per_source, a->held_max);
 	if (a->held_per_vnet > a->held_max)
-		return fail(l, blame(set[AK_PER_VNET], set[AK_HELD_MAX]),
-			    "'held_per_vnet' in 'agents' (%u) must not exceed held_max (%u)",
-			    a->held_per_vnet, a->held_max);
+		return conf_fail(&l->w, blame(set[AK_PER_VNET], set[AK_HELD_MAX]),
+				 "'held_per_vnet' in 'agents' (%u) must not exceed held_max (%u)",
+				 a->held_per_vnet, a->held_max);
 	/* the agent must give up on a server (and say so) before the held SYN
 	 * times out, or its UNREACHABLE/REFUSE verdict would never be heard */
 	if (a->connect_timeout_ms >= a->hold_timeout_ms)
-		return fail(l, blame(set[AK_CONNECT], set[AK_HOLD]),
-			    "'connect_timeout_ms' in 'agents' (%u) must be less than hold_timeout_ms (%u)",
-			    a->connect_timeout_ms, a->hold_timeout_ms);
+		return conf_fail(&l->w, blame(set[AK_CONNECT], set[AK_HOLD]),
+				 "'connect_timeout_ms' in 'agents' (%u) must be less than hold_timeout_ms (%u)",
+				 a->connect_timeout_ms, a->hold_timeout_ms);
 	return 0;
 }
 
@@ -407,34 +234,35 @@ static int parse_clients(struct ald *l, const config_setting_t *e, const char *w
 	struct sl_conf *c = l->c;
 	struct sl_vnet_def *vn = &c->vnets[vi];
 	const config_setting_t *s, *p;
-	char q[QLEN], k[32], a1[16], a2[16];
+	char q[CONF_QLEN], k[32], a1[16], a2[16];
 	unsigned int n, i, j, w;
-	int rc = get_member(l, e, "clients", where, CONFIG_TYPE_ARRAY, &s);
+	int rc = conf_get_member(&l->w, e, "clients", where, CONFIG_TYPE_ARRAY, &s);
 
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return fail(l, e, "missing required key 'clients' in '%s'", where);
+		return conf_fail(&l->w, e, "missing required key 'clients' in '%s'", where);
 	n = (unsigned int)config_setting_length(s);
 	if (n == 0)
-		return fail(l, s, "%s is empty; at least one client prefix is required",
-			    qual(q, sizeof(q), "clients", where));
+		return conf_fail(&l->w, s, "%s is empty; at least one client prefix is required",
+				 conf_qual(q, sizeof(q), "clients", where));
 	if (n > SL_VNET_CLIENTS_MAX)
-		return fail(l, config_setting_get_elem(s, SL_VNET_CLIENTS_MAX),
-			    "too many prefixes in %s (at most %d)", qual(q, sizeof(q), "clients", where),
-			    SL_VNET_CLIENTS_MAX);
+		return conf_fail(&l->w, config_setting_get_elem(s, SL_VNET_CLIENTS_MAX),
+				 "too many prefixes in %s (at most %d)",
+				 conf_qual(q, sizeof(q), "clients", where), SL_VNET_CLIENTS_MAX);
 	for (i = 0; i < n; i++) {
 		struct sl_prefix *cp = &vn->clients[i];
 		const char *v;
 
 		p = config_setting_get_elem(s, i);
 		snprintf(k, sizeof(k), "clients[%u]", i);
-		if ((rc = want_type(l, p, k, where, CONFIG_TYPE_STRING)) < 0)
+		if ((rc = conf_want_type(&l->w, p, k, where, CONFIG_TYPE_STRING)) < 0)
 			return rc;
 		v = config_setting_get_string(p);
 		if (sl_parse_prefix(v, &cp->prefix, &cp->plen) < 0)
-			return fail(l, p, "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
-				    qual(q, sizeof(q), k, where), v);
+			return conf_fail(&l->w, p,
+					 "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
+					 conf_qual(q, sizeof(q), k, where), v);
 		sl_format_ipv4(cp->prefix, a1, sizeof(a1));
 		/* the client's source address names its vnet: one answer only */
 		for (w = 0; w <= vi; w++) {
@@ -449,12 +277,16 @@ static int parse_clients(struct ald *l, const config_setting_t *e, const char *w
 					continue;
 				sl_format_ipv4(op->prefix, a2, sizeof(a2));
 				if (w == vi)
-					return fail(l, p, "vnet '%s' client prefix %s/%u overlaps its own "
-						    "client prefix %s/%u (line %u)", vn->name, a1,
-						    cp->plen, a2, op->plen, line_of(l->client_set[w][j]));
-				return fail(l, p, "vnet '%s' client prefix %s/%u overlaps vnet '%s' "
-					    "client prefix %s/%u (line %u)", vn->name, a1, cp->plen,
-					    o->name, a2, op->plen, line_of(l->client_set[w][j]));
+					return conf_fail(&l->w, p,
+							 "vnet '%s' client prefix %s/%u overlaps its own "
+							 "client prefix %s/%u (line %u)", vn->name,
+							 a1, cp->plen, a2, op->plen,
+							 conf_line_of(l->client_set[w][j]));
+				return conf_fail(&l->w, p,
+						 "vnet '%s' client prefix %s/%u overlaps vnet '%s' "
+						 "client prefix %s/%u (line %u)", vn->name, a1,
+						 cp->plen, o->name, a2, op->plen,
+						 conf_line_of(l->client_set[w][j]));
 			}
 		}
 		l->client_set[vi][i] = p;
@@ -469,9 +301,9 @@ static int parse_vnet_agents(struct ald *l, const config_setting_t *e, const cha
 {
 	struct sl_conf *c = l->c;
 	const config_setting_t *s, *p;
-	char q[QLEN], k[32];
+	char q[CONF_QLEN], k[32];
 	unsigned int n, i, j;
-	int rc = get_member(l, e, "agents", where, CONFIG_TYPE_ARRAY, &s);
+	int rc = conf_get_member(&l->w, e, "agents", where, CONFIG_TYPE_ARRAY, &s);
 
 	if (rc <= 0)
 		return rc;
@@ -482,14 +314,14 @@ static int parse_vnet_agents(struct ald *l, const config_setting_t *e, const cha
 
 		p = config_setting_get_elem(s, i);
 		snprintf(k, sizeof(k), "agents[%u]", i);
-		if ((rc = want_type(l, p, k, where, CONFIG_TYPE_STRING)) < 0)
+		if ((rc = conf_want_type(&l->w, p, k, where, CONFIG_TYPE_STRING)) < 0)
 			return rc;
 		v = config_setting_get_string(p);
-		if ((rc = check_name(l, p, qual(q, sizeof(q), k, where), v)) < 0)
+		if ((rc = check_name(l, p, conf_qual(q, sizeof(q), k, where), v)) < 0)
 			return rc;
 		if (strlen(v) >= SL_AGENT_NAME_LEN)
-			return fail(l, p, "%s is too long (at most %d characters)", q,
-				    SL_AGENT_NAME_LEN - 1);
+			return conf_fail(&l->w, p, "%s is too long (at most %d characters)", q,
+					 SL_AGENT_NAME_LEN - 1);
 		/* an agent is known by its certificate's name, compared without
 		 * case like any DNS name (RFC 4343): one name, one vnet */
 		for (j = 0; j < c->n_agents; j++) {
@@ -498,13 +330,18 @@ static int parse_vnet_agents(struct ald *l, const config_setting_t *e, const cha
 			if (strcasecmp(o->name, v) != 0)
 				continue;
 			if (o->vnet == vi)
-				return fail(l, p, "agent \"%s\" is listed twice in vnet '%s' (first at line %u)",
-					    v, c->vnets[vi].name, line_of(l->agent_set[j]));
-			return fail(l, p, "agent \"%s\" is already in vnet '%s' (line %u); an agent "
-				    "serves one vnet", v, c->vnets[o->vnet].name, line_of(l->agent_set[j]));
+				return conf_fail(&l->w, p,
+						 "agent \"%s\" is listed twice in vnet '%s' (first at line %u)",
+						 v, c->vnets[vi].name,
+						 conf_line_of(l->agent_set[j]));
+			return conf_fail(&l->w, p,
+					 "agent \"%s\" is already in vnet '%s' (line %u); an agent "
+					 "serves one vnet", v, c->vnets[o->vnet].name,
+					 conf_line_of(l->agent_set[j]));
 		}
 		if (c->n_agents == SL_AGENTS_MAX)
-			return fail(l, p, "too many agents (at most %d over all vnets)", SL_AGENTS_MAX);
+			return conf_fail(&l->w, p, "too many agents (at most %d over all vnets)",
+					 SL_AGENTS_MAX);
 		ad = &c->agent_defs[c->n_agents];
 		memset(ad, 0, sizeof(*ad));
 		strcpy(ad->name, v);
@@ -523,24 +360,26 @@ static int parse_vnet_route(struct ald *l, const config_setting_t *e, const char
 	struct sl_vnet_route *r = &vn->routes[ri];
 	const config_setting_t *sd, *sa;
 	const char *vd, *va;
-	char q[QLEN], a[16], list[SL_AGENTS_MAX * SL_AGENT_NAME_LEN / 4];
+	char q[CONF_QLEN], a[16], list[SL_AGENTS_MAX * SL_AGENT_NAME_LEN / 4];
 	size_t off = 0;
 	unsigned int i;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = check_keys(l, e, where, keys)) < 0 ||
-	    (rc = need_str(l, e, "dst", where, FMTLEN, &vd, &sd)) < 0)
+	if ((rc = conf_check_keys(&l->w, e, where, keys)) < 0 ||
+	    (rc = conf_need_str(&l->w, e, "dst", where, CONF_FMTLEN, &vd, &sd)) < 0)
 		return rc;
 	if (sl_parse_prefix(vd, &r->prefix, &r->plen) < 0)
-		return fail(l, sd, "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
-			    qual(q, sizeof(q), "dst", where), vd);
+		return conf_fail(&l->w, sd,
+				 "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
+				 conf_qual(q, sizeof(q), "dst", where), vd);
 	sl_format_ipv4(r->prefix, a, sizeof(a));
 	for (i = 0; i < ri; i++)
 		if (vn->routes[i].prefix == r->prefix && vn->routes[i].plen == r->plen)
-			return fail(l, sd, "duplicate route %s/%u in vnet '%s' (first at line %u)", a,
-				    r->plen, vn->name, line_of(l->route_set[i]));
-	if ((rc = need_str(l, e, "agent", where, FMTLEN, &va, &sa)) < 0)
+			return conf_fail(&l->w, sd,
+					 "duplicate route %s/%u in vnet '%s' (first at line %u)", a,
+					 r->plen, vn->name, conf_line_of(l->route_set[i]));
+	if ((rc = conf_need_str(&l->w, e, "agent", where, CONF_FMTLEN, &va, &sa)) < 0)
 		return rc;
 	for (i = agent0; i < c->n_agents; i++) {
 		if (strcmp(c->agent_defs[i].name, va) == 0) {
@@ -555,11 +394,14 @@ static int parse_vnet_route(struct ald *l, const config_setting_t *e, const char
 					c->agent_defs[i].name);
 	for (i = 0; i < agent0; i++)
 		if (strcmp(c->agent_defs[i].name, va) == 0)
-			return fail(l, sa, "route %s/%u in vnet '%s': agent \"%s\" serves vnet '%s', "
-				    "not this one (vnet '%s' agents: %s)", a, r->plen, vn->name, va,
-				    c->vnets[c->agent_defs[i].vnet].name, vn->name, list);
-	return fail(l, sa, "route %s/%u in vnet '%s': unknown agent \"%s\" (vnet '%s' agents: %s)",
-		    a, r->plen, vn->name, va, vn->name, list);
+			return conf_fail(&l->w, sa,
+					 "route %s/%u in vnet '%s': agent \"%s\" serves vnet '%s', "
+					 "not this one (vnet '%s' agents: %s)", a, r->plen,
+					 vn->name, va, c->vnets[c->agent_defs[i].vnet].name,
+					 vn->name, list);
+	return conf_fail(&l->w, sa,
+			 "route %s/%u in vnet '%s': unknown agent \"%s\" (vnet '%s' agents: %s)", a,
+			 r->plen, vn->name, va, vn->name, list);
 }
 
 /* sport or dport of an ACL rule: N, "N", "LO-HI" or "any". */
@@ -568,46 +410,32 @@ static int parse_acl_ports(struct ald *l, const config_setting_t *e, const char 
 {
 	const config_setting_t *s = config_setting_get_member(e, key);
 	const char *v;
-	char q[QLEN], buf[24];
+	char q[CONF_QLEN], buf[24];
 
 	if (s == NULL)
 		return 0;
-	qual(q, sizeof(q), key, where);
+	conf_qual(q, sizeof(q), key, where);
 	if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
 		long long n = config_setting_get_int64(s);
 
 		if (n < 0 || n > 65535)
-			return fail(l, s, "%s must be in 0..65535, got %lld", q, n);
+			return conf_fail(&l->w, s, "%s must be in 0..65535, got %lld", q, n);
 		snprintf(buf, sizeof(buf), "%lld", n);
 		v = buf;
 	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		v = config_setting_get_string(s);
 	} else {
-		return fail(l, s, "%s must be a port number or a \"LO-HI\" string", q);
+		return conf_fail(&l->w, s, "%s must be a port number or a \"LO-HI\" string", q);
 	}
 	if (sl_parse_port_range(v, lo, hi) < 0)
-		return fail(l, s, "%s must be N, \"LO-HI\" (LO <= HI <= 65535) or \"any\", got \"%s\"", q, v);
+		return conf_fail(&l->w, s,
+				 "%s must be N, \"LO-HI\" (LO <= HI <= 65535) or \"any\", got \"%s\"",
+				 q, v);
 	/* icmp and "any" have no ports to compare: a range there could never
 	 * match what the rule's author thought it would */
 	if (r->proto != 6 && r->proto != 17 && (*lo != 0 || *hi != 65535))
-		return fail(l, s, "%s needs proto \"tcp\" or \"udp\", not \"%s\"", q,
-			    sl_proto_str(r->proto));
-	return 0;
-}
-
-static int parse_acl_prefix(struct ald *l, const config_setting_t *e, const char *key,
-			    const char *where, uint32_t *pfx, uint8_t *plen)
-{
-	const config_setting_t *s;
-	const char *v;
-	char q[QLEN];
-	int rc = get_str(l, e, key, where, FMTLEN, &v, &s);
-
-	if (rc <= 0)
-		return rc;
-	if (sl_parse_prefix(v, pfx, plen) < 0)
-		return fail(l, s, "%s must be \"a.b.c.d/n\" with the host bits zero, got \"%s\"",
-			    qual(q, sizeof(q), key, where), v);
+		return conf_fail(&l->w, s, "%s needs proto \"tcp\" or \"udp\", not \"%s\"", q,
+				 sl_proto_str(r->proto));
 	return 0;
 }
 
@@ -619,27 +447,28 @@ static int parse_acl_rule(struct ald *l, const config_setting_t *e, const char *
 	struct sl_acl_rule *r;
 	const config_setting_t *s;
 	const char *v;
-	char q[QLEN];
+	char q[CONF_QLEN];
 	int rc;
 
 	if (c->n_acl == SL_ACL_RULES_MAX)
-		return fail(l, e, "too many ACL rules (at most %d over all vnets)", SL_ACL_RULES_MAX);
+		return conf_fail(&l->w, e, "too many ACL rules (at most %d over all vnets)",
+				 SL_ACL_RULES_MAX);
 	r = &c->acl[c->n_acl];
 	memset(r, 0, sizeof(*r));
 	r->id = c->n_acl + 1;
 	r->vnet = (uint16_t)vi;
 	r->sport_hi = r->dport_hi = 65535;
-	if ((rc = check_keys(l, e, where, keys)) < 0 ||
-	    (rc = parse_acl_prefix(l, e, "src", where, &r->src, &r->src_plen)) < 0 ||
-	    (rc = parse_acl_prefix(l, e, "dst", where, &r->dst, &r->dst_plen)) < 0 ||
-	    (rc = get_str(l, e, "proto", where, FMTLEN, &v, &s)) < 0)
+	if ((rc = conf_check_keys(&l->w, e, where, keys)) < 0 ||
+	    (rc = conf_get_prefix(&l->w, e, "src", where, &r->src, &r->src_plen)) < 0 ||
+	    (rc = conf_get_prefix(&l->w, e, "dst", where, &r->dst, &r->dst_plen)) < 0 ||
+	    (rc = conf_get_str(&l->w, e, "proto", where, CONF_FMTLEN, &v, &s)) < 0)
 		return rc;
 	if (rc > 0 && sl_parse_proto(v, &r->proto) < 0)
-		return fail(l, s, "%s must be one of tcp, udp, icmp, any; got \"%s\"",
-			    qual(q, sizeof(q), "proto", where), v);
+		return conf_fail(&l->w, s, "%s must be one of tcp, udp, icmp, any; got \"%s\"",
+				 conf_qual(q, sizeof(q), "proto", where), v);
 	if ((rc = parse_acl_ports(l, e, "sport", where, r, &r->sport_lo, &r->sport_hi)) < 0 ||
 	    (rc = parse_acl_ports(l, e, "dport", where, r, &r->dport_lo, &r->dport_hi)) < 0 ||
-	    (rc = need_str(l, e, "action", where, FMTLEN, &v, &s)) < 0)
+	    (rc = conf_need_str(&l->w, e, "action", where, CONF_FMTLEN, &v, &s)) < 0)
 		return rc;
 	if (strcmp(v, "allow") == 0)
 		r->action = SL_ACL_ALLOW;
@@ -648,8 +477,8 @@ static int parse_acl_rule(struct ald *l, const config_setting_t *e, const char *
 	else if (strcmp(v, "drop") == 0)
 		r->action = SL_ACL_DROP;
 	else
-		return fail(l, s, "%s must be one of allow, reject, drop; got \"%s\"",
-			    qual(q, sizeof(q), "action", where), v);
+		return conf_fail(&l->w, s, "%s must be one of allow, reject, drop; got \"%s\"",
+				 conf_qual(q, sizeof(q), "action", where), v);
 	c->n_acl++;
 	return 0;
 }
@@ -662,53 +491,53 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 	struct sl_vnet_def *vn = &c->vnets[vi];
 	const config_setting_t *s, *r;
 	unsigned int agent0 = c->n_agents, n, i;
-	char q[QLEN], w[WLEN];
+	char q[CONF_QLEN], w[WLEN];
 	const char *v;
 	int rc;
 
 	memset(vn, 0, sizeof(*vn));
-	if ((rc = check_keys(l, e, where, keys)) < 0 ||
-	    (rc = need_str(l, e, "name", where, SL_AGENT_NAME_LEN - 1, &v, &s)) < 0 ||
-	    (rc = check_name(l, s, qual(q, sizeof(q), "name", where), v)) < 0)
+	if ((rc = conf_check_keys(&l->w, e, where, keys)) < 0 ||
+	    (rc = conf_need_str(&l->w, e, "name", where, SL_AGENT_NAME_LEN - 1, &v, &s)) < 0 ||
+	    (rc = check_name(l, s, conf_qual(q, sizeof(q), "name", where), v)) < 0)
 		return rc;
 	for (i = 0; i < vi; i++)
 		if (strcmp(c->vnets[i].name, v) == 0)
-			return fail(l, s, "duplicate vnet name \"%s\" (first at line %u)", v,
-				    line_of(l->vnet_set[i]));
+			return conf_fail(&l->w, s, "duplicate vnet name \"%s\" (first at line %u)",
+					 v, conf_line_of(l->vnet_set[i]));
 	strcpy(vn->name, v);
 	l->vnet_set[vi] = s;
 
 	if ((rc = parse_clients(l, e, where, vi)) < 0 ||
 	    (rc = need_port_addr(l, e, "gateway", where, "vnet gateway", &vn->gateway)) < 0 ||
 	    (rc = parse_vnet_agents(l, e, where, vi)) < 0 ||
-	    (rc = get_member(l, e, "routes", where, CONFIG_TYPE_LIST, &s)) < 0)
+	    (rc = conf_get_member(&l->w, e, "routes", where, CONFIG_TYPE_LIST, &s)) < 0)
 		return rc;
 	n = rc > 0 ? (unsigned int)config_setting_length(s) : 0;
 	if (n > 0 && !c->agents.enabled)
-		return fail(l, s, "vnets route to agents but there is no agents section");
+		return conf_fail(&l->w, s, "vnets route to agents but there is no agents section");
 	if (n > 0 && c->n_agents == agent0)
-		return fail(l, s, "vnet '%s' has routes but no agents: name them in %s", vn->name,
-			    qual(q, sizeof(q), "agents", where));
+		return conf_fail(&l->w, s, "vnet '%s' has routes but no agents: name them in %s",
+				 vn->name, conf_qual(q, sizeof(q), "agents", where));
 	if (n > SL_VNET_ROUTES_MAX)
-		return fail(l, config_setting_get_elem(s, SL_VNET_ROUTES_MAX),
-			    "too many entries in %s (at most %d)", qual(q, sizeof(q), "routes", where),
-			    SL_VNET_ROUTES_MAX);
+		return conf_fail(&l->w, config_setting_get_elem(s, SL_VNET_ROUTES_MAX),
+				 "too many entries in %s (at most %d)",
+				 conf_qual(q, sizeof(q), "routes", where), SL_VNET_ROUTES_MAX);
 	for (i = 0; i < n; i++) {
 		r = config_setting_get_elem(s, i);
 		snprintf(w, sizeof(w), "vnets[%u].routes[%u]", vi, i);
-		if ((rc = want_type(l, r, w, NULL, CONFIG_TYPE_GROUP)) < 0 ||
+		if ((rc = conf_want_type(&l->w, r, w, NULL, CONFIG_TYPE_GROUP)) < 0 ||
 		    (rc = parse_vnet_route(l, r, w, vi, i, agent0)) < 0)
 			return rc;
 	}
 	vn->n_routes = (uint16_t)n;
 
-	if ((rc = get_member(l, e, "acl", where, CONFIG_TYPE_LIST, &s)) < 0)
+	if ((rc = conf_get_member(&l->w, e, "acl", where, CONFIG_TYPE_LIST, &s)) < 0)
 		return rc;
 	n = rc > 0 ? (unsigned int)config_setting_length(s) : 0;
 	for (i = 0; i < n; i++) {
 		r = config_setting_get_elem(s, i);
 		snprintf(w, sizeof(w), "vnets[%u].acl[%u]", vi, i);
-		if ((rc = want_type(l, r, w, NULL, CONFIG_TYPE_GROUP)) < 0 ||
+		if ((rc = conf_want_type(&l->w, r, w, NULL, CONFIG_TYPE_GROUP)) < 0 ||
 		    (rc = parse_acl_rule(l, r, w, vi)) < 0)
 			return rc;
 	}
@@ -718,31 +547,34 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 int conf_agents_parse(struct sl_conf *c, const config_setting_t *root, const char *name,
 		      char *err, size_t errlen)
 {
-	struct ald l = { .c = c, .name = name, .err = err, .errlen = errlen };
+	struct ald l = {
+		.w = { .name = name, .err = err, .errlen = errlen, .empty_either = 1 },
+		.c = c,
+	};
 	const config_setting_t *s, *e;
 	char w[WLEN];
 	unsigned int n, i;
 	int rc;
 
 	c->n_vnets = c->n_agents = c->n_acl = 0;
-	rc = get_member(&l, root, "agents", NULL, CONFIG_TYPE_GROUP, &s);
+	rc = conf_get_member(&l.w, root, "agents", NULL, CONFIG_TYPE_GROUP, &s);
 	if (rc > 0)
 		rc = parse_agents(&l, s);
 	if (rc < 0)
 		return rc;
 
 	/* an agents section without vnets is allowed: it names no agent yet */
-	rc = get_member(&l, root, "vnets", NULL, CONFIG_TYPE_LIST, &s);
+	rc = conf_get_member(&l.w, root, "vnets", NULL, CONFIG_TYPE_LIST, &s);
 	if (rc <= 0)
 		return rc;
 	n = (unsigned int)config_setting_length(s);
 	if (n > SL_VNETS_MAX)
-		return fail(&l, config_setting_get_elem(s, SL_VNETS_MAX),
-			    "too many entries in 'vnets' (at most %d)", SL_VNETS_MAX);
+		return conf_fail(&l.w, config_setting_get_elem(s, SL_VNETS_MAX),
+				 "too many entries in 'vnets' (at most %d)", SL_VNETS_MAX);
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(s, i);
 		snprintf(w, sizeof(w), "vnets[%u]", i);
-		if ((rc = want_type(&l, e, w, NULL, CONFIG_TYPE_GROUP)) < 0)
+		if ((rc = conf_want_type(&l.w, e, w, NULL, CONFIG_TYPE_GROUP)) < 0)
 			return rc;
 		if ((rc = parse_vnet(&l, e, w, i)) < 0)
 			return rc;

@@ -10,6 +10,8 @@
 
 #include <sluice/ctl.h>
 
+#include "conf.h"
+
 #include "cmds.h"
 #include "agent/agent_ctl.h"
 
@@ -152,6 +154,17 @@ int cmd_port_find(struct cmd_ctx *c, const char *s)
 		return (int)v;
 	return cmd_err(c, "no port '%s' (ports are named in `show ports`, or give an index 0..%u)",
 		       s, c->dp->n_ports ? c->dp->n_ports - 1 : 0);
+}
+
+int cmd_parse_pfx(struct cmd_ctx *c, const char *what, const char *s, uint32_t *p, uint8_t *l)
+{
+	if (strchr(s, '/') == NULL && sl_parse_ipv4(s, p) == 0) {
+		*l = 32;
+		return 0;
+	}
+	if (sl_parse_prefix(s, p, l) != 0)
+		return cmd_err(c, "invalid %s '%s' (want a.b.c.d/n with the host bits zero)", what, s);
+	return 0;
 }
 
 int cmd_check_replies(struct cmd_ctx *c, const char *what, uint32_t slots,

@@ -47,6 +47,10 @@ int cmd_port_find(struct cmd_ctx *c, const char *name_or_index);
 /* The port's name, safely terminated (the shm copy is fixed-size). */
 const char *cmd_port_name(const struct cmd_ctx *c, unsigned int port, char *buf, size_t len);
 
+/* A rule's src or dst: "a.b.c.d/n" with the host bits zero, or a bare
+ * address (a /32).  -1 after setting the error, which names it `what`. */
+int cmd_parse_pfx(struct cmd_ctx *c, const char *what, const char *s, uint32_t *p, uint8_t *l);
+
 /* Relaxed read of a counter another lcore writes. */
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 

@@ -29,17 +29,6 @@ static int read_rules(struct cmd_ctx *c, struct sl_rule *out, uint64_t *hits, ui
 	return 0;
 }
 
-static int parse_pfx(struct cmd_ctx *c, const char *what, const char *s, uint32_t *p, uint8_t *l)
-{
-	if (strchr(s, '/') == NULL && sl_parse_ipv4(s, p) == 0) {
-		*l = 32;
-		return 0;
-	}
-	if (sl_parse_prefix(s, p, l) != 0)
-		return cmd_err(c, "invalid %s '%s' (want a.b.c.d/n with the host bits zero)", what, s);
-	return 0;
-}
-
 int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 {
 	struct dp_link *dp = c->dp;
@@ -67,10 +56,10 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 		if (!v)
 			return cmd_err(c, "'%s' needs a value", k);
 		if (strcmp(k, "src") == 0) {
-			if (parse_pfx(c, "source", v, &r.src, &r.src_plen))
+			if (cmd_parse_pfx(c, "source", v, &r.src, &r.src_plen))
 				return -1;
 		} else if (strcmp(k, "dst") == 0) {
-			if (parse_pfx(c, "destination", v, &r.dst, &r.dst_plen))
+			if (cmd_parse_pfx(c, "destination", v, &r.dst, &r.dst_plen))
 				return -1;
 		} else if (strcmp(k, "proto") == 0) {
 			if (sl_parse_proto(v, &r.proto))
