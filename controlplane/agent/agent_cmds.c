@@ -71,7 +71,6 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 	for (unsigned int i = 0; i < A.n_agents; i++) {
 		const struct agent_rt *ag = &A.ag[i];
 		unsigned int idle = 0, bound = 0;
-		uint64_t timeouts = ag->no_session + ag->other + ag->busy;
 
 		for (unsigned int k = 0; k < ag->n_st; k++) {
 			idle += ag->st[k].state == ST_IDLE;
@@ -97,7 +96,10 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "ok", ag->ok);
 			json_u64(&c->j, "refused", ag->refused);
 			json_u64(&c->j, "unreachable", ag->unreachable);
-			json_u64(&c->j, "timeouts", timeouts);
+			json_u64(&c->j, "timeouts", ag->timeouts);
+			json_u64(&c->j, "busy", ag->busy);
+			json_u64(&c->j, "other_answers", ag->other);
+			json_u64(&c->j, "late_answers", ag->late);
 			json_u64(&c->j, "not_connected", ag->no_session);
 			json_u64(&c->j, "waited_for_stream", ag->waited);
 			json_u64(&c->j, "pings", ag->pings);
@@ -120,7 +122,7 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 			tbl_cell(&t, "%lu", (unsigned long)ag->ok);
 			tbl_cell(&t, "%lu", (unsigned long)ag->refused);
 			tbl_cell(&t, "%lu", (unsigned long)ag->unreachable);
-			tbl_cell(&t, "%lu", (unsigned long)timeouts);
+			tbl_cell(&t, "%lu", (unsigned long)ag->timeouts);
 			tbl_cell(&t, "%lu", (unsigned long)ag->pings);
 		}
 	}

@@ -706,6 +706,7 @@ void agent_ctl_tick(void)
 		struct req *r = &A.req[i];
 
 		if (r->used && now - r->born_ms > req_max) {
+			A.ag[r->agent].timeouts++;
 			if (r->kind == REQ_CONNECT && !r->waiting) {
 				/* the agent may still connect and relay on the
 				 * session it was given: reset it */

@@ -57,6 +57,7 @@ struct agent_rt {
 	/* counters */
 	uint64_t sessions, losses, streams_total, streams_refused;
 	uint64_t offers, ok, refused, unreachable, other, no_session, busy, waited, bind_lost;
+	uint64_t timeouts;      /* questions it never answered (given up after hold + 5 s) */
 	uint64_t pings, pings_answered, late;
 	uint64_t rx_msgs, tx_msgs, malformed, errors_sent;
 };
