@@ -2,7 +2,7 @@
 #   make         build (meson setup build if needed, ninja -C build)
 #   make run     setup + build + the demo topology in the foreground (Ctrl-C stops)
 #   make test    setup + build + unit tests + integration tests
-#   make bench   setup + build + the benchmarks (bench/results/: forward, crypto, tcp, tls)
+#   make bench   setup + build + the benchmarks (bench/results/: forward, crypto, tcp, tls, agent)
 #   make clean   remove build/ and bench/work/
 BUILD ?= build
 MESON_OPTS ?=

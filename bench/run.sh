@@ -11,8 +11,11 @@
 #    between two `show port stats` (TSC-timed).
 # 4. bench/results/forward.json: sluice_mpps, testpmd_macswap_mpps, ratio
 #    (the best window of each), every window, date, method; prints the ratio.
-# Then record crypto (bench/results/crypto.json) and the TCP relay
-# (bench/tcp.sh -> bench/results/tcp.json).
+# Then record crypto (bench/results/crypto.json), the TCP relay
+# (bench/tcp.sh -> bench/results/tcp.json), the TLS relay (bench/tls.sh ->
+# bench/results/tls.json) and S4's agents (bench/agent.sh ->
+# bench/results/agent.json: SYNs answered and held against testpmd 5tswap,
+# relay CPU and connections per second against ssh -L).
 #
 # Environment: BENCH_SECONDS (window, default 10), BENCH_WINDOWS (default 3),
 # BENCH_WARMUP (default 2), BENCH_PACKETS (pcap size, default 2048),
@@ -220,3 +223,13 @@ say "tcp: CPU per relayed GB against HAProxy, memory per idle connection"
 say "tls: CPU per GB through the TLS relay against HAProxy and stunnel, handshakes per second"
 "$benchdir/tls.sh" ||
 	say "tls: INCOMPLETE (the reason is in $results/tls.json \"error\", logs in $work/tls-*.log)"
+
+# ------------------------------------------------------------------ agents ----
+# S4 (bench/agent.sh): SYNs answered (ICMP 3/13 from a vnet ACL, RST from a
+# policy rule) and held for an agent, against testpmd 5tswap on the same
+# replay; CPU per GB and connections per second through an agent against
+# ssh -L over the same namespaces.  Like tcp.sh, an incomplete part leaves
+# nulls and an "error".
+say "agents: SYN answers and holds against testpmd 5tswap, relay through an agent against ssh -L"
+"$benchdir/agent.sh" ||
+	say "agents: INCOMPLETE (the reason is in $results/agent.json \"error\", logs in $work/agent-*.log)"
