@@ -195,6 +195,12 @@ void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_o
 int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
 		     const struct sl_rule *rule);
 
+/* A SYN for a pair whose old connection is in TIME-WAIT and that may start
+ * a new incarnation (RFC 6191: its sequence is above the old one's): the
+ * old one is freed, 1; otherwise 0 and nothing changes.  For callers that
+ * decide themselves what a new connection gets (S4's held SYNs). */
+int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m);
+
 /* A held SYN released (S4): accept it as `rule` would, announcing an MSS
  * of at most `mss`, and never with a SYN cookie (the caller binds the new
  * connection at once).  Consumes m; the connection in SYN-RECEIVED, or NULL

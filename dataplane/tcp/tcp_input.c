@@ -824,17 +824,40 @@ void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 	if (parse(s, m, in_port, &x) != 0)
 		return;
 	x.rule = rule;
+	/* a local listener (the agents' port) is the rule of what reaches it:
+	 * a new connection, or a new incarnation of one in TIME-WAIT */
+	if (!rule && unlikely(s->n_local))
+		for (uint32_t i = 0; i < s->n_local; i++)
+			if (s->local[i].addr_be == x.daddr && s->local[i].port == x.seg.dport)
+				x.rule = s->local[i].rule;
 	c = tcp_conn_lookup(s, x.daddr, x.seg.dport, x.saddr, x.seg.sport);
-	if (c) {
+	if (c)
 		conn_input(s, c, &x);
-	} else {
-		if (!rule && unlikely(s->n_local))
-			for (uint32_t i = 0; i < s->n_local; i++)
-				if (s->local[i].addr_be == x.daddr && s->local[i].port == x.seg.dport)
-					x.rule = s->local[i].rule;
+	else
 		no_conn(s, &x);
-	}
 	consume(&x);
+}
+
+int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m)
+{
+	const struct ipv4_hdr_raw *ip = rte_pktmbuf_mtod_offset(m, const struct ipv4_hdr_raw *,
+								RTE_ETHER_HDR_LEN);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	const uint8_t *th = (const uint8_t *)ip + hlen;
+	struct tcp_conn *c;
+	uint32_t seq;
+
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 20 ||
+	    (th[13] & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) != TCP_F_SYN)
+		return 0;
+	c = tcp_conn_lookup(s, ip->dst, (uint16_t)(th[2] << 8 | th[3]), ip->src,
+			    (uint16_t)(th[0] << 8 | th[1]));
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
+	/* RFC 6191 / RFC 9293 3.10.7.4 note: above what the old one used */
+	if (!c || c->state != TCP_TIME_WAIT || !seq_gt(seq, c->rcv_nxt))
+		return 0;
+	tcp_conn_free(s, c);
+	return 1;
 }
 
 struct tcp_conn *tcp_accept_syn(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,

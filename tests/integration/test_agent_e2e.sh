@@ -54,6 +54,13 @@ got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C_ADDR" "http://$
 got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C2_ADDR" "http://$SRV/")
 [[ $got == site-b ]] || sl_fail "vnet b: expected site-b, got '$got'"
 sl_ok "$SRV answers site-a to $SL_C_ADDR and site-b to $SL_C2_ADDR"
+# the server closes first, so the appliance's client leg ends in TIME-WAIT;
+# the client may reuse its port at once (RFC 6191), and must get through
+for i in 1 2 3; do
+	got=$(ip netns exec "$SL_NS_C" curl -sS -m 5 --interface "$SL_C_ADDR" --local-port 41000 "http://$SRV/") ||
+		sl_fail "connection $i from port 41000 (the pair in TIME-WAIT on the appliance): $got"
+done
+sl_ok "a client port reused at once while its last connection is in TIME-WAIT here"
 
 # --- transparency: every answer as the site's own network gives it ------------
 sl_log "scan from inside site A (the reference):"
