@@ -55,9 +55,26 @@ void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers)
 		memcpy(A.ag[i].name, conf->agent_defs[i].name, sizeof(A.ag[i].name));
 		A.ag[i].vnet = conf->agent_defs[i].vnet;
 	}
-	/* request ids start somewhere new each run, so an agent's answer
-	 * meant for a sluice-cp that restarted is not taken for ours */
-	A.next_id = A.first_id = (uint32_t)time(NULL) * 1000u | 1u;
+	{
+		/* every held SYN and every ping the workers can have */
+		uint64_t n = (uint64_t)A.n_workers * (conf->agents.held_max + 1024);
+
+		A.n_reqs = n > REQS_MAX ? REQS_MAX : (uint32_t)n;
+		A.req = calloc(A.n_reqs, sizeof(*A.req));
+		A.free = calloc(A.n_reqs, sizeof(*A.free));
+		if (!A.req || !A.free) {
+			cp_log("agents: no memory for %u requests: agents disabled", A.n_reqs);
+			A.n_reqs = 0;
+		}
+		for (uint32_t i = 0; i < A.n_reqs; i++) {
+			A.free[i] = A.n_reqs - 1 - i;
+			/* each run starts its generations somewhere else, so an
+			 * answer meant for a sluice-cp that restarted is not ours */
+			A.req[i].gen = (uint16_t)(((uint32_t)time(NULL) + i) % 4095 + 1);
+		}
+		A.n_free = A.n_reqs;
+		A.head = A.tail = REQ_NONE;
+	}
 	pthread_mutex_unlock(&A.mu);
 }
 
@@ -240,28 +257,65 @@ static int ctl_error(struct agent_rt *ag, enum ap_err code, const char *text)
 
 static struct req *req_new(struct agent_rt *ag)
 {
-	for (unsigned int i = 0; i < REQS_MAX; i++)
-		if (!A.req[i].used) {
-			struct req *r = &A.req[i];
+	uint32_t slot;
+	struct req *r;
+	uint16_t gen;
 
-			memset(r, 0, sizeof(*r));
-			r->used = 1;
-			r->id = A.next_id++;
-			if (A.next_id == 0)
-				A.next_id = A.first_id = 1;
-			r->agent = (int)(ag - A.ag);
-			r->born_ms = agent_now_ms();
-			return r;
-		}
-	return NULL;
+	if (A.n_free == 0)
+		return NULL;
+	slot = A.free[--A.n_free];
+	r = &A.req[slot];
+	gen = (uint16_t)(r->gen % 4095 + 1); /* 1..4095: 12 bits above the slot */
+	memset(r, 0, sizeof(*r));
+	r->used = 1;
+	r->gen = gen;
+	r->id = (uint32_t)gen << REQ_SLOT_BITS | slot;
+	r->agent = (int)(ag - A.ag);
+	r->born_ms = agent_now_ms();
+	/* the youngest: requests expire in the order they were made */
+	r->next = REQ_NONE;
+	r->prev = A.tail;
+	if (A.tail != REQ_NONE)
+		A.req[A.tail].next = slot;
+	else
+		A.head = slot;
+	A.tail = slot;
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	uint32_t slot = (uint32_t)(r - A.req);
+
+	if (r->waiting)
+		A.ag[r->agent].n_waiting--;
+	if (r->prev != REQ_NONE)
+		A.req[r->prev].next = r->next;
+	else
+		A.head = r->next;
+	if (r->next != REQ_NONE)
+		A.req[r->next].prev = r->prev;
+	else
+		A.tail = r->prev;
+	r->used = 0;
+	A.free[A.n_free++] = slot;
 }
 
 static struct req *req_find(int agent, uint32_t id)
 {
-	for (unsigned int i = 0; i < REQS_MAX; i++)
-		if (A.req[i].used && A.req[i].agent == agent && A.req[i].id == id)
-			return &A.req[i];
-	return NULL;
+	uint32_t slot = id & (REQS_MAX - 1);
+	struct req *r = slot < A.n_reqs ? &A.req[slot] : NULL;
+
+	return r && r->used && r->id == id && r->agent == agent ? r : NULL;
+}
+
+/* An id this sluice-cp gave out once (a late answer), not a forged one. */
+static int req_was_ours(uint32_t id)
+{
+	uint32_t slot = id & (REQS_MAX - 1), gen = id >> REQ_SLOT_BITS;
+
+	return gen != 0 && slot < A.n_reqs && A.req[slot].gen != 0 &&
+	       (A.req[slot].gen - gen + 4095) % 4095 < 2048;
 }
 
 static void verdict(const struct cp_conn *held, uint8_t result, uint8_t code, uint16_t mss,
@@ -291,7 +345,7 @@ static void req_fail(struct req *r, uint8_t result, uint8_t code)
 		verdict(&r->target, result, code, 0, NULL);
 	else
 		pong(&r->target, result, code, 0, 0, NULL, 0);
-	r->used = 0;
+	req_free(r);
 }
 
 /* Send a waiting CONNECT if its worker has an idle stream now. */
@@ -305,6 +359,8 @@ static int connect_try(struct agent_rt *ag, struct req *r)
 	ag->st[i].state = ST_RESERVED;
 	ag->st[i].req = r->id;
 	r->stream = ag->st[i].id;
+	if (r->waiting)
+		ag->n_waiting--;
 	r->waiting = 0;
 	m.u.connect = (struct ap_connect){
 		.id = r->id, .stream = r->stream, .proto = 6,
@@ -324,11 +380,12 @@ static void connect_waiting(struct agent_rt *ag, uint16_t worker)
 {
 	int sent = 0;
 
-	for (unsigned int i = 0; i < REQS_MAX; i++) {
+	/* the oldest first; nothing to look through when none waits */
+	for (uint32_t i = A.head; ag->n_waiting && i != REQ_NONE; i = A.req[i].next) {
 		struct req *r = &A.req[i];
 
-		if (r->used && r->waiting && r->agent == (int)(ag - A.ag) &&
-		    r->target.worker == worker && connect_try(ag, r) == 0)
+		if (r->waiting && r->agent == (int)(ag - A.ag) && r->target.worker == worker &&
+		    connect_try(ag, r) == 0)
 			sent = 1;
 	}
 	if (sent)
@@ -342,7 +399,7 @@ static void agent_lost(struct agent_rt *ag, const char *why)
 
 	if (ag->ssl)
 		cp_log("agent %s: control session closed (%s)", ag->name, why);
-	for (unsigned int i = 0; i < REQS_MAX; i++)
+	for (unsigned int i = 0; i < A.n_reqs; i++)
 		if (A.req[i].used && A.req[i].agent == idx)
 			req_fail(&A.req[i], AP_RES_UNREACHABLE, AP_UNREACH_HOST);
 	ag->ssl = NULL;
@@ -398,7 +455,7 @@ static int on_connect_result(struct agent_rt *ag, const struct ap_connect_result
 	struct req *r = req_find((int)(ag - A.ag), cr->id);
 	int i;
 
-	if (!r && cr->id != 0 && cr->id - A.first_id < A.next_id - A.first_id) {
+	if (!r && req_was_ours(cr->id)) {
 		/* ours, but given up (its reserved session was reset then) */
 		ag->late++;
 		return 0;
@@ -424,6 +481,7 @@ static int on_connect_result(struct agent_rt *ag, const struct ap_connect_result
 		if (i >= 0)
 			stream_abort(ag, (unsigned int)i);
 		r->waiting = 1;
+		ag->n_waiting++;
 		if (connect_try(ag, r) == 0)
 			return 0;
 		return 0; /* waits for a stream or the hold timeout */
@@ -437,11 +495,12 @@ static int on_connect_result(struct agent_rt *ag, const struct ap_connect_result
 		else
 			ag->other++;
 		verdict(&r->target, cr->result, cr->code, 0, NULL);
+		req_free(r);
 		if (i >= 0)
 			connect_waiting(ag, ag->st[i].c.worker);
-		break;
+		return 0;
 	}
-	r->used = 0;
+	req_free(r);
 	return 0;
 }
 
@@ -449,7 +508,7 @@ static int on_ping_result(struct agent_rt *ag, const struct ap_ping_result *pr)
 {
 	struct req *r = req_find((int)(ag - A.ag), pr->id);
 
-	if (!r && pr->id != 0 && pr->id - A.first_id < A.next_id - A.first_id) {
+	if (!r && req_was_ours(pr->id)) {
 		ag->late++;
 		return 0;
 	}
@@ -457,7 +516,7 @@ static int on_ping_result(struct agent_rt *ag, const struct ap_ping_result *pr)
 		return ctl_error(ag, AP_ERR_UNKNOWN_ID, "PING_RESULT for a request never sent");
 	ag->pings_answered++;
 	pong(&r->target, pr->result, pr->code, pr->ttl, pr->from, pr->data, pr->data_len);
-	r->used = 0;
+	req_free(r);
 	return 0;
 }
 
@@ -624,6 +683,7 @@ void agent_ctl_offer(const struct cp_conn *held, const struct sl_agent_offer *o)
 	r->target = *held;
 	r->o = *o;
 	r->waiting = 1;
+	ag->n_waiting++;
 	if (connect_try(ag, r) == 0)
 		ctl_flush(ag);
 	else
@@ -701,23 +761,22 @@ void agent_ctl_tick(void)
 			ctl_flush(ag);
 		}
 	}
-	/* questions nobody answered: the worker has given up on them already */
-	for (unsigned int i = 0; i < REQS_MAX; i++) {
-		struct req *r = &A.req[i];
+	/* questions nobody answered: the worker has given up on them already;
+	 * the oldest first, one comparison when none is due */
+	while (A.head != REQ_NONE && now - A.req[A.head].born_ms > req_max) {
+		struct req *r = &A.req[A.head];
 
-		if (r->used && now - r->born_ms > req_max) {
-			A.ag[r->agent].timeouts++;
-			if (r->kind == REQ_CONNECT && !r->waiting) {
-				/* the agent may still connect and relay on the
-				 * session it was given: reset it */
-				struct agent_rt *ag = &A.ag[r->agent];
-				int k = stream_by_id(ag, r->stream);
+		A.ag[r->agent].timeouts++;
+		if (r->kind == REQ_CONNECT && !r->waiting) {
+			/* the agent may still connect and relay on the session
+			 * it was given: reset it */
+			struct agent_rt *ag = &A.ag[r->agent];
+			int k = stream_by_id(ag, r->stream);
 
-				if (k >= 0)
-					stream_abort(ag, (unsigned int)k);
-			}
-			req_fail(r, AP_RES_TIMEOUT, 0);
+			if (k >= 0)
+				stream_abort(ag, (unsigned int)k);
 		}
+		req_fail(r, AP_RES_TIMEOUT, 0);
 	}
 	pthread_mutex_unlock(&A.mu);
 }

@@ -14,7 +14,14 @@
 #include "agent_ctl.h"
 
 #define STREAMS_MAX 1024  /* STREAM sessions per agent (idle + bound) */
-#define REQS_MAX 4096     /* open questions to agents, over all agents */
+/* Open questions to agents, over all agents: as many as the workers can
+ * hold (held SYNs, pings) so a flood meets the workers' bounds, not ours.
+ * A request id is its slot (low REQ_SLOT_BITS) and the slot's generation
+ * (high bits, never 0): found without a search, and a late answer for a
+ * reused slot is told from the current one. */
+#define REQ_SLOT_BITS 20
+#define REQS_MAX (1u << REQ_SLOT_BITS)
+#define REQ_NONE UINT32_MAX
 
 enum { ST_IDLE = 1, ST_RESERVED, ST_BOUND };
 enum { REQ_CONNECT = 1, REQ_PING };
@@ -28,6 +35,8 @@ struct stream {
 
 struct req {
 	uint8_t used, kind, waiting;
+	uint16_t gen;           /* of the slot: bumped at each use, never 0 */
+	uint32_t prev, next;    /* the FIFO by age (one timeout for all) */
 	int agent;
 	uint32_t id;
 	uint64_t stream;
@@ -54,6 +63,7 @@ struct agent_rt {
 	/* STREAM sessions */
 	unsigned int n_st;
 	struct stream st[STREAMS_MAX];
+	uint32_t n_waiting;     /* offers waiting for an idle session of their worker */
 	/* counters */
 	uint64_t sessions, losses, streams_total, streams_refused;
 	uint64_t offers, ok, refused, unreachable, other, no_session, busy, waited, bind_lost;
@@ -68,9 +78,10 @@ struct agent_state {
 	unsigned int n_workers;
 	unsigned int n_agents;
 	struct agent_rt ag[SL_AGENTS_MAX];
-	uint32_t next_id;       /* the next request id */
-	uint32_t first_id;      /* ids from here to next_id were given out */
-	struct req req[REQS_MAX];
+	struct req *req;        /* n_reqs slots */
+	uint32_t n_reqs, n_free;
+	uint32_t *free;         /* free slots */
+	uint32_t head, tail;    /* oldest, youngest */
 };
 
 extern struct agent_state A;

@@ -369,7 +369,10 @@ static void verdict(struct worker *w, const struct sl_tls_msg *h, const struct s
 		return;
 	default:
 		/* no agent, no stream, busy, timeout: the network gave no answer */
-		ast(w)->no_agent++;
+		if (v->result == AP_RES_BUSY)
+			ast(w)->busy++;
+		else
+			ast(w)->no_agent++;
 		answer_unreach(w, syn, vnet, AP_UNREACH_HOST);
 		return;
 	}

@@ -225,13 +225,14 @@ struct sl_tcp_stats {
 	X(refused,         COUNTER, "held SYNs answered by RST: the server refused") \
 	X(unreachable,     COUNTER, "held SYNs answered by ICMP unreachable (the agent's code)") \
 	X(timeouts,        COUNTER, "held SYNs that got no answer in hold_timeout_ms (ICMP host unreachable)") \
-	X(no_agent,        COUNTER, "held SYNs whose agent was not connected (ICMP host unreachable)") \
+	X(no_agent,        COUNTER, "held SYNs whose agent was not connected or could not serve (ICMP host unreachable)") \
 	X(late,            COUNTER, "verdicts for entries that had timed out (a bound stream is reset)") \
 	X(bind_failed,     COUNTER, "OK verdicts whose STREAM session or connection slot was gone") \
 	X(acl_denied,      COUNTER, "packets denied by a vnet ACL (reject or drop)") \
 	X(pings,           COUNTER, "echo requests sent to agents") \
 	X(pongs,           COUNTER, "echo replies relayed to clients") \
-	X(ping_errors,     COUNTER, "echo requests answered with ICMP unreachable or not at all")
+	X(ping_errors,     COUNTER, "echo requests answered with ICMP unreachable or not at all") \
+	X(busy,            COUNTER, "held SYNs the agent (or sluice-cp) had no room for (ICMP host unreachable)")
 
 struct sl_agent_stats {
 #define X(name, kind, help) uint64_t name;
