@@ -182,7 +182,7 @@ static void tcp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint1
 	/* a SYN for a connection already made (SYN-ACK lost) goes to it;
 	 * one that may reuse a pair we hold in TIME-WAIT starts anew (we
 	 * close first on every relay, so busy clients do this all the time) */
-	if (!tcp_time_wait_reuse(w->tcp, m) && tcp_input_try(w->tcp, m, in_port))
+	if (tcp_input_syn_try(w->tcp, m, in_port))
 		return;
 	{
 		struct acl_pkt p = { .vnet = vnet, .proto = IPPROTO_TCP, .has_ports = 1,

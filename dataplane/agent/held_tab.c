@@ -170,11 +170,7 @@ int held_tab_add(struct held_tab *t, const struct held_key *k, uint16_t vnet, ui
 	struct held_ent *e = held_ents(t), *x;
 	uint32_t i, s, b;
 
-	i = held_tab_find(t, k);
-	if (i != HELD_NONE) {
-		*idx = i;
-		return -EEXIST;
-	}
+	/* the caller looked k up already (held_tab_find): not searched again */
 	if (t->n_free == 0) {
 		*why = HELD_FULL;
 		return -ENOSPC;

@@ -80,8 +80,9 @@ size_t held_tab_memsize(uint32_t cap);
 /* Lay a table out in mem (held_tab_memsize(cap) bytes, 8-aligned).  0 or -EINVAL. */
 int held_tab_init(void *mem, uint32_t cap, uint32_t per_source, uint32_t per_vnet);
 
-/* Hold a SYN.  0 with *idx; -EEXIST with *idx of the entry already held for
- * this 4-tuple; -ENOSPC with *why = enum held_err. */
+/* Hold a SYN for k, which the caller found not held (held_tab_find: the
+ * hold path looks once, not twice).  0 with *idx; -ENOSPC with *why =
+ * enum held_err. */
 int held_tab_add(struct held_tab *t, const struct held_key *k, uint16_t vnet, uint16_t agent,
 		 uint16_t in_port, uint32_t now_ms, void *pkt, uint32_t *idx, int *why);
 /* The entry at idx if it is in use with generation gen, else NULL. */

@@ -200,6 +200,10 @@ int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
  * old one is freed, 1; otherwise 0 and nothing changes.  For callers that
  * decide themselves what a new connection gets (S4's held SYNs). */
 int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m);
+/* A first SYN's way in for such callers: to its connection if it has one
+ * (consumed, 1), else 0 -- also when it may replace one in TIME-WAIT,
+ * which is then freed.  One table lookup when there is none. */
+int tcp_input_syn_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port);
 
 /* A held SYN released (S4): accept it as `rule` would, announcing an MSS
  * of at most `mss`, and never with a SYN cookie (the caller binds the new

@@ -838,6 +838,25 @@ void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 	consume(&x);
 }
 
+int tcp_input_syn_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port)
+{
+	const struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	const uint8_t *th = (const uint8_t *)ip + hlen;
+	struct tcp_conn *c;
+
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 20)
+		return 0;
+	c = tcp_conn_lookup(s, ip->dst, (uint16_t)(th[2] << 8 | th[3]), ip->src,
+			    (uint16_t)(th[0] << 8 | th[1]));
+	if (!c)
+		return 0; /* the usual case: one lookup */
+	if (c->state == TCP_TIME_WAIT && tcp_time_wait_reuse(s, m))
+		return 0;
+	tcp_input(s, m, in_port, NULL);
+	return 1;
+}
+
 int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m)
 {
 	const struct ipv4_hdr_raw *ip = rte_pktmbuf_mtod_offset(m, const struct ipv4_hdr_raw *,
