@@ -56,10 +56,38 @@ got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C2_ADDR" "http://
 sl_ok "$SRV answers site-a to $SL_C_ADDR and site-b to $SL_C2_ADDR"
 # the server closes first, so the appliance's client leg ends in TIME-WAIT;
 # the client may reuse its port at once (RFC 6191), and must get through
-for i in 1 2 3; do
-	got=$(ip netns exec "$SL_NS_C" curl -sS -m 5 --interface "$SL_C_ADDR" --local-port 41000 "http://$SRV/") ||
-		sl_fail "connection $i from port 41000 (the pair in TIME-WAIT on the appliance): $got"
-done
+# (the client reads to the end before it closes, so it is the passive closer
+# and holds no TIME-WAIT itself: only the appliance's side stands in the way)
+got=$(ip netns exec "$SL_NS_C" "$SL_PY" - "$SL_C_ADDR" "$SRV" <<'PY'
+import socket, sys, time
+for i in range(3):
+    # our FIN's ACK must have come back (LAST-ACK over) before the pair is
+    # free on this side; the appliance's TIME-WAIT lasts 60 s
+    time.sleep(0.3)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], 41000))
+    s.settimeout(5)
+    try:
+        s.connect((sys.argv[2], 80))
+        s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        d = b''
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            d += b
+    except OSError as e:
+        print('connection %d: %s' % (i + 1, e))
+        sys.exit(0)
+    s.close()
+    if not d.endswith(b'site-a\n'):
+        print('connection %d: %r' % (i + 1, d[-40:]))
+        sys.exit(0)
+print('ok')
+PY
+)
+[[ $got == ok ]] || sl_fail "a client port reused while the appliance holds the pair in TIME-WAIT: $got"
 sl_ok "a client port reused at once while its last connection is in TIME-WAIT here"
 
 # --- transparency: every answer as the site's own network gives it ------------
