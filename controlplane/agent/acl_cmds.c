@@ -214,7 +214,10 @@ static const char *action_str(unsigned int a)
 
 static void pfx_str(uint32_t p, uint8_t l, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u.%u.%u.%u/%u", p >> 24, (p >> 16) & 255, (p >> 8) & 255, p & 255, l);
+	char ip[16];
+
+	sl_format_ipv4(p, ip, sizeof(ip));
+	snprintf(buf, len, "%s/%u", ip, l);
 }
 
 static void range_str(uint16_t lo, uint16_t hi, char *buf, size_t len)

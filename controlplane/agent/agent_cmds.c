@@ -10,17 +10,16 @@
 
 #include <rte_memzone.h>
 
+#include "../../dataplane/agent/agent_dp.h"
 #include "../../dataplane/agent/held_tab.h"
 #include "agent_rt.h"
 #include "cmds/cmds.h"
 #include "cmds/table.h"
 #include "conf.h"
 
-#define SL_HELD_ZONE_FMT "sl_held_w%u" /* dataplane/agent/agent_dp.h */
-
 static void ip_str(uint32_t ip, char buf[16])
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	sl_format_ipv4(ip, buf, 16);
 }
 
 static const char *vnet_name(unsigned int v)

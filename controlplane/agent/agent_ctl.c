@@ -670,7 +670,7 @@ void agent_ctl_offer(const struct cp_conn *held, const struct sl_agent_offer *o)
 	ag->offers++;
 	if (!ag->ctl_up || !ag->hello || !(ag->caps & AP_CAP_STREAM)) {
 		ag->no_session++;
-		verdict(held, 0xff, 0, 0, NULL); /* not connected: host unreachable */
+		verdict(held, SL_AGENT_NO_AGENT, 0, 0, NULL); /* host unreachable */
 		goto out;
 	}
 	r = req_new(ag);

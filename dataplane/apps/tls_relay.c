@@ -217,11 +217,11 @@ static void sess_free(struct worker *w, struct tcp_conn *c)
 	tr->free[tr->n_free++] = c->app_slot;
 }
 
-/* A message to sluice-cp: the header goes into the mbuf's headroom. */
-static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, struct rte_mbuf *m)
+int tls_relay_up(struct worker *w, uint16_t type, uint16_t app, uint32_t slot, uint32_t gen,
+		 struct rte_mbuf *m)
 {
-	struct sl_tls_msg *h;
 	uint32_t len = m ? m->pkt_len : 0;
+	struct sl_tls_msg *h;
 
 	if (!m) {
 		m = rte_pktmbuf_alloc(w->pool);
@@ -230,6 +230,7 @@ static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, st
 			return -ENOBUFS;
 		}
 	}
+	/* the header goes into the headroom, or into an mbuf of its own */
 	h = (struct sl_tls_msg *)rte_pktmbuf_prepend(m, sizeof(*h));
 	if (!h) {
 		struct rte_mbuf *hm = rte_pktmbuf_alloc(w->pool);
@@ -250,10 +251,10 @@ static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, st
 	*h = (struct sl_tls_msg){
 		.version = SL_TLS_MSG_VERSION,
 		.type = type,
-		.app = c->app_id,
+		.app = app,
 		.worker = (uint16_t)w->idx,
-		.slot = tcp_conn_idx(w->tcp, c),
-		.gen = c->v.gen,
+		.slot = slot,
+		.gen = gen,
 		.len = len,
 	};
 	if (rte_ring_sp_enqueue(w->tls->up, m) != 0) {
@@ -263,29 +264,10 @@ static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, st
 	return 0;
 }
 
-int tls_relay_up(struct worker *w, uint16_t type, uint16_t app, uint32_t slot, uint32_t gen,
-		 struct rte_mbuf *m)
+/* A message about connection c (NULL m: no payload). */
+static int up_send(struct worker *w, const struct tcp_conn *c, uint16_t type, struct rte_mbuf *m)
 {
-	struct sl_tls_msg *h = (struct sl_tls_msg *)rte_pktmbuf_prepend(m, sizeof(*h));
-
-	if (!h) {
-		worker_drop(w, m, SL_DROP_NOMBUF);
-		return -ENOBUFS;
-	}
-	*h = (struct sl_tls_msg){
-		.version = SL_TLS_MSG_VERSION,
-		.type = type,
-		.app = app,
-		.worker = (uint16_t)w->idx,
-		.slot = slot,
-		.gen = gen,
-		.len = m->pkt_len - (uint32_t)sizeof(*h),
-	};
-	if (rte_ring_sp_enqueue(w->tls->up, m) != 0) {
-		worker_drop(w, m, SL_DROP_TLS_CP_FULL);
-		return -ENOBUFS;
-	}
-	return 0;
+	return tls_relay_up(w, type, c->app_id, tcp_conn_idx(w->tcp, c), c->v.gen, m);
 }
 
 /* --- sealing (appliance -> client) --------------------------------------- */

@@ -24,8 +24,9 @@ void tls_relay_poll(struct worker *w);
 struct rte_mbuf;
 struct tcp_conn;
 
-/* A message to sluice-cp on this worker's ring: the header goes into m's
- * headroom (m's data is the payload).  Consumes m; 0, or -ENOBUFS counted. */
+/* A message to sluice-cp on this worker's ring: m's data is the payload
+ * (NULL: none), the header goes in front of it.  Consumes m; 0, or
+ * -ENOBUFS counted. */
 int tls_relay_up(struct worker *w, uint16_t type, uint16_t app, uint32_t slot, uint32_t gen,
 		 struct rte_mbuf *m);
 

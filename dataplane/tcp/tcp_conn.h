@@ -195,14 +195,12 @@ void tcp_listen(struct tcp_stack *s, unsigned int action, const struct tcp_app_o
 int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
 		     const struct sl_rule *rule);
 
-/* A SYN for a pair whose old connection is in TIME-WAIT and that may start
- * a new incarnation (RFC 6191: its sequence is above the old one's): the
- * old one is freed, 1; otherwise 0 and nothing changes.  For callers that
- * decide themselves what a new connection gets (S4's held SYNs). */
-int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m);
-/* A first SYN's way in for such callers: to its connection if it has one
- * (consumed, 1), else 0 -- also when it may replace one in TIME-WAIT,
- * which is then freed.  One table lookup when there is none. */
+/* A first SYN's way in for callers that decide themselves what a new
+ * connection gets (S4's held SYNs): to its connection if it has one
+ * (consumed, 1), else 0 -- also when it may start a new incarnation of a
+ * pair in TIME-WAIT (RFC 6191), whose old connection is then freed.  One
+ * table lookup when there is none.  The caller checked the TCP header is
+ * all there. */
 int tcp_input_syn_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port);
 
 /* A held SYN released (S4): accept it as `rule` would, announcing an MSS

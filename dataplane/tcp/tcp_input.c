@@ -217,6 +217,13 @@ static struct tcp_conn *listen_syn(struct tcp_stack *s, struct seg_ctx *x, int n
 
 static void conn_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *x);
 
+/* RFC 6191 / RFC 9293 3.10.7.4 note: a SYN may start a new incarnation of a
+ * pair in TIME-WAIT when its sequence is above what the old one used. */
+static inline int tw_reusable(const struct tcp_conn *c, uint32_t syn_seq)
+{
+	return seq_gt(syn_seq, c->rcv_nxt);
+}
+
 /* RFC 4987 3.6: an ACK to a listener may complete a SYN-cookie handshake. */
 static void listen_ack(struct tcp_stack *s, struct seg_ctx *x)
 {
@@ -755,7 +762,7 @@ static void conn_input(struct tcp_stack *s, struct tcp_conn *c, struct seg_ctx *
 	case TCP_H_TIMEWAIT_SYN:
 		/* RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may reuse
 		 * the pair when its SYN is above what the old one used */
-		if (x->rule && seq_gt(x->seg.seq, c->rcv_nxt)) {
+		if (x->rule && tw_reusable(c, x->seg.seq)) {
 			tcp_conn_free(s, c);
 			no_conn(s, x);
 			return;
@@ -815,6 +822,22 @@ static int parse(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port, stru
 	return 0;
 }
 
+/* The connection an unparsed segment belongs to, or NULL (not TCP, a
+ * fragment, no ports, or no connection).  A short header is tcp_input's
+ * to drop as malformed. */
+static struct tcp_conn *conn_of(struct tcp_stack *s, struct rte_mbuf *m)
+{
+	const struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
+	const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + hlen);
+
+	if (ip->proto != IPPROTO_TCP || ipv4_is_fragment(ip) ||
+	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 4)
+		return NULL;
+	return tcp_conn_lookup(s, ip->dst, rte_be_to_cpu_16(ports[1]), ip->src,
+			       rte_be_to_cpu_16(ports[0]));
+}
+
 void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 	       const struct sl_rule *rule)
 {
@@ -841,41 +864,17 @@ void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 int tcp_input_syn_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port)
 {
 	const struct ipv4_hdr_raw *ip = ip_hdr(m);
-	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
-	const uint8_t *th = (const uint8_t *)ip + hlen;
-	struct tcp_conn *c;
+	const uint8_t *th = (const uint8_t *)ip + (ip->ver_ihl & 0xf) * 4u; /* whole: the caller's check */
+	struct tcp_conn *c = conn_of(s, m);
 
-	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 20)
-		return 0;
-	c = tcp_conn_lookup(s, ip->dst, (uint16_t)(th[2] << 8 | th[3]), ip->src,
-			    (uint16_t)(th[0] << 8 | th[1]));
 	if (!c)
 		return 0; /* the usual case: one lookup */
-	if (c->state == TCP_TIME_WAIT && tcp_time_wait_reuse(s, m))
-		return 0;
+	if (c->state == TCP_TIME_WAIT &&
+	    tw_reusable(c, (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7])) {
+		tcp_conn_free(s, c);
+		return 0; /* a new incarnation: the caller decides what it gets */
+	}
 	tcp_input(s, m, in_port, NULL);
-	return 1;
-}
-
-int tcp_time_wait_reuse(struct tcp_stack *s, const struct rte_mbuf *m)
-{
-	const struct ipv4_hdr_raw *ip = rte_pktmbuf_mtod_offset(m, const struct ipv4_hdr_raw *,
-								RTE_ETHER_HDR_LEN);
-	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
-	const uint8_t *th = (const uint8_t *)ip + hlen;
-	struct tcp_conn *c;
-	uint32_t seq;
-
-	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 20 ||
-	    (th[13] & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) != TCP_F_SYN)
-		return 0;
-	c = tcp_conn_lookup(s, ip->dst, (uint16_t)(th[2] << 8 | th[3]), ip->src,
-			    (uint16_t)(th[0] << 8 | th[1]));
-	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
-	/* RFC 6191 / RFC 9293 3.10.7.4 note: above what the old one used */
-	if (!c || c->state != TCP_TIME_WAIT || !seq_gt(seq, c->rcv_nxt))
-		return 0;
-	tcp_conn_free(s, c);
 	return 1;
 }
 
@@ -900,15 +899,7 @@ struct tcp_conn *tcp_accept_syn(struct tcp_stack *s, struct rte_mbuf *m, uint16_
 
 int tcp_input_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port)
 {
-	struct ipv4_hdr_raw *ip = ip_hdr(m);
-	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u;
-	const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + hlen);
-
-	if (ip->proto != IPPROTO_TCP || ipv4_is_fragment(ip) ||
-	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 4)
-		return 0;
-	if (!tcp_conn_lookup(s, ip->dst, rte_be_to_cpu_16(ports[1]), ip->src,
-			     rte_be_to_cpu_16(ports[0])))
+	if (!conn_of(s, m))
 		return 0;
 	tcp_input(s, m, in_port, NULL);
 	return 1;

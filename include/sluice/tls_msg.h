@@ -75,9 +75,12 @@ struct sl_agent_offer {
 	uint8_t pad[3];
 };
 
+/* sl_agent_verdict.result when no agent could be asked (not connected) */
+#define SL_AGENT_NO_AGENT 0xff
+
 /* sluice-cp's answer for a held SYN. */
 struct sl_agent_verdict {
-	uint8_t result;         /* enum ap_result (agent_proto.h) */
+	uint8_t result;         /* enum ap_result (agent_proto.h), or SL_AGENT_NO_AGENT */
 	uint8_t code;           /* AP_RES_UNREACHABLE: ICMP code */
 	uint16_t mss;           /* OK: the server connection's MSS */
 	uint32_t stream_slot;   /* OK: the STREAM session's connection on this worker */
