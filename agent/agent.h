@@ -25,6 +25,7 @@ extern const struct agent_conf *agent_cf;
 	X(errors_received, "ERROR messages received")                         \
 	X(stream_dials, "STREAM session dials")                               \
 	X(stream_dial_failures, "STREAM session dials that failed")           \
+	X(stream_resumed, "STREAM sessions that resumed an earlier TLS session") \
 	X(stream_idle_dropped, "idle STREAM sessions that closed or sent data") \
 	X(connects, "CONNECT requests")                                       \
 	X(connects_ok, "connects OK")                                         \

@@ -156,6 +156,8 @@ static void dialed(struct tlsconn *tc, int err)
 		dial_failed("TLS exporter failed");
 		return;
 	}
+	if (tc->resumed)
+		agent_stats.stream_resumed++;
 	n_dialing--;
 	s->state = ST_IDLE;
 	s->up_ms = now_ms();

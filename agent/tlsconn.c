@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sluice/agent_proto.h>
+
 #include "agent.h"
 #include "log.h"
 #include "tlsconn.h"
@@ -62,6 +64,34 @@ static int readable(const char *what, const char *path, char *err, size_t errlen
 	return 0;
 }
 
+/* ------------------------------------------------------- resumption -- */
+
+/* The newest resumable session the appliance gave us a ticket for.  Every
+ * STREAM dial offers it: a resumed handshake costs no certificate
+ * signature or chain verification at either end, which is most of what a
+ * pooled session costs (bench/README.md, connects).  The appliance issued
+ * the ticket to a session that proved our certificate, and it still checks
+ * the certificate's name against its agents on every resumption.  A new
+ * ticket comes with every handshake, so the one kept stays fresh; the
+ * appliance decides how long one is good for. */
+static SSL_SESSION *resume;
+
+static void forget_session(void)
+{
+	SSL_SESSION_free(resume);
+	resume = NULL;
+}
+
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)ssl;
+	if (!SSL_SESSION_is_resumable(sess))
+		return 0;
+	forget_session();
+	resume = sess;
+	return 1; /* we keep the reference */
+}
+
 int tlsconn_setup(const struct agent_conf *conf, char *err, size_t errlen)
 {
 	char why[256];
@@ -83,6 +113,10 @@ int tlsconn_setup(const struct agent_conf *conf, char *err, size_t errlen)
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				    SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+	/* STREAM sessions resume (RFC 8446 2.2): the tickets are kept here,
+	 * not in OpenSSL's client cache, which is keyed by nothing we use */
+	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(c, new_session);
 	if (SSL_CTX_load_verify_locations(c, conf->ca, NULL) != 1) {
 		snprintf(err, errlen, "ca %s: %s", conf->ca, tlsconn_ssl_err(why, sizeof(why)));
 		goto fail;
@@ -110,6 +144,7 @@ fail:
 
 void tlsconn_teardown(void)
 {
+	forget_session();
 	SSL_CTX_free(ctx);
 	ctx = NULL;
 }
@@ -377,6 +412,11 @@ static void start_tls(struct tlsconn *tc)
 		fail(tc, -EINVAL, "TLS setup: %s", tlsconn_ssl_err(why, sizeof(why)));
 		return;
 	}
+	/* the control session makes a full handshake: it is where the agent
+	 * proves its certificate to a (possibly restarted) appliance */
+	tc->offered = 0;
+	if (resume && strcmp(tc->alpn, AP_ALPN_STREAM) == 0 && SSL_set_session(tc->ssl, resume) == 1)
+		tc->offered = 1;
 	tc->phase = TC_TLS;
 	tls_step(tc);
 }
@@ -394,6 +434,7 @@ static void tls_done(struct tlsconn *tc)
 	}
 	timer_cancel(&tc->deadline);
 	tc->phase = TC_UP;
+	tc->resumed = SSL_session_reused(tc->ssl) == 1;
 	ev_want(&tc->ev, EPOLLIN);
 	log_debug("%s session up (%s, %s)", tc->alpn, SSL_get_version(tc->ssl),
 		  SSL_get_cipher_name(tc->ssl));
@@ -421,6 +462,10 @@ static void tls_step(struct tlsconn *tc)
 		ev_want(&tc->ev, EPOLLOUT);
 		return;
 	}
+	/* a handshake that failed while offering the kept session does not
+	 * offer it again: the next dial is a full one */
+	if (tc->offered)
+		forget_session();
 	vr = SSL_get_verify_result(tc->ssl);
 	if (vr != X509_V_OK)
 		fail(tc, -EPERM, "appliance certificate rejected: %s",

@@ -21,6 +21,8 @@ struct tlsconn {
 	struct timer deadline;  /* dial_timeout_ms for the whole dial */
 	enum tc_phase phase;
 	const char *alpn;       /* AP_ALPN_CONTROL or AP_ALPN_STREAM */
+	unsigned offered : 1;   /* offered the kept session (STREAM dials) */
+	unsigned resumed : 1;   /* ... and the appliance resumed it */
 	char *pbuf;             /* proxy request, then response (heap, dial only) */
 	size_t plen, poff;
 	void (*done)(struct tlsconn *tc, int err);

@@ -29,7 +29,9 @@
 # BENCH_AGENT_SRCS (client sources, 1024), BENCH_AGENT_SIZE (download, 1G),
 # BENCH_AGENT_CONN_SECONDS (connection-rate run, 10), BENCH_AGENT_CONC (32),
 # BENCH_AGENT_MEM_MB (hugepage memory per DPDK process, 256), BENCH_LCORES
-# (0-1: main lcore + one worker), TESTPMD (dpdk-testpmd).
+# (0-1: main lcore + one worker), TESTPMD (dpdk-testpmd), BENCH_AGENT_PERF
+# (a directory: perf record -a -g of each connection-rate run into it as
+# NAME.perf; for finding where a connection's CPU goes).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -428,9 +430,15 @@ sluice_cpu() { # -> "work_cycles io_cycles cp_ticks agent_ticks"
 # client, agent host and server namespaces around it ($run/NAME.json,
 # $run/NAME-tcp.json)
 connload_tcp() {
-	local name=$1 ns=$2 a0 a1 b0 b1 c0 c1 rc=0
+	local name=$1 ns=$2 a0 a1 b0 b1 c0 c1 rc=0 perf_pid=
 	a0=$(tcp_counters "$ns") b0=$(tcp_counters "$SL_NS_SA") c0=$(tcp_counters "$SL_NS_LA")
+	if [[ -n ${BENCH_AGENT_PERF:-} ]]; then
+		mkdir -p "$BENCH_AGENT_PERF"
+		perf record -q -g -a -o "$BENCH_AGENT_PERF/$name.perf" -- sleep "$conn_s" 2>/dev/null &
+		perf_pid=$!
+	fi
 	connload "$ns" "$3" "$4" "$run/$name.json" || rc=$?
+	[[ -z $perf_pid ]] || wait "$perf_pid" || true
 	a1=$(tcp_counters "$ns") b1=$(tcp_counters "$SL_NS_SA") c1=$(tcp_counters "$SL_NS_LA")
 	jq -n -c --argjson a "$(tcp_delta "$a0" "$a1")" --argjson b "$(tcp_delta "$b0" "$b1")" \
 		--argjson c "$(tcp_delta "$c0" "$c1")" '{client_ns: $a, agent_host_ns: $b, server_ns: $c}' >"$run/$name-tcp.json"

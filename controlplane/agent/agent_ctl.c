@@ -118,10 +118,19 @@ int agent_ctl_ctx_setup(SSL_CTX *ctx, const struct sl_app_def *def, char *err, s
 	 * refused by the handshake itself */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
-	/* agents never resume: every session proves its certificate again */
-	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Agents resume their STREAM sessions from tickets (stateless, under
+	 * the listener's rotating ticket keys, cp_tls.c), which spares both
+	 * ends a signature and a chain verification per pooled session.  A
+	 * resumed session still names its agent by the certificate the
+	 * ticket's original handshake verified (agent_ctl_classify checks it
+	 * against the configured agents every time), and a ticket is good for
+	 * AGENT_TICKET_S at most: an expired or replaced certificate stops
+	 * resuming by then.  One ticket per handshake: each resumption brings
+	 * the next.  No session-ID cache: TLS 1.2 agents resume from tickets
+	 * too (RFC 5077). */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, AGENT_TICKET_S);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "agent_ctl.h"
 
 #define STREAMS_MAX 1024  /* STREAM sessions per agent (idle + bound) */
+#define AGENT_TICKET_S 600 /* how long an agent may resume from a ticket */
 /* Open questions to agents, over all agents: as many as the workers can
  * hold (held SYNs, pings) so a flood meets the workers' bounds, not ours.
  * A request id is its slot (low REQ_SLOT_BITS) and the slot's generation

@@ -317,10 +317,9 @@ int cp_tls_app_load(unsigned int idx, const struct sl_app_def *def, char *err, s
 	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)def->name,
 				       (unsigned int)strnlen(def->name, SL_APP_NAME_LEN));
-	if (def->mode != SL_APP_AGENTS) {
+	if (def->mode != SL_APP_AGENTS)
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
-	}
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
 	a = &T.apps[idx];
 	pthread_mutex_lock(&T.mu);
 	old = a->ctx;

@@ -207,6 +207,14 @@ got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C_ADDR" "http://$
 [[ $got == site-a ]] || sl_fail "after the rule is gone the client must connect again: $got"
 sl_ok "ACL: reject gives ICMP 3/13, drop gives silence, rules change at run time"
 
+# The pools refilled after every connection above: those STREAM sessions
+# resumed the TLS session of an earlier one (a ticket), and still relayed.
+apps=$(sl_ctl_json show apps)
+res=$(jq '[.apps[] | select(.mode == "agents") | .resumptions] | add // 0' <<<"$apps")
+hs=$(jq '[.apps[] | select(.mode == "agents") | .handshakes] | add // 0' <<<"$apps")
+((res > 0 && res < hs)) || sl_fail "STREAM sessions must resume (resumptions $res of $hs handshakes): $apps"
+sl_ok "STREAM sessions resume from tickets ($res of $hs handshakes)"
+
 sl_ctl show agents >&2
 sl_ctl show errors >&2
 sl_assert_alive
