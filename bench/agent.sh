@@ -65,8 +65,8 @@ CLIENT_NET=198.18.64.0/18 # the SYNs' sources, behind CLIENT_RTR
 CLIENT_RTR=198.18.0.2     # the clients' router on port "in"
 CLIENT_RTR_MAC=02:00:00:00:00:01
 SERVER_NET=198.19.203.0/24 # the SYNs' destinations (site A black-holes them)
-ICMP_RATE=1000000          # dataplane.icmp_rate: the largest the config allows
-ICMP_BURST=100000          # dataplane.icmp_burst: likewise
+ICMP_RATE=100000000        # dataplane.icmp_rate: the largest the config allows (no limit in effect)
+ICMP_BURST=1000000         # dataplane.icmp_burst: likewise
 
 part_init() { # part_init NAME: private run dir, state file, cleanup on exit
 	run=$(mktemp -d "/run/sluice-bench-agent-$1.XXXXXX")

@@ -93,8 +93,8 @@ static const struct ikey dp_ik[] = {
 	{ "rx_desc", 64, 4096, F_POW2, CF(rx_desc) },
 	{ "tx_desc", 64, 4096, F_POW2, CF(tx_desc) },
 	{ "idle_sleep_us", 0, 100000, 0, CF(idle_sleep_us) },
-	{ "icmp_rate", 0, 1000000, 0, CF(icmp_rate) },
-	{ "icmp_burst", 1, 100000, 0, CF(icmp_burst) },
+	{ "icmp_rate", 0, 100000000, 0, CF(icmp_rate) },
+	{ "icmp_burst", 1, 1000000, 0, CF(icmp_burst) },
 	{ "stats_period_ms", 10, 10000, 0, CF(stats_period_ms) },
 	{ .name = NULL },
 };

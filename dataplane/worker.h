@@ -21,6 +21,7 @@
 
 struct tls_relay;
 struct agent_dp;
+struct ipv4_burst;
 
 struct txbuf {
 	uint16_t n;
@@ -53,16 +54,19 @@ struct worker {
 	struct tls_relay *tls;       /* apps/tls_relay.c */
 	/* Features register here; IP input (ip/, flow/) calls them without
 	 * knowing them, as Linux's protocol handlers and grout's nodes:
-	 *  - pre_route: sees every IPv4 packet before the route decides
-	 *    (S4: the vnets' clients, dataplane/agent/); 1 when it took it.
-	 *    NULL when no feature registered: one predictable branch.
+	 *  - pre_route: sees each burst of valid IPv4 packets before the
+	 *    route decides (S4: the vnets' clients, dataplane/agent/), takes
+	 *    what is its own and leaves the rest in the burst, in order.
+	 *    A whole burst, so it can classify them together (rte_acl's
+	 *    vector paths).  NULL when no feature registered: one predictable
+	 *    branch per burst.
 	 *  - local_in[proto]: a packet for one of the appliance's addresses
 	 *    (TCP: tcp/); unregistered protocols go to ICMP input.
 	 *  - rule_in[action]: a packet a policy rule hands to a feature
 	 *    (proxy, tls-terminate, tls-originate: tcp/ and its apps).
 	 *  - flow_try: forwarded-looking packets of a flow the appliance
 	 *    owns (a transparent proxy's server leg); 1 when it took it. */
-	int (*pre_route)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
+	void (*pre_route)(struct worker *w, uint16_t in_port, struct ipv4_burst *b);
 	void (*local_in[256])(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 	void (*rule_in[SL_RA_MAX])(struct worker *w, struct rte_mbuf *m, uint16_t in_port,
 				   const struct sl_rule *r);
@@ -101,6 +105,11 @@ void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8
 /* The same from a given source address (host order): an S4 vnet's gateway. */
 void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
 		     uint8_t code, uint16_t mtu);
+/* The same, made of `orig` itself (no allocation, no copy) when it is a
+ * single unshared segment; `orig` is counted as dropped for `reason` and
+ * consumed either way.  For answers sent at line rate (S4 ACL rejects). */
+void icmp_error_reuse(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
+		      uint8_t code, uint16_t mtu, unsigned int reason);
 
 static inline void worker_drop(struct worker *w, struct rte_mbuf *m, unsigned int reason)
 {

@@ -109,41 +109,46 @@ void icmp_error(struct worker *w, struct rte_mbuf *orig, uint16_t in_port, uint8
 	icmp_error_from(w, orig, dp.ports[in_port].addr, type, code, mtu);
 }
 
-void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
-		     uint8_t code, uint16_t mtu)
+/* RFC 1812 4.3.2.7: no error about a non-initial fragment, an ICMP error,
+ * or a link-layer broadcast; and the rate limit (4.3.2.8).  1 when an
+ * error may be sent. */
+static int icmp_error_ok(struct worker *w, struct rte_mbuf *orig)
 {
 	const struct ipv4_hdr_raw *oip = ip_hdr(orig);
 	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
-	unsigned int olen = rte_be_to_cpu_16(oip->total_len), quote;
-	struct rte_mbuf *m;
-	struct ipv4_hdr_raw *ip;
-	struct rte_icmp_hdr *icmp;
-	uint8_t *p;
 
-	/* RFC 1812 4.3.2.7: not for non-initial fragments, errors, or
-	 * link-layer broadcasts */
 	if (ipv4_is_later_fragment(oip) || is_icmp_error(oip, orig) ||
 	    rte_is_multicast_ether_addr(&oeth->dst_addr))
-		return;
+		return 0;
 	if (!icmp_allowed(w)) {
 		w->st->drops[SL_DROP_ICMP_RATELIMIT]++;
-		return;
+		return 0;
 	}
-	m = rte_pktmbuf_alloc(w->pool);
-	if (!m) {
-		w->st->drops[SL_DROP_NOMBUF]++;
-		return;
-	}
-	quote = olen;
+	return 1;
+}
+
+/* How much of the original datagram the error quotes: all of it up to
+ * ICMP_ERR_MAX_IP in total (RFC 1812 4.3.2.3), what the mbuf has. */
+static unsigned int icmp_quote_len(struct rte_mbuf *orig)
+{
+	unsigned int quote = rte_be_to_cpu_16(ip_hdr(orig)->total_len);
+
 	if (quote > ICMP_ERR_MAX_IP - 20 - 8)
 		quote = ICMP_ERR_MAX_IP - 20 - 8;
 	if (quote > rte_pktmbuf_pkt_len(orig) - RTE_ETHER_HDR_LEN)
 		quote = rte_pktmbuf_pkt_len(orig) - RTE_ETHER_HDR_LEN;
-	p = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + 20 + 8 + quote);
-	if (!p) {
-		worker_drop(w, m, SL_DROP_NOMBUF);
-		return;
-	}
+	return quote;
+}
+
+/* The Ethernet type, IP and ICMP headers in front of a quote already in
+ * place at p + 14 + 28; then route it. */
+static void icmp_error_send(struct worker *w, struct rte_mbuf *m, uint8_t *p, uint32_t src,
+			    uint32_t dst_be, uint8_t type, uint8_t code, uint16_t mtu,
+			    unsigned int quote)
+{
+	struct ipv4_hdr_raw *ip;
+	struct rte_icmp_hdr *icmp;
+
 	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ip = (struct ipv4_hdr_raw *)(p + RTE_ETHER_HDR_LEN);
 	*ip = (struct ipv4_hdr_raw){
@@ -152,7 +157,7 @@ void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint
 		.ttl = 64,
 		.proto = IPPROTO_ICMP,
 		.src = rte_cpu_to_be_32(src),
-		.dst = oip->src,
+		.dst = dst_be,
 	};
 	ip->cksum = ipv4_cksum(ip, 20);
 	icmp = (struct rte_icmp_hdr *)(ip + 1);
@@ -162,14 +167,67 @@ void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint
 	icmp->icmp_ident = 0;
 	/* RFC 1191: "fragmentation needed" carries the next-hop MTU */
 	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
-	{
-		/* contiguous data comes back in place, a chain is copied into ours */
-		const void *src = rte_pktmbuf_read(orig, RTE_ETHER_HDR_LEN, quote, icmp + 1);
-
-		if (src && src != (const void *)(icmp + 1))
-			memcpy(icmp + 1, src, quote);
-	}
 	icmp->icmp_cksum = ipv4_cksum(icmp, 8 + quote);
 	w->st->icmp_out++;
 	ipv4_output(w, m);
+}
+
+void icmp_error_from(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
+		     uint8_t code, uint16_t mtu)
+{
+	unsigned int quote;
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	if (!icmp_error_ok(w, orig))
+		return;
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m) {
+		w->st->drops[SL_DROP_NOMBUF]++;
+		return;
+	}
+	quote = icmp_quote_len(orig);
+	p = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + 20 + 8 + quote);
+	if (!p) {
+		worker_drop(w, m, SL_DROP_NOMBUF);
+		return;
+	}
+	{
+		/* contiguous data comes back in place, a chain is copied into ours */
+		uint8_t *q = p + RTE_ETHER_HDR_LEN + 20 + 8;
+		const void *from = rte_pktmbuf_read(orig, RTE_ETHER_HDR_LEN, quote, q);
+
+		if (from && from != (const void *)q)
+			memcpy(q, from, quote);
+	}
+	icmp_error_send(w, m, p, src, ip_hdr(orig)->src, type, code, mtu, quote);
+}
+
+void icmp_error_reuse(struct worker *w, struct rte_mbuf *orig, uint32_t src, uint8_t type,
+		      uint8_t code, uint16_t mtu, unsigned int reason)
+{
+	unsigned int quote;
+	uint32_t dst_be;
+	uint8_t *p;
+
+	if (orig->nb_segs != 1 || !RTE_MBUF_DIRECT(orig) || rte_mbuf_refcnt_read(orig) != 1 ||
+	    rte_pktmbuf_headroom(orig) < 20 + 8) {
+		icmp_error_from(w, orig, src, type, code, mtu);
+		worker_drop(w, orig, reason);
+		return;
+	}
+	w->st->drops[reason]++;
+	if (!icmp_error_ok(w, orig)) {
+		rte_pktmbuf_free(orig);
+		return;
+	}
+	/* the quote stays where it is: trim what follows it, put the new
+	 * headers in front (the old Ethernet header is overwritten) */
+	quote = icmp_quote_len(orig);
+	dst_be = ip_hdr(orig)->src;
+	rte_pktmbuf_trim(orig, (uint16_t)(rte_pktmbuf_pkt_len(orig) - RTE_ETHER_HDR_LEN - quote));
+	p = (uint8_t *)rte_pktmbuf_prepend(orig, 20 + 8);
+	orig->ol_flags = 0;
+	orig->packet_type = 0;
+	icmp_error_send(w, orig, p, src, dst_be, type, code, mtu, quote);
 }

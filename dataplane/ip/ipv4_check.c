@@ -7,23 +7,43 @@
 uint16_t ipv4_cksum(const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t sum = 0;
+	uint64_t s0 = 0, s1 = 0;
+	uint32_t a, b;
+	uint16_t h = 0;
 
-	while (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		sum += w;
+	/* RFC 1071 2(B, C): the sum is independent of byte order and may be
+	 * taken over wider words, folded at the end.  32-bit words added into
+	 * two 64-bit sums (no carries to handle for any length we see, and two
+	 * independent chains) */
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + 4, 4);
+		s0 += a;
+		s1 += b;
+	}
+	if (len >= 4) {
+		memcpy(&a, p, 4);
+		s0 += a;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		s1 += h;
 		p += 2;
 		len -= 2;
 	}
 	if (len) {
-		uint16_t w = 0;
-		memcpy(&w, p, 1);
-		sum += w;
+		h = 0;
+		memcpy(&h, p, 1);
+		s1 += h;
 	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	s0 += s1;
+	s0 = (s0 & 0xffffffff) + (s0 >> 32);
+	s0 = (s0 & 0xffffffff) + (s0 >> 32);
+	s0 = (s0 & 0xffff) + (s0 >> 16);
+	s0 = (s0 & 0xffff) + (s0 >> 16);
+	return (uint16_t)~s0;
 }
 
 unsigned int ipv4_check(const void *hdr, size_t len)

@@ -93,6 +93,10 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 	unsigned int k = b->k, nfwd = 0;
 	struct l2_memo memo = { .nh = NULL };
 
+	if (unlikely(w->pre_route != NULL)) {
+		w->pre_route(w, in_port, b);
+		k = b->k;
+	}
 	if (k == 0)
 		return;
 	rte_lpm_lookup_bulk(w->lpm, dst, hop, k);
@@ -100,8 +104,6 @@ void ipv4_burst_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		struct rte_mbuf *m = ok[i];
 		struct nexthop *nh;
 
-		if (unlikely(w->pre_route != NULL) && w->pre_route(w, m, in_port))
-			continue;
 		if (unlikely(!(hop[i] & RTE_LPM_LOOKUP_SUCCESS))) {
 			icmp_error(w, m, in_port, 3, 0, 0); /* net unreachable */
 			worker_drop(w, m, SL_DROP_NO_ROUTE);

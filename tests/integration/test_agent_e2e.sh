@@ -194,8 +194,13 @@ sl_ok "ping the gateway: answered locally"
 id=$(sl_ctl_json vnet acl add a src "$SL_C_ADDR/32" dst "$SRV/32" proto tcp dport 80 action reject first | jq -r .id)
 [[ $id =~ ^[0-9]+$ ]] || sl_fail "vnet acl add did not give an id: $id"
 r=$(probe "$SL_C_ADDR" "$SRV" 80)
-[[ $(jq -r .kind <<<"$r") == icmp && $(jq -r .icmp_code <<<"$r") == 13 && $(jq -r .src <<<"$r") == "$SL_C_GW" ]] ||
+[[ $(jq -r .kind <<<"$r") == icmp && $(jq -r .icmp_type <<<"$r") == 3 && $(jq -r .icmp_code <<<"$r") == 13 &&
+	$(jq -r .src <<<"$r") == "$SL_C_GW" ]] ||
 	sl_fail "a rejected client must get ICMP 3/13 from the gateway: $r"
+# the answer is made of the SYN itself: it must still quote all of it
+jq -e --arg s "$SL_C_ADDR" --arg d "$SRV" '.quote.src == $s and .quote.dst == $d and .quote.proto == 6 and
+	.quote.dport == 80 and .quote.sport == .sport and .quote.seq == .seq_sent and .quote_bytes >= .quote.len' <<<"$r" >/dev/null ||
+	sl_fail "the ICMP 3/13 must quote the client's SYN (RFC 1812 4.3.2.3): $r"
 got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C2_ADDR" "http://$SRV/")
 [[ $got == site-b ]] || sl_fail "the other vnet's client must still connect: $got"
 sl_ctl vnet acl del "$id" >/dev/null

@@ -405,10 +405,10 @@ static void test_errors(void **state)
 	assert_err("dataplane = { mbufs_per_worker = 1022; };\n" PORTS2, 1, "must be in 1023..1048575");
 	assert_err("dataplane = { tx_desc = 8192; };\n" PORTS2, 1, "must be in 64..4096, got 8192");
 	assert_err("dataplane = { tx_desc = 96; };\n" PORTS2, 1, "'tx_desc' in 'dataplane' must be a power of two");
-	assert_err("dataplane = { icmp_burst = 0; };\n" PORTS2, 1, "must be in 1..100000, got 0");
+	assert_err("dataplane = { icmp_burst = 0; };\n" PORTS2, 1, "must be in 1..1000000, got 0");
 	assert_err("dataplane = { stats_period_ms = 10001; };\n" PORTS2, 1, "must be in 10..10000");
 	assert_err("dataplane = { idle_sleep_us = -1; };\n" PORTS2, 1, "must be in 0..100000, got -1");
-	assert_err("dataplane = { icmp_rate = 1000001; };\n" PORTS2, 1, "must be in 0..1000000");
+	assert_err("dataplane = { icmp_rate = 100000001; };\n" PORTS2, 1, "must be in 0..100000000");
 	assert_err("dataplane = { neighbors = { probes = 11; }; };\n" PORTS2, 1, "'probes' in 'dataplane.neighbors' must be in 1..10");
 	assert_err("dataplane = { neighbors = { max = 15; }; };\n" PORTS2, 1, "must be in 16..4096, got 15");
 	assert_err("dataplane = { neighbors = { pending_max = 65537; }; };\n" PORTS2, 1, "must be in 0..65536");
