@@ -102,6 +102,7 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->icmp_cap = (uint64_t)c->icmp_burst * dp.tsc_hz;
 	w->icmp_tokens = w->icmp_cap;
 	w->icmp_last = rte_get_tsc_cycles();
+	w->now_tsc = w->icmp_last;
 	dp.workers[idx] = w;
 	return 0;
 }
@@ -319,6 +320,7 @@ int worker_loop(void *arg)
 			got += n[p];
 		}
 		t1 = rte_rdtsc();
+		w->now_tsc = t1;
 		if (got)
 			for (uint16_t p = 0; p < dp.n_ports; p++)
 				if (n[p])

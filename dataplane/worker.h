@@ -47,6 +47,8 @@ struct worker {
 
 	/* ICMP error token bucket, in TSC cycles (one message = tsc_hz) */
 	uint64_t icmp_tokens, icmp_last, icmp_cap, icmp_rate;
+	uint64_t now_tsc;            /* TSC when this loop's bursts arrived: per-packet
+				      * clocks (rate limits) read it, not rdtsc */
 
 	uint32_t n_rules;            /* == shm->rules.n: one branch per packet when 0 */
 	uint32_t n_transparent;      /* transparent proxy rules: look forwarded TCP up */

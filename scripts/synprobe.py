@@ -22,6 +22,7 @@ import sys
 import time
 
 from scapy.all import IP, TCP, ICMP, IPerror, TCPerror, conf, sr1, send  # noqa: E402
+from scapy.utils import checksum  # noqa: E402
 
 conf.verb = 0
 
@@ -58,6 +59,13 @@ def main():
         out['src'] = r[IP].src
         out['dst'] = r[IP].dst
         out['ttl'] = r[IP].ttl
+        # the checksums as a receiver checks them (RFC 1071: the sum over
+        # the header, or the ICMP message, with its checksum is 0xffff)
+        ihl = r[IP].ihl * 4
+        raw_ip = bytes(r[IP])
+        out['ip_cksum_ok'] = checksum(raw_ip[:ihl]) == 0
+        if ICMP in r:
+            out['icmp_cksum_ok'] = checksum(raw_ip[ihl:r[IP].len]) == 0
         if TCP in r and IPerror not in r:
             t = r[TCP]
             fl = str(t.flags)

@@ -72,7 +72,7 @@ static int icmp_allowed(struct worker *w)
 
 	if (w->icmp_rate == 0)
 		return 0;
-	now = rte_get_tsc_cycles();
+	now = w->now_tsc; /* a burst's packets arrived together */
 	add = now - w->icmp_last;
 	w->icmp_last = now;
 	/* cap the elapsed time before multiplying so it cannot overflow */
@@ -149,25 +149,33 @@ static void icmp_error_send(struct worker *w, struct rte_mbuf *m, uint8_t *p, ui
 	struct ipv4_hdr_raw *ip;
 	struct rte_icmp_hdr *icmp;
 
+	rte_be16_t tlen = rte_cpu_to_be_16((uint16_t)(20 + 8 + quote));
+	rte_be32_t src_be = rte_cpu_to_be_32(src);
+	/* the checksums from the values written, not read back (ipv4_sum) */
+	uint64_t ip_sum = (uint64_t)RTE_BE16(0x4500) + tlen + RTE_BE16(64 << 8 | IPPROTO_ICMP) +
+			  src_be + dst_be;
+	/* RFC 1191: "fragmentation needed" carries the next-hop MTU */
+	rte_be16_t seq = rte_cpu_to_be_16(mtu);
+	uint64_t icmp_sum = (uint64_t)rte_cpu_to_be_16((uint16_t)(type << 8 | code)) + seq +
+			    ipv4_sum(p + RTE_ETHER_HDR_LEN + 20 + 8, quote);
+
 	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ip = (struct ipv4_hdr_raw *)(p + RTE_ETHER_HDR_LEN);
 	*ip = (struct ipv4_hdr_raw){
 		.ver_ihl = 0x45,
-		.total_len = rte_cpu_to_be_16((uint16_t)(20 + 8 + quote)),
+		.total_len = tlen,
 		.ttl = 64,
 		.proto = IPPROTO_ICMP,
-		.src = rte_cpu_to_be_32(src),
+		.cksum = ipv4_cksum_fold(ip_sum),
+		.src = src_be,
 		.dst = dst_be,
 	};
-	ip->cksum = ipv4_cksum(ip, 20);
 	icmp = (struct rte_icmp_hdr *)(ip + 1);
 	icmp->icmp_type = type;
 	icmp->icmp_code = code;
-	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = ipv4_cksum_fold(icmp_sum);
 	icmp->icmp_ident = 0;
-	/* RFC 1191: "fragmentation needed" carries the next-hop MTU */
-	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
-	icmp->icmp_cksum = ipv4_cksum(icmp, 8 + quote);
+	icmp->icmp_seq_nb = seq;
 	w->st->icmp_out++;
 	ipv4_output(w, m);
 }

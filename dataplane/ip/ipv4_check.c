@@ -4,7 +4,7 @@
 
 #include "ipv4_check.h"
 
-uint16_t ipv4_cksum(const void *data, size_t len)
+uint64_t ipv4_sum(const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint64_t s0 = 0, s1 = 0;
@@ -13,7 +13,7 @@ uint16_t ipv4_cksum(const void *data, size_t len)
 
 	/* RFC 1071 2(B, C): the sum is independent of byte order and may be
 	 * taken over wider words, folded at the end.  32-bit words added into
-	 * two 64-bit sums (no carries to handle for any length we see, and two
+	 * two 64-bit sums (no carries to handle below 2^32 words, and two
 	 * independent chains) */
 	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&a, p, 4);
@@ -38,12 +38,12 @@ uint16_t ipv4_cksum(const void *data, size_t len)
 		memcpy(&h, p, 1);
 		s1 += h;
 	}
-	s0 += s1;
-	s0 = (s0 & 0xffffffff) + (s0 >> 32);
-	s0 = (s0 & 0xffffffff) + (s0 >> 32);
-	s0 = (s0 & 0xffff) + (s0 >> 16);
-	s0 = (s0 & 0xffff) + (s0 >> 16);
-	return (uint16_t)~s0;
+	return s0 + s1;
+}
+
+uint16_t ipv4_cksum(const void *data, size_t len)
+{
+	return ipv4_cksum_fold(ipv4_sum(data, len));
 }
 
 unsigned int ipv4_check(const void *hdr, size_t len)

@@ -56,6 +56,22 @@ static inline unsigned int ipv4_check_dst(uint32_t dst)
  * order ready to store. */
 uint16_t ipv4_cksum(const void *data, size_t len);
 
+/* The same in parts: ipv4_sum() is the unfolded sum of len bytes, to which
+ * words in memory order may be added (a 16- or 32-bit field as stored: its
+ * rte_be16_t/rte_be32_t value); ipv4_cksum_fold() makes the checksum of it.
+ * For headers just written: summing the values they were written from
+ * costs nothing, reading them back as words stalls on store forwarding. */
+uint64_t ipv4_sum(const void *data, size_t len);
+
+static inline uint16_t ipv4_cksum_fold(uint64_t s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
 /* Decrement TTL and patch the checksum incrementally (RFC 1624 eqn. 3). */
 static inline void ipv4_ttl_dec(struct ipv4_hdr_raw *ip)
 {

@@ -19,6 +19,13 @@ struct l2_memo {
 	uint8_t addrs[12]; /* dst MAC, src MAC */
 };
 
+/* ipv4_output's memo, per worker (each writes its own line only), good
+ * for one turn of its loop. */
+static struct out_memo {
+	uint64_t tsc;          /* the loop turn (worker now_tsc) it is good for */
+	struct l2_memo memo;
+} __rte_cache_aligned out_memo[RTE_MAX_LCORE];
+
 /* Look the next hop's MAC up and refill the memo; hand the packet to the main
  * lcore when the MAC is not known yet.  Out of line: once per run of packets
  * to the same next hop.  Returns 0 when the memo is ready. */
@@ -174,9 +181,17 @@ void ipv4_output(struct worker *w, struct rte_mbuf *m)
 						       RTE_ETHER_HDR_LEN + 20);
 	}
 	{
-		struct l2_memo memo = { .nh = NULL };
+		/* answers made at line rate (RSTs, ICMP errors) mostly go to
+		 * one next hop: its MAC is looked up once per loop, as the
+		 * forwarding path does once per burst */
+		struct out_memo *om = &out_memo[w->idx];
+
+		if (om->tsc != w->now_tsc) {
+			om->tsc = w->now_tsc;
+			om->memo.nh = NULL;
+		}
 		/* never an ICMP error about the appliance's own packet */
-		l2_output(w, m, nh, dst, SLOW_NO_INGRESS, &memo);
+		l2_output(w, m, nh, dst, SLOW_NO_INGRESS, &om->memo);
 	}
 }
 

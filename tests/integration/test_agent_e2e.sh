@@ -199,7 +199,8 @@ r=$(probe "$SL_C_ADDR" "$SRV" 80)
 	sl_fail "a rejected client must get ICMP 3/13 from the gateway: $r"
 # the answer is made of the SYN itself: it must still quote all of it
 jq -e --arg s "$SL_C_ADDR" --arg d "$SRV" '.quote.src == $s and .quote.dst == $d and .quote.proto == 6 and
-	.quote.dport == 80 and .quote.sport == .sport and .quote.seq == .seq_sent and .quote_bytes >= .quote.len' <<<"$r" >/dev/null ||
+	.quote.dport == 80 and .quote.sport == .sport and .quote.seq == .seq_sent and .quote_bytes >= .quote.len and
+	.ip_cksum_ok and .icmp_cksum_ok' <<<"$r" >/dev/null ||
 	sl_fail "the ICMP 3/13 must quote the client's SYN (RFC 1812 4.3.2.3): $r"
 got=$(ip netns exec "$SL_NS_C" curl -sS -m 10 --interface "$SL_C2_ADDR" "http://$SRV/")
 [[ $got == site-b ]] || sl_fail "the other vnet's client must still connect: $got"
