@@ -45,25 +45,39 @@ static void tcp_reset_reply(struct worker *w, struct rte_mbuf *m, struct ipv4_hd
 		ack = rte_cpu_to_be_32(rte_be_to_cpu_32(in->sent_seq) + len);
 		flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
 	}
-	*ip = (struct ipv4_hdr_raw){
-		.ver_ihl = 0x45,
-		.total_len = RTE_BE16(40),
-		.ttl = 64,
-		.proto = IPPROTO_TCP,
-		.src = saddr,
-		.dst = daddr,
-	};
-	th = (struct rte_tcp_hdr *)(ip + 1);
-	*th = (struct rte_tcp_hdr){
-		.src_port = sport,
-		.dst_port = dport,
-		.sent_seq = seq,
-		.recv_ack = ack,
-		.data_off = 5 << 4,
-		.tcp_flags = flags,
-	};
-	ip->cksum = ipv4_cksum(ip, 20);
-	th->cksum = rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)ip, th);
+	/* Both checksums from the values (ipv4_sum's rule: each field as
+	 * stored), not by reading the headers back: they were just written
+	 * field by field, and reading them as words stalls the core on store
+	 * forwarding, which was most of a RST's cost.  TCP: RFC 9293 3.1,
+	 * the pseudo-header (addresses, protocol, TCP length 20) then the
+	 * header with window, checksum and urgent pointer 0. */
+	{
+		uint64_t addrs = (uint64_t)saddr + daddr;
+		uint64_t ip_sum = addrs + RTE_BE16(0x4500) + RTE_BE16(40) +
+				  RTE_BE16(64 << 8 | IPPROTO_TCP);
+		uint64_t tcp_sum = addrs + RTE_BE16(IPPROTO_TCP) + RTE_BE16(20) + sport + dport +
+				   seq + ack + rte_cpu_to_be_16((uint16_t)(5 << 12 | flags));
+
+		*ip = (struct ipv4_hdr_raw){
+			.ver_ihl = 0x45,
+			.total_len = RTE_BE16(40),
+			.ttl = 64,
+			.proto = IPPROTO_TCP,
+			.cksum = ipv4_cksum_fold(ip_sum),
+			.src = saddr,
+			.dst = daddr,
+		};
+		th = (struct rte_tcp_hdr *)(ip + 1);
+		*th = (struct rte_tcp_hdr){
+			.src_port = sport,
+			.dst_port = dport,
+			.sent_seq = seq,
+			.recv_ack = ack,
+			.data_off = 5 << 4,
+			.tcp_flags = flags,
+			.cksum = ipv4_cksum_fold(tcp_sum),
+		};
+	}
 	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (RTE_ETHER_HDR_LEN + 40));
 	w->st->drops[SL_DROP_RULE_REJECT]++;
 	ipv4_output(w, m);
