@@ -146,11 +146,15 @@ int sl_parse_rule_action(const char *s, uint8_t *action);           /* "forward"
 const char *sl_rule_action_str(unsigned int action);
 void sl_format_mac(const uint8_t mac[6], char *buf, size_t len);    /* "02:53:4c:00:00:01" */
 
-/* EAL -l list ("0-1", "0,2-3"; ranges ascending): the number of distinct
- * lcores, -EINVAL for bad syntax, -ERANGE for an id above SL_LCORE_ID_MAX.
- * EAL makes the lowest one the main lcore; the others are workers. */
+/* EAL -l list ("0-1", "0,2-3"; ranges ascending) or --lcores map
+ * ("0@0,(1-3)@1": lcores as threads on the CPUs after '@', so there may be
+ * more workers than CPUs): the number of distinct lcores, -EINVAL for bad
+ * syntax, -ERANGE for an lcore id above SL_LCORE_ID_MAX.  EAL makes the
+ * lowest one the main lcore; the others are workers.  sl_lcores_is_map:
+ * 1 when the string is a map (EAL's --lcores rather than -l). */
 #define SL_LCORE_ID_MAX (RTE_MAX_LCORE - 1)
 int sl_parse_lcores(const char *s);
+int sl_lcores_is_map(const char *s);
 
 /* A port's dev: 1 for a vdev ("net_<driver>[,args]"), 0 for a PCI address
  * (DDDD:BB:DD.F or BB:DD.F), -EINVAL otherwise.  key (optional) gets the

@@ -217,40 +217,96 @@ int sl_conf_port_find(const struct sl_conf *c, const char *name_or_index)
 	return -ENOENT;
 }
 
-/* An EAL -l list: "0-1", "0,2-3"; ascending ranges, ids below RTE_MAX_LCORE. */
+/* One id or ascending range "a-b" at *s; -EINVAL or -ERANGE (above max). */
+static int lc_range(const char **s, unsigned long max, unsigned long *a, unsigned long *b)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)**s))
+		return -EINVAL;
+	errno = 0;
+	*a = *b = strtoul(*s, &e, 10);
+	if (errno)
+		return -ERANGE;
+	*s = e;
+	if (**s == '-') {
+		(*s)++;
+		if (!isdigit((unsigned char)**s))
+			return -EINVAL;
+		*b = strtoul(*s, &e, 10);
+		if (errno)
+			return -ERANGE;
+		*s = e;
+	}
+	if (*a > *b)
+		return -EINVAL;
+	return *b > max ? -ERANGE : 0;
+}
+
+/* A set: an id, "a-b" (when `range_ok`), or a group "(a,b-c,...)"; ids
+ * are marked in seen[] (if not NULL) and counted into *n. */
+static int lc_set(const char **s, unsigned long max, int range_ok, unsigned char *seen, int *n)
+{
+	unsigned long a, b;
+	int group = **s == '(', rc;
+
+	if (group)
+		(*s)++;
+	for (;;) {
+		if ((rc = lc_range(s, max, &a, &b)) < 0)
+			return rc;
+		if (!group && !range_ok && a != b)
+			return -EINVAL; /* EAL: "1-3@1" is not a set, "(1-3)@1" is */
+		for (; seen && a <= b; a++)
+			if (!seen[a]++)
+				(*n)++;
+		if (!group)
+			return 0;
+		if (**s == ')') {
+			(*s)++;
+			return 0;
+		}
+		if (*(*s)++ != ',')
+			return -EINVAL;
+	}
+}
+
+/* An EAL -l list ("0-1", "0,2-3") or --lcores map ("0@0,(1-3)@1": lcores
+ * 1 to 3 as threads on CPU 1); ascending ranges, lcore ids below
+ * RTE_MAX_LCORE, CPU ids below CPU_SETSIZE. */
 int sl_parse_lcores(const char *s)
 {
 	unsigned char seen[SL_LCORE_ID_MAX + 1] = { 0 };
-	unsigned long a, b;
-	int n = 0;
-	char *e;
+	int n = 0, rc, dummy = 0;
 
 	if (s == NULL)
 		return -EINVAL;
 	for (;;) {
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		a = b = strtoul(s, &e, 10);
-		s = e;
-		if (*s == '-') {
+		const char *at = s;
+		int mapped;
+
+		/* look ahead: a set followed by '@' may not be a bare range */
+		if ((rc = lc_set(&s, SL_LCORE_ID_MAX, 1, NULL, &dummy)) < 0)
+			return rc;
+		mapped = *s == '@';
+		s = at;
+		if ((rc = lc_set(&s, SL_LCORE_ID_MAX, !mapped, seen, &n)) < 0)
+			return rc;
+		if (mapped) {
 			s++;
-			if (!isdigit((unsigned char)*s))
-				return -EINVAL;
-			b = strtoul(s, &e, 10);
-			s = e;
+			if ((rc = lc_set(&s, 1023, 0, NULL, &dummy)) < 0)
+				return rc == -ERANGE ? -EINVAL : rc;
 		}
-		if (a > b)
-			return -EINVAL;
-		if (b > SL_LCORE_ID_MAX)
-			return -ERANGE;
-		for (; a <= b; a++)
-			if (!seen[a]++)
-				n++;
 		if (*s == '\0')
 			return n;
 		if (*s++ != ',')
 			return -EINVAL;
 	}
+}
+
+int sl_lcores_is_map(const char *s)
+{
+	return strchr(s, '@') != NULL || strchr(s, '(') != NULL;
 }
 
 static int hex_field(const char **s, int ndig, unsigned int *v)
@@ -359,7 +415,8 @@ const char *conf_check_lcores(const char *s, char *buf, size_t len)
 		return buf;
 	}
 	if (n < 0)
-		return "must be an EAL -l list such as \"0-1\" or \"0,2-3\"";
+		return "must be an EAL -l list such as \"0-1\" or \"0,2-3\", or an --lcores map "
+		       "such as \"0@0,(1-3)@1\"";
 	if (n < 2)
 		return "needs at least 2 lcores (the main lcore and one worker)";
 	if (n > SL_MAX_LCORES) {

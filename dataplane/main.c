@@ -62,7 +62,7 @@ static int eal_args(const struct sl_conf *c, char **argv, int max, char buf[][SL
 
 #define ARG(...) do { snprintf(buf[b], sizeof(buf[b]), __VA_ARGS__); argv[n++] = buf[b++]; } while (0)
 	ARG("sluice-dp");
-	ARG("-l");
+	ARG(sl_lcores_is_map(c->lcores) ? "--lcores" : "-l");
 	ARG("%s", c->lcores);
 	ARG("--file-prefix=%s", c->file_prefix);
 	ARG("--proc-type=primary");
@@ -179,14 +179,8 @@ static int initial_routes(struct worker *w)
 			return ret;
 	}
 	for (unsigned int i = 0; i < conf.n_rules; i++)
-		if ((ret = worker_rule_add(w, &conf.rules[i]))) {
-			if (ret == -EOPNOTSUPP)
-				fprintf(stderr, "sluice-dp: rule %u: action proxy needs exactly one worker "
-					"(eal.lcores = \"%s\" gives %u): both legs of a connection "
-					"must meet on one\n",
-					conf.rules[i].id, conf.lcores, dp.n_workers);
+		if ((ret = worker_rule_add(w, &conf.rules[i])))
 			return ret;
-		}
 	/* the config's applications: their rules follow the config's rules */
 	for (unsigned int i = 0, id = conf.n_rules + 1; i < conf.n_apps; i++) {
 		struct sl_rule r[2];
@@ -341,6 +335,7 @@ int main(int argc, char **argv)
 		pools[i] = dp.workers[i]->pool;
 		i++;
 	}
+	worker_handoff_link();
 	for (i = 0; i < dp.n_ports; i++) {
 		struct sl_port_view *v = &dp.shm->ports[i];
 

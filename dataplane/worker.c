@@ -16,10 +16,12 @@
 #include "agent/agent_dp.h"
 #include "apps/l4proxy.h"
 #include "apps/tls_relay.h"
+#include "flow/dispatch.h"
 #include "tcp/tcp_conn.h"
 
 /* A packet held back for reordering leaves after this long at the latest. */
 #define IMPAIR_HOLD_US 2000
+#define HANDOFF_RING 2048 /* packets in flight from one worker to another */
 
 int worker_create(unsigned int idx, unsigned int lcore_id)
 {
@@ -55,6 +57,15 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->from_main = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!w->pool || !w->lpm || !w->slow || !w->from_main)
 		return -rte_errno;
+	for (unsigned int j = 0; dp.n_workers > 1 && j < dp.n_workers; j++) {
+		if (j == idx)
+			continue;
+		snprintf(name, sizeof(name), "sl_ho_%u_%u", j, idx);
+		w->ho_in[j] = rte_ring_create(name, HANDOFF_RING, socket,
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->ho_in[j])
+			return -rte_errno;
+	}
 	w->tcp = rte_zmalloc_socket("sl_tcp", sizeof(*w->tcp), RTE_CACHE_LINE_SIZE, socket);
 	if (!w->tcp)
 		return -ENOMEM;
@@ -105,6 +116,14 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 	w->now_tsc = w->icmp_last;
 	dp.workers[idx] = w;
 	return 0;
+}
+
+void worker_handoff_link(void)
+{
+	for (unsigned int i = 0; i < dp.n_workers; i++)
+		for (unsigned int j = 0; j < dp.n_workers; j++)
+			if (i != j)
+				dp.workers[i]->ho_out[j] = dp.workers[j]->ho_in[i];
 }
 
 static void impair_free(void *ctx, void *pkt)
@@ -214,6 +233,68 @@ static void impair_release(struct worker *w, uint64_t now)
 	}
 }
 
+/* N workers: the burst's packets whose flow another worker owns go to that
+ * worker (flow/dispatch.h); ours stay in the burst, in order.  A full ring
+ * drops the packet, counted: the owner is behind, and a queue without
+ * bound would only make it later. */
+static void handoff_out(struct worker *w, uint16_t port, struct ipv4_burst *b)
+{
+	unsigned int keep = 0;
+
+	for (unsigned int i = 0; i < b->k; i++) {
+		struct rte_mbuf *m = b->m[i];
+		unsigned int o = dispatch_owner(ip_hdr(m), rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN,
+						dp.n_workers);
+
+		if (o == w->idx) {
+			b->m[keep] = m;
+			b->dst[keep++] = b->dst[i];
+			continue;
+		}
+		m->port = port;
+		if (likely(rte_ring_sp_enqueue(w->ho_out[o], m) == 0))
+			w->st->handoff_out++;
+		else
+			worker_drop(w, m, SL_DROP_HANDOFF_FULL);
+	}
+	b->k = keep;
+}
+
+/* What the other workers handed us: validated IPv4 for flows we own, each
+ * with its in port in m->port; routed in runs of one port. */
+static unsigned int handoff_in(struct worker *w)
+{
+	unsigned int total = 0;
+
+	for (unsigned int j = 0; j < dp.n_workers; j++) {
+		struct rte_mbuf *pkts[MAX_BURST];
+		struct ipv4_burst b;
+		unsigned int n;
+		uint16_t port = 0;
+
+		if (j == w->idx || rte_ring_empty(w->ho_in[j]))
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->ho_in[j], (void **)pkts, MAX_BURST, NULL);
+		total += n;
+		w->st->handoff_in += n;
+		b.k = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			if (b.k && m->port != port) {
+				ipv4_burst_route(w, port, &b);
+				b.k = 0;
+			}
+			port = m->port;
+			b.m[b.k] = m;
+			b.dst[b.k++] = rte_be_to_cpu_32(ip_hdr(m)->dst);
+		}
+		if (b.k)
+			ipv4_burst_route(w, port, &b);
+	}
+	return total;
+}
+
 /* Classify and validate in one pass; `count` is 0 for a packet the
  * impairment held back, which was counted when it arrived. */
 static void rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts, unsigned int n,
@@ -249,6 +330,8 @@ static void rx_classify(struct worker *w, uint16_t port, struct rte_mbuf **pkts,
 		w->st->port[port].rx_pkts += n;
 		w->st->port[port].rx_bytes += bytes;
 	}
+	if (dp.n_workers > 1)
+		handoff_out(w, port, &ip);
 	ipv4_burst_route(w, port, &ip);
 }
 
@@ -325,6 +408,8 @@ int worker_loop(void *arg)
 			for (uint16_t p = 0; p < dp.n_ports; p++)
 				if (n[p])
 					rx_process(w, p, pkts[p], n[p], t0);
+		if (dp.n_workers > 1)
+			got += handoff_in(w);
 		if (unlikely(rte_ring_count(w->from_main) != 0))
 			got += from_main(w);
 		if (unlikely(w->impair_mask))

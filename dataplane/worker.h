@@ -38,6 +38,10 @@ struct worker {
 	struct rte_lpm *lpm;         /* value = index into nhp */
 	struct rte_ring *cmd, *evt, *slow;
 	struct rte_ring *from_main;  /* main -> this worker: frames to transmit (m->port) */
+	/* N workers, software dispatch (flow/dispatch.h): ho_in[j] brings the
+	 * packets worker j received for flows this one owns, ho_out[j] takes
+	 * ours to j; single producer, single consumer each, m->port = in port */
+	struct rte_ring *ho_in[SL_MAX_WORKERS], *ho_out[SL_MAX_WORKERS];
 
 	/* impairment: bit (2 * port + dir) set when that direction is active,
 	 * so the fast path costs one predictable branch when all are off */
@@ -80,6 +84,8 @@ struct worker {
 } __rte_cache_aligned;
 
 int worker_create(unsigned int idx, unsigned int lcore_id);
+/* Once every worker exists: connect their hand-off rings. */
+void worker_handoff_link(void);
 int worker_loop(void *arg);
 
 /* worker_cmd.c: ring commands, also used at start-up for the initial routes */

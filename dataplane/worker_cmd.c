@@ -62,11 +62,9 @@ int worker_rule_add(struct worker *w, const struct sl_rule *r)
 {
 	int ret;
 
-	/* Both legs of a proxied connection must meet on one worker; with
-	 * several workers and no symmetric RSS the server leg's packets may
-	 * reach another one, and handing them over is not built yet. */
-	if (r->action == SL_RA_PROXY && dp.n_workers > 1)
-		return -EOPNOTSUPP;
+	/* both legs of a proxied connection meet on one worker: the server
+	 * leg's port is chosen so (tcp_connect), and the other workers hand
+	 * its packets over (flow/dispatch.h) */
 	ret = rule_list_add(&w->shm->rules, r);
 
 	worker_rules_changed(w);

@@ -105,9 +105,6 @@ int cmd_rule_add(struct cmd_ctx *c, int argc, char *argv[])
 	if (cpdp_rule_add_encode(&m, 0, &r) != 0)
 		return cmd_err(c, "invalid rule");
 	dp_link_exec(dp, &m, dp_link_workers(dp), st);
-	if (r.action == SL_RA_PROXY && st[0] == -EOPNOTSUPP)
-		return cmd_err(c, "action proxy needs exactly one worker (sluice-dp has %u): "
-			       "both legs of a proxied connection must meet on one", dp->n_workers);
 	for (i = 0; i < (int)dp->n_workers; i++)
 		if (st[i] == 0)
 			ok_mask |= 1u << i;

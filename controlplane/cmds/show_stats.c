@@ -291,7 +291,8 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 	static const char *const port_hdr[] = {
 		"port", ">rx packets", ">rx bytes", ">tx packets", ">tx bytes" };
 	static const char *const lc_hdr[] = {
-		"lcore", ">id", ">polls", ">busy polls", ">busy%", ">cycles work", ">cycles io" };
+		"lcore", ">id", ">polls", ">busy polls", ">busy%", ">cycles work", ">cycles io",
+		">handoff out", ">handoff in" };
 	struct dp_link *dp = c->dp;
 	struct totals t;
 	struct tbl tb;
@@ -342,6 +343,8 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "busy_polls", RD(l->st.busy_polls));
 			json_u64(&c->j, "cycles_work", RD(l->st.cycles_work));
 			json_u64(&c->j, "cycles_io", RD(l->st.cycles_io));
+			json_u64(&c->j, "handoff_out", RD(l->st.handoff_out));
+			json_u64(&c->j, "handoff_in", RD(l->st.handoff_in));
 			json_close(&c->j);
 		}
 		json_close(&c->j);
@@ -365,7 +368,7 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 	tbl_print(&tb, c->out, "");
 	tbl_free(&tb);
 	sbuf_puts(c->out, "\n");
-	tbl_init(&tb, 7, lc_hdr);
+	tbl_init(&tb, 9, lc_hdr);
 	for (i = 0; i <= dp->n_workers; i++) {
 		const struct sl_lcore_shm *l = &dp->shm->lcore[i];
 		uint64_t polls = RD(l->st.polls), busy = RD(l->st.busy_polls);
@@ -377,6 +380,8 @@ int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[])
 		tbl_cell(&tb, "%.1f", polls ? 100.0 * (double)busy / (double)polls : 0.0);
 		tbl_cell(&tb, "%llu", (unsigned long long)RD(l->st.cycles_work));
 		tbl_cell(&tb, "%llu", (unsigned long long)RD(l->st.cycles_io));
+		tbl_cell(&tb, "%llu", (unsigned long long)RD(l->st.handoff_out));
+		tbl_cell(&tb, "%llu", (unsigned long long)RD(l->st.handoff_in));
 	}
 	tbl_print(&tb, c->out, "");
 	tbl_free(&tb);

@@ -9,6 +9,7 @@
 
 #include <rte_ip.h>
 
+#include "flow/dispatch.h"
 #include "ip/ipv4_input.h"
 #include "mbuf_q.h"
 #include "tcp_conn.h"
@@ -1067,13 +1068,18 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, uint32_t laddr_be, uint16_t lp
 	struct tcp_conn *c = NULL;
 
 	if (lport == 0) {
-		/* an ephemeral port this worker does not use with the pair */
-		for (unsigned int i = 0; i < 64 && !c; i++) {
+		/* an ephemeral port this worker does not use with the pair, and
+		 * whose 4-tuple this worker owns (flow/dispatch.h): the other
+		 * workers hand the answers here.  One port in n_workers fits. */
+		unsigned int n = dp.n_workers;
+
+		for (unsigned int i = 0; i < 64 * n && !c; i++) {
 			uint16_t p = s->next_port++;
 
 			if (s->next_port < 32768 || s->next_port >= 61000)
 				s->next_port = 32768;
-			if (tcp_conn_lookup(s, laddr_be, p, raddr_be, rport))
+			if (flow_owner_v4(IPPROTO_TCP, laddr_be, raddr_be, p, rport, n) != s->w->idx ||
+			    tcp_conn_lookup(s, laddr_be, p, raddr_be, rport))
 				continue;
 			c = tcp_conn_alloc(s, laddr_be, p, raddr_be, rport);
 			if (!c)

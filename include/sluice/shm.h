@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    6u
+#define SL_SHM_VERSION    7u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -304,6 +304,8 @@ struct sl_lcore_stats {
 	uint64_t polls, busy_polls;
 	uint64_t cycles_work; /* TSC cycles in busy iterations outside rx/tx bursts */
 	uint64_t cycles_io;   /* TSC cycles inside rx/tx burst calls of busy iterations */
+	uint64_t handoff_out; /* packets this worker received for a flow another owns */
+	uint64_t handoff_in;  /* packets other workers handed to this one */
 	struct sl_tcp_stats tcp;
 	struct sl_app_stats app[SL_APPS_MAX];
 	struct sl_agent_stats agent;

@@ -427,6 +427,7 @@ static void test_errors(void **state)
 	assert_true(C.ports[0].impair.seed == (uint64_t)INT32_MIN);
 	/* strings */
 	assert_err("eal = { lcores = \"1-0\"; };\n" PORTS2, 1, "must be an EAL -l list");
+	assert_ok("eal = { lcores = \"0@0,(1-3)@1\"; };\n" PORTS2);
 	assert_err("eal = { lcores = \"0-128\"; };\n" PORTS2, 1, "names an lcore above 127");
 	assert_err("eal = { lcores = \"0-17\"; };\n" PORTS2, 1, "has 18 lcores; at most 17");
 	assert_ok("eal = { lcores = \"0-16\"; };\n" PORTS2);
@@ -870,12 +871,24 @@ static void test_parse_lcores_dev(void **state)
 	assert_int_equal(sl_parse_lcores("128"), -ERANGE);
 	assert_int_equal(sl_parse_lcores("99999999999999999999999"), -ERANGE);
 	assert_int_equal(sl_parse_lcores("3-2"), -EINVAL);
+	/* --lcores maps: more lcores than CPUs */
+	assert_int_equal(sl_parse_lcores("0@0,(1-3)@1"), 4);
+	assert_int_equal(sl_parse_lcores("0,1@1,2@1,3@1"), 4);
+	assert_int_equal(sl_parse_lcores("(0,4-5)@(0-1),7"), 4);
+	assert_int_equal(sl_parse_lcores("0@0,1-3@1"), -EINVAL); /* EAL wants (1-3)@1 */
+	assert_int_equal(sl_parse_lcores("0@"), -EINVAL);
+	assert_int_equal(sl_parse_lcores("(0,1"), -EINVAL);
+	assert_int_equal(sl_parse_lcores("0@0@1"), -EINVAL);
+	assert_int_equal(sl_parse_lcores("(0-200)@0"), -ERANGE);
+	assert_int_equal(sl_parse_lcores("0@5000"), -EINVAL);
+	assert_true(sl_lcores_is_map("0@0,(1-3)@1"));
+	assert_false(sl_lcores_is_map("0-3"));
 	assert_int_equal(sl_parse_lcores(""), -EINVAL);
 	assert_int_equal(sl_parse_lcores("0,"), -EINVAL);
 	assert_int_equal(sl_parse_lcores("0-"), -EINVAL);
 	assert_int_equal(sl_parse_lcores("-1"), -EINVAL);
 	assert_int_equal(sl_parse_lcores("0 1"), -EINVAL);
-	assert_int_equal(sl_parse_lcores("(0-1)@0"), -EINVAL);
+	assert_int_equal(sl_parse_lcores("(0-1)@0"), 2); /* a map: two lcores on CPU 0 */
 	assert_int_equal(sl_parse_lcores(NULL), -EINVAL);
 
 	assert_int_equal(sl_parse_dev("net_tap0,iface=sl-tap0", key, sizeof(key)), 1);
