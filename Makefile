@@ -2,12 +2,13 @@
 #   make         build (meson setup build if needed, ninja -C build)
 #   make run     setup + build + the demo topology in the foreground (Ctrl-C stops)
 #   make test    setup + build + unit tests + integration tests
+#   make test-mw setup + build + the integration tests again with 3 workers
 #   make bench   setup + build + the benchmarks (bench/results/: forward, crypto, tcp, tls, agent)
 #   make clean   remove build/ and bench/work/
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all build setup run test bench clean
+.PHONY: all build setup run test test-mw bench clean
 
 all: build
 
@@ -29,6 +30,12 @@ run: setup
 test: setup
 	@$(MAKE) --no-print-directory build
 	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --unit --fuzz
+
+# The multi-worker pass: every integration test again with 3 workers
+# (tests/integration/run.sh --workers; not in .ci/run yet).
+test-mw: setup
+	@$(MAKE) --no-print-directory build
+	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --workers 3
 
 bench: setup
 	@$(MAKE) --no-print-directory build

@@ -38,6 +38,9 @@ static const struct cmd cmd_table[] = {
 	  "TCP connections, in (worker, slot) order: from index N (default 0), "
 	  "at most M (default 100, max 1000)", cmd_show_flows },
 	{ { "show", "pools" }, "", "mbuf pools: size and mbufs in use", cmd_show_pools },
+	{ { "show", "workers" }, "",
+	  "each worker: its queue, flows owned, held SYNs, hand-offs, busy %, work cycles per packet",
+	  cmd_show_workers },
 	{ { "rule", "add" }, RULE_ADD_USAGE,
 	  "append a policy rule on every worker; proxy (proto tcp only) terminates the "
 	  "connection and relays it, transparent makes the server leg use the client's address",

@@ -90,6 +90,7 @@ int cmd_show_tunnels(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_ports(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_stats(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_errors(struct cmd_ctx *c, int argc, char *argv[]);
+int cmd_show_workers(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_routes(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_show_neighbors(struct cmd_ctx *c, int argc, char *argv[]);
 int cmd_route_add(struct cmd_ctx *c, int argc, char *argv[]);

@@ -443,3 +443,78 @@ int cmd_show_errors(struct cmd_ctx *c, int argc, char *argv[])
 	tbl_free(&t);
 	return 0;
 }
+
+/* show workers: what each worker owns and carries (many workers, flow
+ * ownership): its queue, flows, held SYNs, hand-offs and load. */
+int cmd_show_workers(struct cmd_ctx *c, int argc, char *argv[])
+{
+	static const char *const hdr[] = {
+		"worker", ">lcore", ">queue", ">flows", ">held", ">rx packets", ">handoff out",
+		">handoff in", ">busy%", ">work cycles/pkt" };
+	struct dp_link *dp = c->dp;
+	struct tbl t;
+
+	if (cmd_no_args(c, argc, argv))
+		return -1;
+	if (c->json) {
+		json_obj(&c->j, NULL);
+		json_u64(&c->j, "n_workers", dp->n_workers);
+		json_arr(&c->j, "workers");
+	} else {
+		tbl_init(&t, 10, hdr);
+	}
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct sl_lcore_shm *l = &dp->shm->lcore[w];
+		uint64_t rx = 0, polls = RD(l->st.polls), busy = RD(l->st.busy_polls);
+		uint64_t hin = RD(l->st.handoff_in), hout = RD(l->st.handoff_out);
+		uint64_t work = RD(l->st.cycles_work), flows = RD(l->st.tcp.active);
+		uint64_t held = RD(l->st.agent.held);
+		double pct = polls ? 100.0 * (double)busy / (double)polls : 0.0;
+		/* what this worker processed: its queues' packets it kept, plus
+		 * what others handed it */
+		uint64_t pkts;
+
+		for (unsigned int p = 0; p < SL_MAX_PORTS; p++)
+			rx += RD(l->st.port[p].rx_pkts);
+		pkts = rx - (hout < rx ? hout : rx) + hin;
+		if (c->json) {
+			json_obj(&c->j, NULL);
+			json_u64(&c->j, "worker", w);
+			json_u64(&c->j, "lcore_id", l->lcore_id);
+			json_u64(&c->j, "queue", w);
+			json_u64(&c->j, "flows", flows);
+			json_u64(&c->j, "held", held);
+			json_u64(&c->j, "rx_packets", rx);
+			json_u64(&c->j, "handoff_out", hout);
+			json_u64(&c->j, "handoff_in", hin);
+			json_u64(&c->j, "polls", polls);
+			json_u64(&c->j, "busy_polls", busy);
+			json_u64(&c->j, "cycles_work", work);
+			json_u64(&c->j, "packets", pkts);
+			json_close(&c->j);
+		} else {
+			tbl_cell(&t, "%u", w);
+			tbl_cell(&t, "%u", l->lcore_id);
+			tbl_cell(&t, "%u", w);
+			tbl_cell(&t, "%llu", (unsigned long long)flows);
+			tbl_cell(&t, "%llu", (unsigned long long)held);
+			tbl_cell(&t, "%llu", (unsigned long long)rx);
+			tbl_cell(&t, "%llu", (unsigned long long)hout);
+			tbl_cell(&t, "%llu", (unsigned long long)hin);
+			tbl_cell(&t, "%.1f", pct);
+			tbl_cell(&t, "%.1f", pkts ? (double)work / (double)pkts : 0.0);
+		}
+	}
+	if (c->json) {
+		json_close(&c->j);
+		json_close(&c->j);
+		return 0;
+	}
+	tbl_print(&t, c->out, "");
+	tbl_free(&t);
+	sbuf_printf(c->out, "\nflows: TCP connections (each leg of a relay counts); queue: the RX "
+			    "queue it polls on every port; a packet whose flow another worker owns "
+			    "is handed over (handoff out), and counted in there\n");
+	return 0;
+}
+

@@ -16,6 +16,12 @@
 # --unit  first run the cmocka unit suites (meson test --suite unit) and count
 #         them in the summary (this is what `make test` does).
 # --keep  keep each test's work dir (configs, logs) under /run/sluice-test.
+# --workers N  run every test with N workers (the multi-worker pass, `make
+#         test-mw`): eal.lcores "0-N" where the machine has N+1 CPUs, else
+#         the --lcores map "0@0,(1-N)@1" (N worker threads sharing CPU 1).
+#         A test that cannot run on several workers yet says so in a
+#         "# workers: 1 REASON" line near its top and is skipped, with the
+#         reason, in such a pass.
 #
 # SLT_TCP_SELFCHECK=1 (environment) runs the test_tcp_*.sh scripts against
 # plain forwarding, to check the scripts themselves (scripts/lib.sh says what
@@ -34,6 +40,7 @@ unit=0
 fuzz=0
 keep=0
 default_timeout=180
+workers=0
 names=()
 while (($#)); do
 	case $1 in
@@ -41,7 +48,13 @@ while (($#)); do
 	--fuzz) fuzz=1 ;;
 	--keep) keep=1 ;;
 	-t) default_timeout=$2; shift ;;
-	-h | --help) sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	--workers)
+		[[ ${2:-} =~ ^[0-9]+$ ]] && (($2 >= 1 && $2 <= 16)) ||
+			{ echo "run.sh: --workers wants 1..16" >&2; exit 2; }
+		workers=$2
+		shift
+		;;
+	-h | --help) sed -n '2,32s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) names+=("$1") ;;
 	esac
@@ -139,9 +152,27 @@ else
 	done
 fi
 
-echo "== integration tests (${#tests[@]}; logs in $rundir)"
+mw=
+if ((workers > 0)); then
+	if (($(nproc) > workers)); then
+		export SL_LCORES="0-$workers"
+	elif ((workers == 1)); then
+		export SL_LCORES="0-1"
+	else
+		export SL_LCORES="0@0,(1-$workers)@1"
+	fi
+	mw=" with $workers workers, eal.lcores $SL_LCORES"
+fi
+echo "== integration tests (${#tests[@]}$mw; logs in $rundir)"
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
+	if ((workers > 1)) && only1=$(sed -n '1,30s/^# workers: *1 *\(.*\)/\1/p' "$t" | head -n1) &&
+		[[ -n $only1 ]]; then
+		echo "SKIP $name: one worker only: $only1"
+		skipped=$((skipped + 1))
+		skipped_names+=("$name")
+		continue
+	fi
 	tmo=$(sed -n '1,30s/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n1)
 	tmo=${tmo:-$default_timeout}
 	log=$rundir/$name.log

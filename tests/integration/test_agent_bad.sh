@@ -8,6 +8,7 @@
 #  - 10,000 SYNs from 100 clients of vnet a toward a black hole stay within
 #    the held-SYN bounds (per client, per vnet), every refusal counted, while
 #    a client of vnet b connects normally during the flood.
+# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 300
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -83,7 +84,8 @@ flood=$SL_LAST_PID
 max_held=0
 ok_b=0
 while sl_pid_alive "$flood"; do
-	h=$(sl_agents_json | jq -r .workers.held)
+	# the bounds are per worker (docs/config.md): the fullest worker's count
+	h=$(sl_ctl_json show workers | jq '[.workers[].held] | max')
 	((h > max_held)) && max_held=$h
 	if ((h > 0 && ${listed:-0} == 0)); then
 		# show held lists them: client, server, agent, age
@@ -98,8 +100,8 @@ while sl_pid_alive "$flood"; do
 	sleep 0.5
 done
 wait "$flood" || true
-sl_log "flood: $(tail -n 1 "$SL_WORK/flood.log"); most held at once: $max_held; vnet b fetched $ok_b times"
-((max_held <= 256)) || sl_fail "held $max_held SYNs (bound per vnet: 256)"
+sl_log "flood: $(tail -n 1 "$SL_WORK/flood.log"); most held at once on a worker: $max_held; vnet b fetched $ok_b times"
+((max_held <= 256)) || sl_fail "a worker held $max_held SYNs (bound per vnet and worker: 256)"
 ((${listed:-0} > 0)) || sl_fail "show held listed none of the held SYNs"
 ((ok_b >= 3)) || sl_fail "too few fetches during the flood ($ok_b) to show anything"
 errs=$(sl_ctl_json show errors)

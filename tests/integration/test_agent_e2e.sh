@@ -16,6 +16,7 @@
 #  - ping through the agent, to a black-holed host, to the gateway;
 #  - an agent killed with -9 during transfers: clients get RST, nothing
 #    leaks, the restarted agent serves new flows.
+# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 600
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

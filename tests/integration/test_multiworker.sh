@@ -64,6 +64,14 @@ jq -e --argjson f "${full:-0}" '.out > 0 and .out == .in + $f' <<<"$ho" >/dev/nu
 	sl_fail "packets must be handed between workers, each one taken in or counted: $ho, handoff_full $full"
 sl_ok "hand-offs: $ho"
 
+# show workers agrees with show stats and show tcp
+wj=$(sl_ctl_json show workers)
+jq -e --argjson nw "$NW" '.n_workers == $nw and (.workers | length) == $nw and
+	([.workers[].handoff_in] | add) > 0 and all(.workers[]; .packets > 0 and .cycles_work > 0)' <<<"$wj" >/dev/null ||
+	sl_fail "show workers must list $NW busy workers with their hand-offs: $wj"
+sl_ctl show workers >&2
+sl_ok "show workers lists the $NW workers"
+
 out=$(ip netns exec "$SL_NS_C" ping -n -q -c 50 -i 0.02 -W 2 "$SL_S_ADDR" 2>&1) ||
 	sl_fail "ping through the appliance: $out"
 grep -q ' 0% packet loss' <<<"$out" || sl_fail "ping lost packets: $out"

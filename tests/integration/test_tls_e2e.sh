@@ -12,6 +12,7 @@
 #  3. the client's next connection with another server name ends the
 #     tunnel and is terminated by the appliance again.
 # ~15 s (the TTL is the smallest the config allows that leaves room).
+# workers: 1 the S5 tunnel table is per worker, and a client's retry from a new port may reach another worker (issue 12)
 # timeout: 120
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
