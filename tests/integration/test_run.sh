@@ -104,8 +104,8 @@ collect() {
 	done
 }
 collect
-sl_log "run.sh (pid $run_pid) started: $(for p in "${!started[@]}"; do printf '%s(%s) ' "$p" "$(cat "/proc/$p/comm" 2>/dev/null)"; done)"
-comms=$(for p in "${!started[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | tr '\n' ' ')
+sl_log "run.sh (pid $run_pid) started: $(for p in "${!started[@]}"; do printf '%s(%s) ' "$p" "$(cat "/proc/$p/comm" 2>/dev/null || true)"; done)"
+comms=$(for p in "${!started[@]}"; do cat "/proc/$p/comm" 2>/dev/null || true; done | sort | tr '\n' ' ')
 [[ $comms == *sluice-dp* && $comms == *sluice-cp* ]] || sl_fail "no sluice-dp and sluice-cp among run.sh's children: $comms"
 [[ $comms == *sluice-agent*sluice-agent* && $comms == *tinyproxy* ]] ||
 	sl_fail "no two sluice-agent and a tinyproxy among run.sh's children: $comms"
