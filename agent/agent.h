@@ -27,6 +27,8 @@ extern const struct agent_conf *agent_cf;
 	X(stream_dial_failures, "STREAM session dials that failed")           \
 	X(stream_resumed, "STREAM sessions that resumed an earlier TLS session") \
 	X(stream_idle_dropped, "idle STREAM sessions that closed or sent data") \
+	X(stream_retired, "idle STREAM sessions replaced on the appliance's RETIRE") \
+	X(retire_unknown, "RETIRE naming no idle session (ended meanwhile)") \
 	X(connects, "CONNECT requests")                                       \
 	X(connects_ok, "connects OK")                                         \
 	X(connects_refused, "connects REFUSE (RST)")                          \

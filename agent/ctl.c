@@ -270,7 +270,7 @@ static void send_hello(void)
 
 	m.u.hello.ver_min = AP_VERSION;
 	m.u.hello.ver_max = AP_VERSION;
-	m.u.hello.caps = AP_CAP_STREAM | AP_CAP_PING;
+	m.u.hello.caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE;
 	m.u.hello.sw_len = (uint8_t)strlen(AGENT_SOFTWARE);
 	memcpy(m.u.hello.sw, AGENT_SOFTWARE, m.u.hello.sw_len + 1);
 	ctl_send(&m);
@@ -297,7 +297,7 @@ static void on_hello_ack(struct ctl *c, const struct ap_hello_ack *a)
 		target = a->pool < agent_cf->stream_pool_max ? a->pool : agent_cf->stream_pool_max;
 	if (!(a->caps & AP_CAP_STREAM))
 		target = 0; /* no relays wanted: no pool to keep */
-	c->caps = a->caps & (AP_CAP_STREAM | AP_CAP_PING);
+	c->caps = a->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE);
 	c->st = CS_UP;
 	cur = c;
 	backoff_reset(&bo);
@@ -362,6 +362,10 @@ static void handle(struct ctl *c, const struct ap_msg *m)
 		sess_fail(c, AP_ERR_UNEXPECTED, "CONNECT without the STREAM capability");
 	else if (m->type == AP_PING && !(c->caps & AP_CAP_PING))
 		sess_fail(c, AP_ERR_UNEXPECTED, "PING without the PING capability");
+	else if (m->type == AP_RETIRE && !(c->caps & AP_CAP_RETIRE))
+		sess_fail(c, AP_ERR_UNEXPECTED, "RETIRE without the RETIRE capability");
+	else if (m->type == AP_RETIRE && stream_retire(m->u.retire.stream) < 0)
+		agent_stats.retire_unknown++; /* it ended meanwhile: nothing to do */
 	else if (m->type == AP_CONNECT && server_is_pending(m->u.connect.id))
 		sess_fail(c, AP_ERR_UNEXPECTED, "CONNECT %u reuses an open request id", m->u.connect.id);
 	else if (m->type == AP_CONNECT)

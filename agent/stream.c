@@ -269,6 +269,21 @@ struct stream *stream_reserve(uint64_t id)
 	return s;
 }
 
+int stream_retire(uint64_t id)
+{
+	struct stream *s = find_idle(id);
+
+	if (s == NULL)
+		return -ENOENT;
+	agent_stats.stream_retired++;
+	log_debug("STREAM session %016llx retired by the appliance", (unsigned long long)id);
+	/* asked for, not a failure: no backoff (refill still waits out one
+	 * already running) */
+	drop(s);
+	refill();
+	return 0;
+}
+
 void stream_release(struct stream *s)
 {
 	s->state = ST_IDLE;

@@ -42,6 +42,10 @@ int stream_is_idle(uint64_t id);
 /* An idle session named id -> ST_RESERVED, out of the pool (which is
  * refilled); NULL when we have no idle session of that id. */
 struct stream *stream_reserve(uint64_t id);
+/* RETIRE: close idle session `id` and dial its replacement now (the
+ * appliance balances sessions over its workers this way).  0, or -ENOENT
+ * when no idle session has that id. */
+int stream_retire(uint64_t id);
 /* A reserved session whose connect failed goes back to the pool. */
 void stream_release(struct stream *s);
 /* Free a session relay.c is done with (its tlsconn already closed). */

@@ -26,6 +26,7 @@
 #define PING_FIX 20           /* 4+4+4+2+2+1+1+2, then data */
 #define PING_RESULT_FIX 12    /* 4+1+1+1+1+4, then data */
 #define ERROR_FIX 3           /* 2+1, then text_len bytes */
+#define RETIRE_LEN 8
 
 #define DIR_A AP_FROM_AGENT
 #define DIR_S AP_FROM_APPLIANCE
@@ -88,6 +89,10 @@ static void body_bounds(unsigned int type, uint16_t *min, uint16_t *max, const c
 	case AP_ERROR:
 		*min = ERROR_FIX, *max = ERROR_FIX + AP_MAX_TEXT;
 		*why = "ERROR: body length not 3 + 0.." STR(AP_MAX_TEXT);
+		break;
+	case AP_RETIRE:
+		*min = *max = RETIRE_LEN;
+		*why = "RETIRE: body length is not 8";
 		break;
 	default:
 		*min = 1, *max = 0; /* nothing fits */
@@ -198,6 +203,7 @@ static const char *msg_check(const struct ap_msg *m)
 		return NULL;
 	case AP_KEEPALIVE:
 	case AP_KEEPALIVE_ACK:
+	case AP_RETIRE:
 		return NULL;
 	case AP_CONNECT:
 		if (m->u.connect.proto != 6)
@@ -316,6 +322,9 @@ static const char *decode(uint8_t type, const uint8_t *b, size_t n, struct ap_ms
 			return "CONNECT: non-zero pad byte";
 		return NULL;
 	}
+	case AP_RETIRE:
+		m->u.retire.stream = get64(b);
+		return NULL;
 	case AP_CONNECT_RESULT:
 		m->u.cres.id = get32(b);
 		m->u.cres.result = b[4];
@@ -446,6 +455,8 @@ static size_t body_len(const struct ap_msg *m)
 		return PING_RESULT_FIX + m->u.pres.data_len;
 	case AP_ERROR:
 		return ERROR_FIX + m->u.error.text_len;
+	case AP_RETIRE:
+		return RETIRE_LEN;
 	default:
 		return 0;
 	}
@@ -500,6 +511,9 @@ int ap_encode(const struct ap_msg *msg, uint8_t *out, size_t cap)
 		p = put16(p, c->sport);
 		break;
 	}
+	case AP_RETIRE:
+		p = put64(p, msg->u.retire.stream);
+		break;
 	case AP_CONNECT_RESULT:
 		p = put32(p, msg->u.cres.id);
 		p = put8(p, msg->u.cres.result);

@@ -1251,7 +1251,15 @@ sl_agents_json() { sl_ctl_json show agents; }
 sl_agent_field() { # sl_agent_field NAME FIELD: one field of `show agents --json`
 	sl_agents_json | jq -r --arg n "$1" --arg f "$2" '.agents[] | select(.name == $n) | .[$f]'
 }
-sl_agent_pool_ready() { [[ $(sl_agent_field "$1" pool_idle) -ge 2 ]]; }
+# ready: two idle STREAM sessions or more, and one on every worker at least
+# (a relay needs one on the worker that owns its client flow: with several
+# workers the appliance rebalances the pool with RETIRE until it is so)
+sl_agent_pool_ready() {
+	local v
+	v=$(sl_agents_json | jq -r --arg n "$1" \
+		'.agents[] | select(.name == $n) | "\(.pool_idle) \(.pool_idle_by_worker | min // 0)"')
+	[[ -n $v ]] && (( ${v% *} >= 2 && ${v#* } >= 1 ))
+}
 # sl_agent_up a|b: start that site's agent (site-b through the proxy),
 # PID in SL_AGENT_A_PID / SL_AGENT_B_PID, and wait for its pool.
 sl_agent_up() {

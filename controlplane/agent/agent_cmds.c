@@ -69,11 +69,13 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 	pthread_mutex_lock(&A.mu);
 	for (unsigned int i = 0; i < A.n_agents; i++) {
 		const struct agent_rt *ag = &A.ag[i];
-		unsigned int idle = 0, bound = 0;
+		unsigned int idle = 0, bound = 0, idle_w[SL_MAX_WORKERS] = { 0 };
 
 		for (unsigned int k = 0; k < ag->n_st; k++) {
 			idle += ag->st[k].state == ST_IDLE;
 			bound += ag->st[k].state == ST_BOUND;
+			if (ag->st[k].state == ST_IDLE && ag->st[k].c.worker < SL_MAX_WORKERS)
+				idle_w[ag->st[k].c.worker]++;
 		}
 		rows++;
 		if (c->json) {
@@ -86,6 +88,14 @@ int cmd_show_agents(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "rtt_ms", ag->rtt_ms);
 			json_str(&c->j, "software", ag->sw);
 			json_u64(&c->j, "pool_idle", idle);
+			/* where the idle sessions are: a relay needs one on
+			 * the worker that owns its client flow */
+			json_arr(&c->j, "pool_idle_by_worker");
+			for (unsigned int w = 0; w < A.n_workers && w < SL_MAX_WORKERS; w++)
+				json_u64(&c->j, NULL, idle_w[w]);
+			json_close(&c->j);
+			json_u64(&c->j, "retires", ag->retires);
+			json_u64(&c->j, "retire_aborts", ag->retire_aborts);
 			json_u64(&c->j, "streams_bound", bound);
 			json_u64(&c->j, "streams", ag->n_st);
 			json_u64(&c->j, "streams_total", ag->streams_total);

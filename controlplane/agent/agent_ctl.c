@@ -35,6 +35,8 @@
 #include "log.h"
 #include "tls/cp_tls.h"
 
+#define RETIRE_WAIT_MS 5000 /* how long a RETIREd session may take to close */
+
 struct agent_state A = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 uint64_t agent_now_ms(void)
@@ -264,6 +266,29 @@ static int ctl_error(struct agent_rt *ag, enum ap_err code, const char *text)
 
 /* --- requests ---------------------------------------------------------------------- */
 
+/* An offer waits for an idle session of its worker, or stops waiting. */
+static void wait_set(struct req *r)
+{
+	struct agent_rt *ag = &A.ag[r->agent];
+
+	if (r->waiting)
+		return;
+	r->waiting = 1;
+	ag->n_waiting++;
+	ag->waiting_w[r->target.worker % SL_MAX_WORKERS]++;
+}
+
+static void wait_clear(struct req *r)
+{
+	struct agent_rt *ag = &A.ag[r->agent];
+
+	if (!r->waiting)
+		return;
+	r->waiting = 0;
+	ag->n_waiting--;
+	ag->waiting_w[r->target.worker % SL_MAX_WORKERS]--;
+}
+
 static struct req *req_new(struct agent_rt *ag)
 {
 	uint32_t slot;
@@ -296,8 +321,7 @@ static void req_free(struct req *r)
 {
 	uint32_t slot = (uint32_t)(r - A.req);
 
-	if (r->waiting)
-		A.ag[r->agent].n_waiting--;
+	wait_clear(r);
 	if (r->prev != REQ_NONE)
 		A.req[r->prev].next = r->next;
 	else
@@ -368,9 +392,7 @@ static int connect_try(struct agent_rt *ag, struct req *r)
 	ag->st[i].state = ST_RESERVED;
 	ag->st[i].req = r->id;
 	r->stream = ag->st[i].id;
-	if (r->waiting)
-		ag->n_waiting--;
-	r->waiting = 0;
+	wait_clear(r);
 	m.u.connect = (struct ap_connect){
 		.id = r->id, .stream = r->stream, .proto = 6,
 		.timeout_ms = (uint16_t)(A.conf->agents.connect_timeout_ms > 65535 ? 65535 :
@@ -389,13 +411,74 @@ static void connect_waiting(struct agent_rt *ag, uint16_t worker)
 {
 	int sent = 0;
 
+	if (!ag->waiting_w[worker % SL_MAX_WORKERS])
+		return;
 	/* the oldest first; nothing to look through when none waits */
-	for (uint32_t i = A.head; ag->n_waiting && i != REQ_NONE; i = A.req[i].next) {
+	for (uint32_t i = A.head; ag->waiting_w[worker % SL_MAX_WORKERS] && i != REQ_NONE;
+	     i = A.req[i].next) {
 		struct req *r = &A.req[i];
 
 		if (r->waiting && r->agent == (int)(ag - A.ag) && r->target.worker == worker &&
 		    connect_try(ag, r) == 0)
 			sent = 1;
+	}
+	if (sent)
+		ctl_flush(ag);
+}
+
+/*
+ * Balance the idle STREAM sessions over the workers.  A session lands on
+ * the worker its 4-tuple hashes to (flow/dispatch.h) and the agent's kernel
+ * picks the port, so with several workers one may get none while another
+ * has several; and an offer can only use a session of its own worker (both
+ * legs of a relay live on one worker).  A worker wants max(1, offers
+ * waiting on it) idle sessions; while some worker is short and another has
+ * more than one, RETIRE one of the surplus: the agent closes it and dials a
+ * replacement, which lands on the short worker with chance 1/N (and on
+ * arrival, if elsewhere, is surplus again).  At most as many RETIREs in
+ * flight as sessions are short.  Agents without the RETIRE capability
+ * get no rebalancing (their offers wait for the pool's own refills).
+ */
+static void rebalance(struct agent_rt *ag)
+{
+	uint32_t idle[SL_MAX_WORKERS] = { 0 };
+	uint32_t short_by = 0, flying = 0, n = A.n_workers;
+	int sent = 0;
+
+	if (n < 2 || n > SL_MAX_WORKERS || !ag->hello || !(ag->caps & AP_CAP_RETIRE))
+		return;
+	for (unsigned int i = 0; i < ag->n_st; i++) {
+		if (ag->st[i].state == ST_IDLE && ag->st[i].c.worker < n)
+			idle[ag->st[i].c.worker]++;
+		flying += ag->st[i].state == ST_RETIRING;
+	}
+	for (unsigned int w = 0; w < n; w++) {
+		uint32_t want = ag->waiting_w[w] > 1 ? ag->waiting_w[w] : 1;
+
+		short_by += idle[w] < want ? want - idle[w] : 0;
+	}
+	while (flying < short_by) {
+		struct ap_msg m = { .type = AP_RETIRE };
+		unsigned int donor = 0;
+		int k;
+
+		for (unsigned int w = 1; w < n; w++)
+			if (idle[w] > idle[donor])
+				donor = w;
+		if (idle[donor] < 2 || ag->waiting_w[donor] >= idle[donor])
+			break; /* nobody has a session to spare */
+		k = stream_idle(ag, (uint16_t)donor);
+		if (k < 0)
+			break;
+		m.u.retire.stream = ag->st[k].id;
+		if (ctl_send(ag, &m) != 0)
+			break;
+		ag->st[k].state = ST_RETIRING;
+		ag->st[k].retire_ms = agent_now_ms();
+		ag->retires++;
+		idle[donor]--;
+		flying++;
+		sent = 1;
 	}
 	if (sent)
 		ctl_flush(ag);
@@ -433,6 +516,7 @@ void agent_ctl_stream_up(int agent, const struct cp_conn *c, uint64_t stream_id)
 		ag->st[ag->n_st++] = (struct stream){ .id = stream_id, .c = *c, .state = ST_IDLE };
 		ag->streams_total++;
 		connect_waiting(ag, c->worker);
+		rebalance(ag);
 	}
 	pthread_mutex_unlock(&A.mu);
 }
@@ -447,7 +531,7 @@ static int on_hello(struct agent_rt *ag, const struct ap_hello *h)
 	if (v < 0)
 		return ctl_error(ag, AP_ERR_VERSION, "no common protocol version (we speak 1)");
 	snprintf(ag->sw, sizeof(ag->sw), "%s", h->sw);
-	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING);
+	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE);
 	m.u.hello_ack = (struct ap_hello_ack){
 		.version = (uint16_t)v, .caps = ag->caps,
 		/* a relay's legs meet on one worker: every worker wants idle
@@ -489,11 +573,11 @@ static int on_connect_result(struct agent_rt *ag, const struct ap_connect_result
 		 * try another */
 		if (i >= 0)
 			stream_abort(ag, (unsigned int)i);
-		r->waiting = 1;
-		ag->n_waiting++;
+		wait_set(r);
 		if (connect_try(ag, r) == 0)
-			return 0;
-		return 0; /* waits for a stream or the hold timeout */
+			ctl_flush(ag);
+		rebalance(ag);
+		return 0; /* or it waits for a stream or the hold timeout */
 	default:
 		if (i >= 0)
 			ag->st[i].state = ST_IDLE;
@@ -656,6 +740,7 @@ void agent_ctl_conn_closed(const struct cp_conn *c)
 		for (unsigned int i = 0; i < ag->n_st; i++)
 			if (conn_eq(&ag->st[i].c, c)) {
 				stream_drop(ag, i);
+				rebalance(ag);
 				goto out;
 			}
 	}
@@ -691,12 +776,12 @@ void agent_ctl_offer(const struct cp_conn *held, const struct sl_agent_offer *o)
 	r->kind = REQ_CONNECT;
 	r->target = *held;
 	r->o = *o;
-	r->waiting = 1;
-	ag->n_waiting++;
+	wait_set(r);
 	if (connect_try(ag, r) == 0)
 		ctl_flush(ag);
 	else
 		ag->waited++;
+	rebalance(ag);
 out:
 	pthread_mutex_unlock(&A.mu);
 }
@@ -762,6 +847,14 @@ void agent_ctl_tick(void)
 			cp_tls_close(&c);
 			continue;
 		}
+		/* a retiree the agent did not close (lost RETIRE, old agent):
+		 * reset it, so that it does not block rebalancing */
+		for (unsigned int i = 0; i < ag->n_st; i++)
+			if (ag->st[i].state == ST_RETIRING && now - ag->st[i].retire_ms > RETIRE_WAIT_MS) {
+				ag->retire_aborts++;
+				stream_abort(ag, i--);
+			}
+		rebalance(ag);
 		if (ag->hello && now - ag->last_ka_ms >= ka) {
 			struct ap_msg m = { .type = AP_KEEPALIVE, .u.ka.ts = now };
 

@@ -10,6 +10,7 @@
 
 #include <sluice/agent_proto.h>
 #include <sluice/agent_types.h>
+#include <sluice/shm.h>
 
 #include "agent_ctl.h"
 
@@ -24,7 +25,8 @@
 #define REQS_MAX (1u << REQ_SLOT_BITS)
 #define REQ_NONE UINT32_MAX
 
-enum { ST_IDLE = 1, ST_RESERVED, ST_BOUND };
+/* ST_RETIRING: idle, RETIRE sent; the agent closes it (agent_ctl.c rebalance) */
+enum { ST_IDLE = 1, ST_RESERVED, ST_BOUND, ST_RETIRING };
 enum { REQ_CONNECT = 1, REQ_PING };
 
 struct stream {
@@ -32,6 +34,7 @@ struct stream {
 	struct cp_conn c;
 	uint8_t state;
 	uint32_t req;
+	uint64_t retire_ms;     /* ST_RETIRING: when RETIRE was sent */
 };
 
 struct req {
@@ -65,8 +68,10 @@ struct agent_rt {
 	unsigned int n_st;
 	struct stream st[STREAMS_MAX];
 	uint32_t n_waiting;     /* offers waiting for an idle session of their worker */
+	uint32_t waiting_w[SL_MAX_WORKERS]; /* the same, per worker */
 	/* counters */
 	uint64_t sessions, losses, streams_total, streams_refused;
+	uint64_t retires, retire_aborts; /* rebalancing: RETIREs sent, retirees we reset */
 	uint64_t offers, ok, refused, unreachable, other, no_session, busy, waited, bind_lost;
 	uint64_t timeouts;      /* questions it never answered (given up after hold + 5 s) */
 	uint64_t pings, pings_answered, late;

@@ -41,6 +41,7 @@
 /* Capabilities (HELLO, HELLO_ACK: the ACK carries the intersection). */
 #define AP_CAP_STREAM 0x0001u /* TCP relays over STREAM sessions */
 #define AP_CAP_PING 0x0002u   /* ICMP echo on behalf of clients */
+#define AP_CAP_RETIRE 0x0004u /* the agent replaces an idle STREAM session on RETIRE */
 
 /* X-macro: name, value, direction (A = agent -> appliance, S = appliance
  * -> agent, B = both).  Body layouts are in the struct comments below. */
@@ -53,7 +54,8 @@
 	X(CONNECT_RESULT, 6, A) /* OK / REFUSE / UNREACHABLE */          \
 	X(PING, 7, S)           /* send an ICMP echo */                  \
 	X(PING_RESULT, 8, A)    /* the reply or the error */             \
-	X(ERROR, 9, B)          /* the sender closes after it */
+	X(ERROR, 9, B)          /* the sender closes after it */            \
+	X(RETIRE, 10, S)        /* close this idle STREAM session, dial anew */
 
 enum ap_type {
 #define AP_ENUM(name, val, dir) AP_##name = val,
@@ -106,7 +108,7 @@ struct ap_hello_ack {         /* body: 2+4+4+4 */
 	uint16_t version;
 	uint32_t caps;
 	uint32_t keepalive_ms;  /* how often each side sends KEEPALIVE */
-	uint32_t pool;          /* STREAM sessions the appliance wants idle per worker (hint) */
+	uint32_t pool;          /* idle STREAM sessions wanted in all: per worker x workers (hint) */
 };
 
 struct ap_keepalive {         /* body: 8 */
@@ -154,6 +156,10 @@ struct ap_ping_result {       /* body: 4+1+1+1+1+4+data = 12 + data */
 	const uint8_t *data;    /* the echo reply's payload */
 };
 
+struct ap_retire {            /* body: 8 */
+	uint64_t stream;        /* an idle STREAM session of the agent */
+};
+
 struct ap_error {             /* body: 2+1+text */
 	uint16_t code;          /* enum ap_err */
 	uint8_t text_len;
@@ -171,6 +177,7 @@ struct ap_msg {
 		struct ap_ping ping;
 		struct ap_ping_result pres;
 		struct ap_error error;
+		struct ap_retire retire;
 	} u;
 };
 

@@ -8,7 +8,6 @@
 #  - 10,000 SYNs from 100 clients of vnet a toward a black hole stay within
 #    the held-SYN bounds (per client, per vnet), every refusal counted, while
 #    a client of vnet b connects normally during the flood.
-# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 300
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -6,7 +6,6 @@
 # recover by the TCP stack's retransmissions).  Afterwards nothing is left:
 # no connection slot, no STREAM session bound, mbufs back in the pools.
 # SL_AGENT_BULK_SIZE overrides 256M.
-# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 900
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -16,7 +16,6 @@
 #  - ping through the agent, to a black-holed host, to the gateway;
 #  - an agent killed with -9 during transfers: clients get RST, nothing
 #    leaks, the restarted agent serves new flows.
-# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 600
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -47,6 +46,7 @@ sl_ok "no agent connected: ICMP host unreachable from the gateway"
 # --- agents up ---------------------------------------------------------------
 sl_agents_up
 sl_ctl show agents >&2
+sl_log "idle STREAM sessions by worker: $(sl_agents_json | jq -c "[.agents[] | {(.name): .pool_idle_by_worker, retires}]")"
 sl_ctl show vnets >&2
 
 # --- the same address, two sites ----------------------------------------------
@@ -223,6 +223,7 @@ hs=$(jq '[.apps[] | select(.mode == "agents") | .handshakes] | add // 0' <<<"$ap
 sl_ok "STREAM sessions resume from tickets ($res of $hs handshakes)"
 
 sl_ctl show agents >&2
+sl_log "idle STREAM sessions by worker: $(sl_agents_json | jq -c "[.agents[] | {(.name): .pool_idle_by_worker, retires}]")"
 sl_ctl show errors >&2
 sl_assert_alive
 sl_log "test agent e2e passed"

@@ -8,7 +8,6 @@
 #    the new sluice-cp;
 #  - the HTTP CONNECT proxy stopped and started again: site B comes back by
 #    itself.
-# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 600
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -15,7 +15,6 @@
 # fails the TLS handshake, stranger.pem passes it (refusing it is the
 # appliance's policy), and CONNECT to a port other than 443 is refused.
 # ~15 s.
-# workers: 1 an agent's STREAM sessions land on the worker their 4-tuple hashes to, and a worker can run out of idle ones (issue 12)
 # timeout: 120
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -77,6 +77,9 @@ static void assert_msg_equal(const struct ap_msg *a, const struct ap_msg *b)
 		if (a->u.pres.data_len)
 			assert_memory_equal(a->u.pres.data, b->u.pres.data, a->u.pres.data_len);
 		break;
+	case AP_RETIRE:
+		assert_true(a->u.retire.stream == b->u.retire.stream);
+		break;
 	case AP_ERROR:
 		assert_int_equal(a->u.error.code, b->u.error.code);
 		assert_int_equal(a->u.error.text_len, b->u.error.text_len);
@@ -241,6 +244,18 @@ static void test_roundtrip_every_type(void **state)
 		roundtrip(&m, 4 + 8);
 		m.u.ka.ts = 0x0102030405060708ull;
 		roundtrip(&m, 4 + 8);
+	}
+
+	/* RETIRE: a stream id, all bits */
+	m = (struct ap_msg){ .type = AP_RETIRE, .u.retire.stream = UINT64_MAX };
+	roundtrip(&m, 4 + 8);
+	{
+		static const uint8_t want[] = { AP_RETIRE, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+		uint8_t b[16];
+
+		m.u.retire.stream = 0x0102030405060708ull;
+		assert_int_equal(ap_encode(&m, b, sizeof(b)), (int)sizeof(want));
+		assert_memory_equal(b, want, sizeof(want));
 	}
 
 	/* CONNECT: typical and all-ones fields */
@@ -538,7 +553,7 @@ static size_t fixed_body(const struct ap_msg *m)
 
 static void test_fixed_lengths(void **state)
 {
-	struct ap_msg fixed[6];
+	struct ap_msg fixed[7];
 	struct ap_msg m;
 
 	(void)state;
@@ -549,7 +564,8 @@ static void test_fixed_lengths(void **state)
 	fixed[3] = connect_msg();
 	fixed[4] = cres(AP_RES_OK, 0, 1460);
 	fixed[5] = cres(AP_RES_REFUSE, 0, 0);
-	for (size_t i = 0; i < 6; i++) {
+	fixed[6] = (struct ap_msg){ .type = AP_RETIRE, .u.retire.stream = 0x0123456789abcdefull };
+	for (size_t i = 0; i < 7; i++) {
 		expect_badlen(&fixed[i], -1);
 		expect_badlen(&fixed[i], +1);
 		expect_badlen(&fixed[i], -(int)(fixed_body(&fixed[i]))); /* empty body */
@@ -719,7 +735,8 @@ static void test_direction(void **state)
 		{ AP_KEEPALIVE, 1, 1 },      { AP_KEEPALIVE_ACK, 1, 1 },
 		{ AP_CONNECT, 0, 1 },        { AP_CONNECT_RESULT, 1, 0 },
 		{ AP_PING, 0, 1 },           { AP_PING_RESULT, 1, 0 },
-		{ AP_ERROR, 1, 1 },          { 0, 0, 0 },
+		{ AP_ERROR, 1, 1 },          { AP_RETIRE, 0, 1 },
+		{ 0, 0, 0 },
 		{ AP_TYPE_MAX, 0, 0 },       { 255, 0, 0 },
 		{ 0x100 + AP_HELLO, 0, 0 },
 	};
