@@ -336,6 +336,7 @@ int main(int argc, char **argv)
 		i++;
 	}
 	worker_handoff_link();
+	tls_relay_link();
 	for (i = 0; i < dp.n_ports; i++) {
 		struct sl_port_view *v = &dp.shm->ports[i];
 

@@ -20,6 +20,7 @@
 
 #include <sluice/cpdp.h>
 
+#include "../../dataplane/apps/tunnel.h"
 #include "conf.h"
 #include "tls/cp_tls.h"
 
@@ -410,22 +411,48 @@ static const struct sl_tunnel_zone *tun_zone(unsigned int w)
 	return mz->addr;
 }
 
+/* A record read from some worker's tunnel table, with what is left of it. */
+struct tun_rec {
+	struct sl_tunnel_ent e;
+	unsigned int worker;
+	int32_t left_ms;
+};
+
+/* By pair, the newest record first. */
+static int tun_rec_cmp(const void *a, const void *b)
+{
+	const struct tun_rec *x = a, *y = b;
+
+	if (x->e.client != y->e.client)
+		return x->e.client < y->e.client ? -1 : 1;
+	if (x->e.server != y->e.server)
+		return x->e.server < y->e.server ? -1 : 1;
+	return x->e.stamp > y->e.stamp ? -1 : x->e.stamp < y->e.stamp;
+}
+
+/*
+ * Every worker writes its own table and a pair may have records in several
+ * (dataplane/apps/tunnel.h): the pair is what its newest record says, as a
+ * worker's lookup sees it.  One row per live pair, from the worker that
+ * wrote the newest record, with the connections of every record since the
+ * last tombstone; a pair whose newest record is a tombstone has ended.
+ */
 int cmd_show_tunnels(struct cmd_ctx *c, int argc, char *argv[])
 {
 	static const char *const hdr[] = { "worker", "client", "server", "app", "sni", "how",
 					   ">ttl_left_s", ">conns" };
 	struct dp_link *dp = c->dp;
+	struct tun_rec *r;
 	struct tbl t;
-	uint32_t rows = 0;
+	uint32_t rows = 0, n = 0;
 	char ip1[16], ip2[16];
 
 	if (cmd_no_args(c, argc, argv))
 		return -1;
-	if (c->json) {
-		json_obj(&c->j, NULL);
-		json_arr(&c->j, "tunnels");
-	} else {
-		tbl_init(&t, sizeof(hdr) / sizeof(hdr[0]), hdr);
+	r = malloc(sizeof(*r) * SL_TUN_MAX * (dp->n_workers ? dp->n_workers : 1));
+	if (!r) {
+		cmd_err(c, "out of memory");
+		return -1;
 	}
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		const struct sl_tunnel_zone *z = tun_zone(w);
@@ -435,49 +462,65 @@ int cmd_show_tunnels(struct cmd_ctx *c, int argc, char *argv[])
 			continue;
 		now = __atomic_load_n(&z->now_ms, __ATOMIC_RELAXED);
 		for (unsigned int i = 0; i < SL_TUN_MAX; i++) {
-			struct sl_tunnel_ent e;
-			struct sl_app_def a;
-			uint32_t g1 = __atomic_load_n(&z->e[i].gen, __ATOMIC_ACQUIRE);
-			int32_t left;
+			struct tun_rec *x = &r[n];
 
-			if ((g1 & 1) || !z->e[i].in_use)
+			if (tunnel_read(&z->e[i], &x->e) != 0)
 				continue;
-			memcpy(&e, &z->e[i], sizeof(e));
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&z->e[i].gen, __ATOMIC_RELAXED) != g1 || !e.in_use)
-				continue;
-			left = (int32_t)(e.expiry_ms - now);
-			if (left <= 0)
+			x->left_ms = (int32_t)(x->e.expiry_ms - now);
+			if (x->left_ms <= 0)
 				continue; /* expired; the worker drops it within a second */
-			e.sni[SL_TUN_SNI_LEN - 1] = '\0';
-			if (app_read(&dp->shm->apps, e.app, &a) != 0)
-				strcpy(a.name, "?");
-			rows++;
-			ip_str(e.client, ip1);
-			ip_str(e.server, ip2);
-			if (c->json) {
-				json_obj(&c->j, NULL);
-				json_u64(&c->j, "worker", w);
-				json_str(&c->j, "client", ip1);
-				json_str(&c->j, "server", ip2);
-				json_str(&c->j, "app", a.name);
-				json_str(&c->j, "sni", e.sni);
-				json_str(&c->j, "how", e.learned ? "learned" : "e2e_hosts");
-				json_u64(&c->j, "ttl_left_s", (uint64_t)(left + 999) / 1000);
-				json_u64(&c->j, "conns", e.conns);
-				json_close(&c->j);
-			} else {
-				tbl_cell(&t, "%u", w);
-				tbl_cell(&t, "%s", ip1);
-				tbl_cell(&t, "%s", ip2);
-				tbl_cell(&t, "%s", a.name);
-				tbl_cell(&t, "%s", e.sni);
-				tbl_cell(&t, "%s", e.learned ? "learned" : "e2e_hosts");
-				tbl_cell(&t, "%u", (unsigned int)((left + 999) / 1000));
-				tbl_cell(&t, "%lu", (unsigned long)e.conns);
-			}
+			x->worker = w;
+			n++;
 		}
 	}
+	qsort(r, n, sizeof(*r), tun_rec_cmp);
+	if (c->json) {
+		json_obj(&c->j, NULL);
+		json_arr(&c->j, "tunnels");
+	} else {
+		tbl_init(&t, sizeof(hdr) / sizeof(hdr[0]), hdr);
+	}
+	for (uint32_t i = 0, j; i < n; i = j) {
+		const struct sl_tunnel_ent *e = &r[i].e;
+		uint64_t conns = 0;
+		struct sl_app_def a;
+		int ended = e->tomb;
+
+		for (j = i; j < n && r[j].e.client == e->client && r[j].e.server == e->server; j++) {
+			ended |= r[j].e.tomb;
+			if (!ended)
+				conns += r[j].e.conns;
+		}
+		if (e->tomb)
+			continue;
+		if (app_read(&dp->shm->apps, e->app, &a) != 0)
+			strcpy(a.name, "?");
+		rows++;
+		ip_str(e->client, ip1);
+		ip_str(e->server, ip2);
+		if (c->json) {
+			json_obj(&c->j, NULL);
+			json_u64(&c->j, "worker", r[i].worker);
+			json_str(&c->j, "client", ip1);
+			json_str(&c->j, "server", ip2);
+			json_str(&c->j, "app", a.name);
+			json_str(&c->j, "sni", e->sni);
+			json_str(&c->j, "how", e->learned ? "learned" : "e2e_hosts");
+			json_u64(&c->j, "ttl_left_s", (uint64_t)(r[i].left_ms + 999) / 1000);
+			json_u64(&c->j, "conns", conns);
+			json_close(&c->j);
+		} else {
+			tbl_cell(&t, "%u", r[i].worker);
+			tbl_cell(&t, "%s", ip1);
+			tbl_cell(&t, "%s", ip2);
+			tbl_cell(&t, "%s", a.name);
+			tbl_cell(&t, "%s", e->sni);
+			tbl_cell(&t, "%s", e->learned ? "learned" : "e2e_hosts");
+			tbl_cell(&t, "%u", (unsigned int)((r[i].left_ms + 999) / 1000));
+			tbl_cell(&t, "%lu", (unsigned long)conns);
+		}
+	}
+	free(r);
 	cmd_list_end(c, c->json ? NULL : &t, rows, "no tunnels");
 	return 0;
 }

@@ -100,6 +100,7 @@ struct tls_relay {
 	struct rte_ring *up, *dn;
 	struct aead_thread aead;
 	struct sl_tunnel_zone *tun;
+	struct sl_tunnel_zone *tun_all[SL_MAX_WORKERS]; /* every worker's, [w->idx] = tun */
 	uint32_t tun_last_ms;
 };
 
@@ -668,7 +669,8 @@ static void learn_e2e(struct worker *w, struct tcp_conn *sl, struct tcp_conn *c,
 	const struct sl_app_def *a = &dp.shm->apps.a[x->app];
 
 	tunnel_add(w->tls->tun, rte_be_to_cpu_32(c->raddr_be), rte_be_to_cpu_32(c->laddr_be),
-		   x->app, x->sni, 1, (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms);
+		   x->app, x->sni, 1, (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms,
+		   rte_rdtsc());
 	x->learned = 1;
 	q_free(&x->tx_head, &x->tx_tail, &x->tx_bytes);
 	seal_bytes(w, c, x, TLS_CT_APP, (const uint8_t *)RESP_503, sizeof(RESP_503) - 1);
@@ -806,17 +808,34 @@ static void hello(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 	if (rc == 0) {
 		memcpy(x->sni, h.sni, sizeof(x->sni) - 1);
 		x->sni[sizeof(x->sni) - 1] = '\0';
-		t = tunnel_find(w->tls->tun, client, server, w->tcp->now_ms);
+		struct tls_relay *tr = w->tls;
+		uint32_t now = w->tcp->now_ms, ttl = (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u;
+		struct sl_tunnel_ent cur;
+		unsigned int where = 0;
+		int live;
+
+		/* the pair as every worker recorded it: the client's earlier
+		 * connections may have reached other workers */
+		live = tunnel_lookup(tr->tun_all, dp.n_workers, w->idx, client, server, now, &cur,
+				     &where);
 		if (a->e2e_hosts[0] && e2e_match(a->e2e_hosts, h.sni)) {
-			tunnel_add(w->tls->tun, client, server, x->app, h.sni, 0,
-				   (a->e2e_ttl_s ? a->e2e_ttl_s : 300) * 1000u, w->tcp->now_ms);
+			tunnel_add(tr->tun, client, server, x->app, h.sni, 0, ttl, now, rte_rdtsc());
 			through = 1;
-		} else if (t && strlen(h.sni) < SL_TUN_SNI_LEN && strcmp(t->sni, h.sni) == 0) {
+		} else if (live && strlen(h.sni) < SL_TUN_SNI_LEN && strcmp(cur.sni, h.sni) == 0) {
 			through = 1;
-		} else if (t) {
-			tunnel_del(w->tls->tun, t); /* another name ends the tunnel */
+			if (where != w->idx)
+				/* recorded elsewhere: a copy here, same expiry,
+				 * to count this worker's connections under */
+				tunnel_add(tr->tun, client, server, cur.app, cur.sni, cur.learned,
+					   cur.expiry_ms - tr->tun_all[where]->now_ms, now,
+					   rte_rdtsc());
+		} else if (live) {
+			/* another name ends the tunnel, on every worker: a
+			 * tombstone outliving what it shadows (plus the
+			 * clocks' skew of a second) */
+			tunnel_end(tr->tun, client, server, ttl + 2000, now, rte_rdtsc());
 		}
-		if (through && (t = tunnel_find(w->tls->tun, client, server, w->tcp->now_ms)))
+		if (through && (t = tunnel_find(tr->tun, client, server, now)) && !t->tomb)
 			t->conns++;
 	}
 	if (through) {
@@ -1256,6 +1275,14 @@ void tls_relay_poll(struct worker *w)
 	tr->n_pending = 0;
 }
 
+void tls_relay_link(void)
+{
+	for (unsigned int i = 0; i < dp.n_workers; i++)
+		for (unsigned int j = 0; j < dp.n_workers; j++)
+			if (dp.workers[i]->tls && dp.workers[j]->tls)
+				dp.workers[i]->tls->tun_all[j] = dp.workers[j]->tls->tun;
+}
+
 int tls_relay_init(struct worker *w, uint32_t max_sessions)
 {
 	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
@@ -1287,6 +1314,7 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 		tr->tun = mz->addr;
 		memset(tr->tun, 0, sizeof(*tr->tun));
 		tr->tun->magic = SL_FLOW_MAGIC;
+		tr->tun_all[w->idx] = tr->tun;
 	}
 	for (uint32_t i = 0; i < max_sessions; i++)
 		tr->free[i] = max_sessions - 1 - i;

@@ -14,6 +14,9 @@ struct worker;
 
 /* Start-up: the session pool and the rings to sluice-cp.  0 or -errno. */
 int tls_relay_init(struct worker *w, uint32_t max_sessions);
+/* Once every worker is initialised, before they run: each worker learns
+ * every other worker's S5 tunnel table (it reads them, tunnel.h). */
+void tls_relay_link(void);
 /* Start-up, after the crypto engine choice: OpenSSL contexts for two keys
  * per session of every algorithm OpenSSL was chosen for, so that keying a
  * connection allocates nothing on the worker.  0 or -ENOMEM. */

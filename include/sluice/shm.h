@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    7u
+#define SL_SHM_VERSION    8u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -361,8 +361,12 @@ struct sl_flow_zone {
 
 /* S5 end-to-end tunnels of one worker: (client, server) pairs whose TLS
  * goes through untouched until `expiry_ms` (the worker's clock, published
- * in `now_ms` once a second so sluice-cp can tell the time left).  Memzone
- * SL_TUN_ZONE_FMT; entries are read under `gen` like flow slots. */
+ * in `now_ms` once a second so sluice-cp and the other workers can tell the
+ * time left).  Memzone SL_TUN_ZONE_FMT; entries are read under `gen` like
+ * flow slots.  Each worker writes only its own zone and reads all of them:
+ * a client's connections to one server reach different workers (by their
+ * 4-tuples), so the pair's state is the newest record (`stamp`) over all
+ * zones, and a worker ends a tunnel recorded elsewhere with a tombstone. */
 #define SL_TUN_ZONE_FMT "sl_tun_w%u"
 #define SL_TUN_MAX 1024
 #define SL_TUN_SNI_LEN 64
@@ -371,11 +375,13 @@ struct sl_tunnel_ent {
 	uint32_t gen;          /* odd while it changes */
 	uint8_t in_use;
 	uint8_t learned;       /* from the backend's marker, not e2e_hosts */
+	uint8_t tomb;          /* the pair's tunnel ended here (shadows older records) */
 	uint16_t app;
 	uint32_t client, server; /* host order */
 	uint32_t expiry_ms;
 	uint32_t created_ms;
 	uint64_t conns;        /* connections tunnelled under it */
+	uint64_t stamp;        /* TSC when written: the newest record of a pair wins */
 	char sni[SL_TUN_SNI_LEN];
 };
 

@@ -12,7 +12,6 @@
 #  3. the client's next connection with another server name ends the
 #     tunnel and is terminated by the appliance again.
 # ~15 s (the TTL is the smallest the config allows that leaves room).
-# workers: 1 the S5 tunnel table is per worker, and a client's retry from a new port may reach another worker (issue 12)
 # timeout: 120
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -59,6 +58,19 @@ out=$($C --cacert "$SL_CERTS/e2e-ca.pem" "https://$B/needs-e2e") ||
 	sl_fail "the retry did not reach the real server (e2e-ca verification failed)"
 [[ $out == "the real bank server" ]] || sl_fail "retry: unexpected answer: $out"
 sl_ok "the retry went through end to end (the backend's own certificate)"
+# each retry comes from a new port, so with several workers most reach
+# another worker than the one that learned the pair: every one of them
+# must still go through (the workers read each other's tunnel tables)
+for i in 1 2 3 4 5 6; do
+	out=$($C --cacert "$SL_CERTS/e2e-ca.pem" "https://$B/needs-e2e") ||
+		sl_fail "retry $i did not reach the real server (workers: $(sl_ctl_json show workers | jq -c '[.workers[].flows]'))"
+	[[ $out == "the real bank server" ]] || sl_fail "retry $i: unexpected answer: $out"
+done
+n=$(tunnels)
+((n == 1)) || sl_fail "one pair expected in show tunnels, got $n: $(sl_ctl show tunnels)"
+c=$(sl_ctl_json show tunnels | jq -r '.tunnels[0].conns')
+((c >= 7)) || sl_fail "the pair counts $c connections, expected 7"
+sl_ok "7 connections from new ports went through the learned pair, one pair listed with $c connections"
 
 # --- 3. another server name ends it --------------------------------------------------------
 out=$($C --resolve "demo.sluice.test:443:$B" --cacert "$SL_CERTS/ca.pem" https://demo.sluice.test/) ||
