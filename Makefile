@@ -40,6 +40,7 @@ test-mw: setup
 bench: setup
 	@$(MAKE) --no-print-directory build
 	SLUICE_BUILD=$(abspath $(BUILD)) bench/run.sh
+	SLUICE_BUILD=$(abspath $(BUILD)) bench/scale.sh || echo "bench: scale: INCOMPLETE (reasons in bench/results/scale.json, logs in bench/work/scale-*.log)"
 
 clean:
 	rm -rf $(BUILD) bench/work
