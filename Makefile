@@ -32,7 +32,7 @@ test: setup
 	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --unit --fuzz
 
 # The multi-worker pass: every integration test again with 3 workers
-# (tests/integration/run.sh --workers; not in .ci/run yet).
+# (tests/integration/run.sh --workers; .ci/run calls it after make test).
 test-mw: setup
 	@$(MAKE) --no-print-directory build
 	@SLUICE_BUILD=$(abspath $(BUILD)) tests/integration/run.sh --workers 3

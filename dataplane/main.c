@@ -26,6 +26,7 @@
 #include "apps/tls_relay.h"
 #include "dp.h"
 #include "worker.h"
+#include "flow/toeplitz.h"
 #include "l2/neigh.h"
 #include "default_conf.h"
 #include "aead.h"
@@ -328,6 +329,9 @@ int main(int argc, char **argv)
 		die("agents: no application slot left for the agents' listener", ENOSPC);
 	if ((ret = agent_dp_acl_zone_create()))
 		die("S4 ACL zone", -ret);
+	/* the flow-owner hash's table: written here, read by every worker
+	 * without a lock from the first packet on (flow/dispatch.h) */
+	toeplitz_init();
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if ((ret = worker_create(i, lcore)))

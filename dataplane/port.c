@@ -1,6 +1,8 @@
 /*
  * Ports: one RX queue per worker, one TX queue per worker plus one for the
- * main lcore (ARP, packets released after resolution).
+ * main lcore (ARP, packets released after resolution).  RX queue q is
+ * worker q's; a port with RSS is steered so that queue is the flow's owner
+ * (flow/toeplitz.h, flow/dispatch.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +12,67 @@
 #include <rte_log.h>
 
 #include "dp.h"
+#include "flow/toeplitz.h"
 
 #define LOG(lvl, fmt, ...) RTE_LOG(lvl, USER1, "%s: " fmt "\n", __func__, ##__VA_ARGS__)
+
+/* The hash types the software owner follows (flow/dispatch.h): the 4-tuple
+ * of unfragmented TCP and UDP, the address pair of the rest of IPv4.
+ * IPv6 is not handled by the workers, so it is not spread. */
+#define PORT_RSS_HF                                                                        \
+	(RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER |       \
+	 RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+#define PORT_RSS_L4 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+/* the largest RETA programmed (ice's is 2048), on the main lcore's stack */
+#define PORT_RETA_MAX 4096u
+
+/* The symmetric key at the longest length a port can state (rss_key_len is
+ * a byte); each port takes its hash_key_size first bytes.  Static: ethdev
+ * keeps the pointer, and PMDs read the key again at every start. */
+static uint8_t rss_key[UINT8_MAX];
+
+/* After the start (PMDs such as ixgbe reset the RETA to i % n_rxq there):
+ * the RETA that gives each flow's packets to the owner's queue.  Failing
+ * that, the port keeps its own and software dispatch hands off. */
+static void port_reta_set(const struct dp_port *p, const char *name, unsigned int n_rxq)
+{
+	struct rte_eth_rss_reta_entry64 reta[PORT_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t q[PORT_RETA_MAX];
+	struct rte_eth_dev_info info;
+	unsigned int size;
+	int agree, ret;
+
+	/* again: some PMDs (mlx5) size the RETA at configure */
+	ret = rte_eth_dev_info_get(p->port_id, &info);
+	size = ret ? 0 : info.reta_size;
+	/* none, or not a power of two (the NIC's indexing is then its own):
+	 * left as the PMD set it */
+	if (size > PORT_RETA_MAX || (agree = toeplitz_reta_fill(q, size, n_rxq)) < 0) {
+		LOG(NOTICE, "port %s: RETA of %u entries cannot be programmed; flows not on their "
+			    "owner's queue are handed off", name, size);
+		return;
+	}
+	memset(reta, 0, sizeof(reta));
+	for (unsigned int i = 0; i < size; i++) {
+		struct rte_eth_rss_reta_entry64 *g = &reta[i / RTE_ETH_RETA_GROUP_SIZE];
+
+		g->mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		g->reta[i % RTE_ETH_RETA_GROUP_SIZE] = q[i];
+	}
+	ret = rte_eth_dev_rss_reta_update(p->port_id, reta, (uint16_t)size);
+	if (ret) {
+		LOG(WARNING, "port %s: RETA update: %s; flows not on their owner's queue are "
+			     "handed off", name, rte_strerror(-ret));
+		return;
+	}
+	if ((unsigned int)agree == TOEPLITZ_RETA_SIZE)
+		LOG(INFO, "port %s: symmetric RSS, RETA of %u: packets arrive at their owner", name,
+		    size);
+	else
+		LOG(NOTICE, "port %s: symmetric RSS, RETA of %u: %u%% of hashes arrive at their "
+			    "owner, the rest are handed off", name, size,
+		    (unsigned int)agree * 100 / TOEPLITZ_RETA_SIZE);
+}
 
 int port_setup(struct dp_port *p, const struct sl_conf_port *cp, uint16_t idx)
 {
@@ -44,7 +105,7 @@ int port_start(struct dp_port *p, unsigned int n_rxq, unsigned int n_txq,
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t nrx = rx_desc, ntx = tx_desc;
-	int ret;
+	int rss_sym = 0, ret;
 
 	ret = rte_eth_dev_info_get(p->port_id, &info);
 	if (ret)
@@ -54,10 +115,25 @@ int port_start(struct dp_port *p, unsigned int n_rxq, unsigned int n_txq,
 		    n_txq, info.max_rx_queues, info.max_tx_queues);
 		return -ENOTSUP;
 	}
-	if (n_rxq > 1 && info.flow_type_rss_offloads) {
+	if (n_rxq > 1 && (info.flow_type_rss_offloads & PORT_RSS_HF)) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & PORT_RSS_HF;
+		if (toeplitz_key_fill(rss_key, info.hash_key_size) == 0) {
+			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+			rss_sym = 1;
+		} else {
+			/* RSS stays on with the PMD's key: it still spreads the
+			 * receive work, where RSS off would put it all on
+			 * worker 0; software dispatch hands each packet to its
+			 * owner either way */
+			LOG(NOTICE, "port %s: cannot take the symmetric RSS key (key size %u); "
+				    "flows are handed off to their owners", cp->name,
+			    info.hash_key_size);
+		}
+		if ((info.flow_type_rss_offloads & PORT_RSS_L4) != PORT_RSS_L4)
+			LOG(NOTICE, "port %s: no RSS on the TCP/UDP ports; flows sharing an "
+				    "address pair arrive together and are handed off", cp->name);
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
@@ -116,6 +192,8 @@ int port_start(struct dp_port *p, unsigned int n_rxq, unsigned int n_txq,
 		LOG(ERR, "port %s: start: %s", cp->name, rte_strerror(-ret));
 		return ret;
 	}
+	if (rss_sym)
+		port_reta_set(p, cp->name, n_rxq);
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rte_eth_dev_get_mtu(p->port_id, &p->mtu) != 0 || p->mtu == 0)
 		p->mtu = RTE_ETHER_MTU;

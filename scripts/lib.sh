@@ -796,6 +796,49 @@ sl_tcp_field() { # sl_tcp_field FIELD [JSON]: print one integer of show tcp
 		sl_fail "show tcp has no integer '$1': $js"
 }
 # sl_tcp_moved FIELD BEFORE AFTER [MIN]: FIELD grew by at least MIN (1).
+# Many workers (issue 12): a phase's flows must spread over every worker.
+# sl_spread_begin, then the phase, then sl_spread_check LABEL [STAT]: with
+# more than one worker, each worker's show tcp per_worker STAT (default
+# opened_passive: connections it accepted) must have moved.  One worker:
+# logged only.
+sl_spread_begin() { SL_SPREAD_T0=$(sl_tcp_json); }
+sl_spread_check() {
+	local what=$1 stat=${2:-opened_passive} t1 per nw
+	t1=$(sl_tcp_json)
+	per=$(jq -c --arg f "$stat" --argjson a "$SL_SPREAD_T0" \
+		'[.per_worker[] as $w | $w[$f] - ($a.per_worker[$w.worker][$f] // 0)]' <<<"$t1")
+	nw=$(jq '.per_worker | length' <<<"$t1")
+	if ((nw > 1)); then
+		jq -e 'all(.[]; . > 0)' <<<"$per" >/dev/null ||
+			sl_fail "$what: every one of the $nw workers must own some of it: $stat per worker $per"
+		sl_ok "$what: spread over $nw workers ($stat per worker $per)"
+	else
+		sl_log "$what: one worker ($stat $per)"
+	fi
+}
+# sl_bytes_sha256 BYTES: the sha256 of the bulk server's /bytes/BYTES body
+sl_bytes_sha256() {
+	"$SL_PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import bulkserver; print(bulkserver.stream_sha256(int(sys.argv[2])))' \
+		"$SL_ROOT/scripts" "$1"
+}
+# sl_curl_many N URL SHA256 [CURL ARGS...]: N requests of URL at once from
+# the client namespace (curl --parallel), every body's sha256 equal to SHA256.
+sl_curl_many() {
+	local n=$1 url=$2 want=$3 i got d=$SL_WORK/many-curl
+	shift 3
+	rm -rf "$d"
+	mkdir -p "$d"
+	local args=()
+	for ((i = 0; i < n; i++)); do args+=(-o "$d/$i" "$url"); done
+	ip netns exec "$SL_NS_C" curl -sS -Z --parallel-max "$n" -m 60 "$@" "${args[@]}" 2>"$d/err" ||
+		sl_fail "$n parallel requests of $url failed: $(tail -n 3 "$d/err")"
+	for ((i = 0; i < n; i++)); do
+		got=$(sha256sum <"$d/$i" | cut -d' ' -f1)
+		[[ $got == "$want" ]] || sl_fail "request $i of $n ($url): sha256 $got, want $want"
+	done
+	rm -rf "$d"
+	sl_ok "$n requests of $url at once, every sha256 equal"
+}
 sl_tcp_moved() {
 	local f=$1 a b min=${4:-1}
 	a=$(sl_tcp_field "$f" "$2")

@@ -35,7 +35,9 @@
 #
 # Environment: SLUICE_BUILD (default build/), SLUICE_RUN_DIR (logs; default
 # /run/sluice-demo), SLUICE_AGENT_BIN (default $SLUICE_BUILD/agent/sluice-agent),
-# SLUICE_AGENT_ARGS (more sluice-agent options, e.g. -v).
+# SLUICE_AGENT_ARGS (more sluice-agent options, e.g. -v), SLUICE_LCORES (the
+# default config with another eal.lcores, e.g. "0@0,(1-3)@1": three workers
+# on CPU 1; written to $SLUICE_RUN_DIR/sluice.conf and given to both daemons).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -134,8 +136,18 @@ sl_certs >/dev/null
 sl_netns_create "$SL_NS_C"
 sl_netns_create "$SL_NS_S"
 
-say "starting sluice-dp (embedded default config; log $SL_WORK/dp.log)"
-sl_dp_start "$SL_WORK/dp.log" --setsid
+conf_args=()
+conf_what="embedded default config"
+if [[ -n ${SLUICE_LCORES:-} ]]; then
+	[[ $SLUICE_LCORES =~ ^[0-9@,()-]+$ ]] || fail "SLUICE_LCORES='$SLUICE_LCORES': not an EAL lcore list or --lcores map"
+	"$SL_DP" --print-default | sed "s/^\(  lcores = \)\"[^\"]*\";/\1\"$SLUICE_LCORES\";/" >"$SL_WORK/sluice.conf"
+	grep -q "^  lcores = \"$SLUICE_LCORES\";" "$SL_WORK/sluice.conf" ||
+		fail "could not set lcores in $SL_WORK/sluice.conf"
+	conf_args=(-c "$SL_WORK/sluice.conf")
+	conf_what="the default config with lcores = \"$SLUICE_LCORES\" ($SL_WORK/sluice.conf)"
+fi
+say "starting sluice-dp ($conf_what; log $SL_WORK/dp.log)"
+sl_dp_start "$SL_WORK/dp.log" --setsid "${conf_args[@]}"
 sl_dp_wait_ready "$SL_WORK/dp.log" 30 || fail "sluice-dp did not become ready"
 
 sl_ns_attach "$SL_NS_C" "$SL_TAP_C" "$SL_C_ADDR/24" "$SL_C_GW" "$SL_C_MAC"
@@ -166,7 +178,7 @@ sl_bulk_server_start --setsid "$BULK_PORT"
 sl_tls_servers_start --setsid
 
 say "starting sluice-cp (log $SL_WORK/cp.log)"
-sl_cp_start "$SL_WORK/cp.log" --setsid
+sl_cp_start "$SL_WORK/cp.log" --setsid "${conf_args[@]}"
 sl_cp_wait "$SL_WORK/cp.log" 40 || fail "sluice-cp did not start"
 
 # --- S4: the agent sites behind the wan port, and their agents ------------------------

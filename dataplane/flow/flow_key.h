@@ -2,15 +2,19 @@
  * Flow keys: what identifies a flow in a worker's flow table, wide enough
  * for IPv6 (SPEC P2) and carrying the virtual network (S4).  Pure, inline.
  *
- * The symmetric hash gives both directions of a flow the same value, so a
- * worker that receives a packet can tell which worker owns its flow when the
- * port has no symmetric RSS (software dispatch, DESIGN.md 3).
+ * The symmetric hash gives both directions of a flow the same value.  Which
+ * worker owns a flow is flow_owner(): for IPv4 the NIC's symmetric RSS hash
+ * (toeplitz.h), so a worker that receives a packet can tell whose it is
+ * when the port did not deliver it there (software dispatch, DESIGN.md 3).
  */
 #ifndef SLUICE_FLOW_KEY_H
 #define SLUICE_FLOW_KEY_H
 
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
+
+#include "flow/toeplitz.h"
 
 struct flow_key {
 	uint8_t saddr[16];  /* IPv4: first 4 bytes, network order; rest zero */
@@ -74,10 +78,29 @@ static inline uint32_t flow_hash_sym(const struct flow_key *k)
 	return flow_mix32((a + b) ^ (a * b) ^ ((uint32_t)k->proto << 16 | k->vnet));
 }
 
-/* The worker that owns a flow, of n. */
+/*
+ * The worker that owns a flow, of n: for IPv4, what a port with symmetric
+ * RSS does (toeplitz.h) -- the Toeplitz hash of the 4-tuple for TCP and UDP,
+ * of the address pair for other protocols, mapped like a RETA -- so the
+ * queue a packet arrives on is its owner's.  The proto only says whether
+ * ports count; the vnet does not count: the NIC does not see it, and the
+ * owner must be known before it is.  IPv6 is not dispatched yet (dispatch.h
+ * is IPv4 only); its keys keep the generic hash.
+ */
 static inline unsigned int flow_owner(const struct flow_key *k, unsigned int n)
 {
-	return n > 1 ? (unsigned int)(((uint64_t)flow_hash_sym(k) * n) >> 32) : 0;
+	uint32_t s, d;
+
+	if (n <= 1)
+		return 0;
+	if (k->family == 4) {
+		memcpy(&s, k->saddr, 4);
+		memcpy(&d, k->daddr, 4);
+		if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP)
+			return toeplitz_reta_owner(toeplitz_hash_v4(s, d, k->sport, k->dport), n);
+		return toeplitz_reta_owner(toeplitz_hash_v4_addr(s, d), n);
+	}
+	return (unsigned int)(((uint64_t)flow_hash_sym(k) * n) >> 32);
 }
 
 #endif

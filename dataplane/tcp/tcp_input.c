@@ -1069,17 +1069,15 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, uint32_t laddr_be, uint16_t lp
 
 	if (lport == 0) {
 		/* an ephemeral port this worker does not use with the pair, and
-		 * whose 4-tuple this worker owns (flow/dispatch.h): the other
-		 * workers hand the answers here.  One port in n_workers fits. */
-		unsigned int n = dp.n_workers;
+		 * whose 4-tuple this worker owns (flow/dispatch.h): an RSS port
+		 * delivers the answers here, the other workers hand them here
+		 * otherwise.  One port in n_workers fits. */
+		unsigned int n = dp.n_workers, budget = 64 * n;
+		uint16_t p;
 
-		for (unsigned int i = 0; i < 64 * n && !c; i++) {
-			uint16_t p = s->next_port++;
-
-			if (s->next_port < 32768 || s->next_port >= 61000)
-				s->next_port = 32768;
-			if (flow_owner_v4(IPPROTO_TCP, laddr_be, raddr_be, p, rport, n) != s->w->idx ||
-			    tcp_conn_lookup(s, laddr_be, p, raddr_be, rport))
+		while (!c && (p = flow_pick_port(&s->next_port, laddr_be, raddr_be, rport, n,
+						 s->w->idx, &budget))) {
+			if (tcp_conn_lookup(s, laddr_be, p, raddr_be, rport))
 				continue;
 			c = tcp_conn_alloc(s, laddr_be, p, raddr_be, rport);
 			if (!c)

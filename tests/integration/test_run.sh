@@ -69,8 +69,12 @@ trap 'exit 143' TERM
 
 # A background job of a script ignores SIGINT unless told otherwise; run.sh
 # must see it exactly as from a terminal's Ctrl-C.
-sl_log "+ scripts/run.sh &"
-env --default-signal=INT,QUIT "$SL_ROOT/scripts/run.sh" >"$log" 2>&1 &
+# the multi-worker pass (run.sh --workers) gives its lcores to the demo too:
+# `SLUICE_LCORES=... make run` with several workers serves the same commands
+run_env=()
+if [[ -n ${SL_LCORES:-} && $SL_LCORES != 0-1 ]]; then run_env=("SLUICE_LCORES=$SL_LCORES"); fi
+sl_log "+ ${run_env[*]} scripts/run.sh &"
+env --default-signal=INT,QUIT "${run_env[@]}" "$SL_ROOT/scripts/run.sh" >"$log" 2>&1 &
 run_pid=$!
 up() { grep -q '^run: demo is up' "$log"; }
 for ((i = 0; i < 900; i++)); do
@@ -136,6 +140,11 @@ hs=$("$SL_CTL" --json show apps 2>/dev/null | jq -r '.apps[] | select(.name == "
 ((hs >= 1)) || sl_fail "show apps counts no handshake for demo"
 sl_ok "show apps: demo counted $hs handshake(s)"
 sleep 0.5
+nw=$("$SL_CTL" --json show workers | jq -r .n_workers) || sl_fail "sluicectl show workers failed"
+if ((${#run_env[@]})); then
+	((nw > 1)) || sl_fail "${run_env[*]}: the demo runs $nw worker(s)"
+fi
+sl_ok "the demo runs $nw worker(s)"
 sl_expect_rc 0 "sluicectl --json show ports" "$SL_CTL" --json show ports
 js=$SL_OUT
 for p in client server; do

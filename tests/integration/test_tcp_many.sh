@@ -61,6 +61,7 @@ if sl_tcp_stack; then
 	base=$(sl_pools_json)
 	sl_log "mbuf pools at rest (baseline): $base"
 	t0=$(sl_tcp_json)
+	sl_spread_begin
 fi
 
 # --- 5,000 at once ------------------------------------------------------------------
@@ -106,6 +107,7 @@ if sl_tcp_stack; then
 	t1=$(sl_tcp_json)
 	sl_tcp_moved proxied "$t0" "$t1" "$N"
 	sl_tcp_moved opened_passive "$t0" "$t1" "$N"
+	sl_spread_check "$N connections"
 	sl_log "time_wait right after the transfers: $(sl_tcp_field time_wait "$t1")"
 	wait_all_closed
 	t2=$(sl_tcp_json)

@@ -48,6 +48,12 @@ else
 	sl_selfcheck_note "show tcp counters after the clean transfers"
 fi
 
+# many connections at once: with several workers each one owns some
+# (a worker misses all 32 with chance (1 - 1/N)^32)
+if sl_tcp_stack; then sl_spread_begin; fi
+sl_bulk "32 downloads of 1 MiB at once, sha256 equal" download --conns 32 --size 1M --timeout 120
+if sl_tcp_stack; then sl_spread_check "32 proxied downloads"; fi
+
 impaired_round() { # impaired_round PORT
 	local port=$1 a='{}' b n
 	if sl_tcp_stack; then a=$(sl_tcp_json); fi

@@ -53,7 +53,7 @@ table inet sl_synflood {
 EOF
 sl_ok "client namespace drops its own RSTs from ports $FLOOD_SPORTS"
 t0='{}'
-if sl_tcp_stack; then t0=$(sl_tcp_json); fi
+if sl_tcp_stack; then t0=$(sl_tcp_json); sl_spread_begin; fi
 sl_spawn "$SL_WORK/synflood.log" synflood --ns "$SL_NS_C" -- "$SL_PY" "$SL_ROOT/scripts/synflood.py" \
 	--iface "$SL_TAP_C" --src "$SL_C_ADDR" --dst "$S" --dport "$SL_BULK_PORT" --dst-mac "$gw_mac" \
 	--sports "$FLOOD_SPORTS" --pps "$FLOOD_PPS" --seconds "$FLOOD_SECONDS"
@@ -81,6 +81,9 @@ if sl_tcp_stack; then
 	t1=$(sl_tcp_json)
 	sl_tcp_log
 	sl_tcp_moved syncookies_sent "$t0" "$t1" 100
+	# the flood's 4,535 source ports spread it: every worker's half-open
+	# table fills and answers with cookies
+	sl_spread_check "SYN flood" syncookies_sent
 	sl_log "syncookies_ok +$(($(sl_tcp_field syncookies_ok "$t1") - $(sl_tcp_field syncookies_ok "$t0")))," \
 		"syncookies_bad +$(($(sl_tcp_field syncookies_bad "$t1") - $(sl_tcp_field syncookies_bad "$t0")))"
 	((max_half <= MAX_HALF_OPEN * workers)) ||

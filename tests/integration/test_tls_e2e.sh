@@ -46,6 +46,17 @@ sl_run "show tunnels" sl_ctl show tunnels
 sleep $((TTL + 2))
 (($(tunnels) == 0)) || sl_fail "the tunnel outlived its TTL: $(sl_ctl show tunnels)"
 sl_ok "after $TTL s the pair is gone from show tunnels"
+# 30 at once, passed through: with several workers each carries some, and
+# records the pair in its own table; one pair is listed, and it expires
+sl_spread_begin
+sl_curl_many 30 https://bank.sluice.test/ "$(sha256sum <"$www/index.html" | cut -d' ' -f1)" \
+	--resolve "bank.sluice.test:443:$B" --cacert "$SL_CERTS/e2e-ca.pem"
+sl_spread_check "30 passed-through TLS connections"
+n=$(tunnels)
+((n <= 1)) || sl_fail "one pair, listed once, expected: $(sl_ctl show tunnels)"
+sleep $((TTL + 2))
+(($(tunnels) == 0)) || sl_fail "the pair outlived its TTL: $(sl_ctl show tunnels)"
+sl_ok "after $TTL s the pair is gone from every worker's table"
 
 # --- 2. learned -------------------------------------------------------------------------
 hdr=$($C -D - -o /dev/null --cacert "$SL_CERTS/ca.pem" "https://$B/needs-e2e") || true

@@ -23,6 +23,8 @@ www=$SL_WORK/www
 mkdir -p "$www"
 head -c $((3 * 1024 * 1024 + 11)) /dev/urandom >"$www/file.bin"
 want=$(sha256sum <"$www/file.bin" | cut -d' ' -f1)
+head -c $((64 * 1024 + 7)) /dev/urandom >"$www/small.bin"
+want_small=$(sha256sum <"$www/small.bin" | cut -d' ' -f1)
 sl_web_start origin-tls "$O" 443 "$www" --tls-cert "$SL_CERTS/origin.pem" --tls-key "$SL_CERTS/origin.key"
 sl_web_start shady-tls "$O" 8443 "$www" --tls-cert "$SL_CERTS/untrusted.pem" --tls-key "$SL_CERTS/untrusted.key"
 app() { sl_ctl_json show apps | jq -r --arg n "$1" --arg f "$2" '.apps[] | select(.name == $n) | .[$f]'; }
@@ -32,6 +34,11 @@ got=$(ip netns exec "$SL_NS_C" curl -sf -m 20 "http://$O:8080/file.bin" | sha256
 grep -q 'GET /file.bin' "$SL_WORK/origin-tls.log" || sl_fail "the TLS backend saw no request"
 sl_ok "http://$O:8080/ -> TLS to $O:443 (verified): 3 MB intact"
 (($(app origin handshakes) >= 1)) || sl_fail "origin: no handshake counted"
+# 30 at once: with several workers each originates some (both legs, the
+# client's and the TLS one it opens, on the worker that owns the client's)
+sl_spread_begin
+sl_curl_many 30 "http://$O:8080/small.bin" "$want_small"
+sl_spread_check "30 originated TLS connections"
 
 v0=$(app shady verify_failures)
 if out=$(ip netns exec "$SL_NS_C" curl -sf -m 10 "http://$O:8081/file.bin" 2>&1); then

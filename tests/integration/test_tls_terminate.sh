@@ -34,6 +34,10 @@ got=$(ip netns exec "$SL_NS_C" curl -sf -m 10 --cacert "$CA" --resolve "demo.slu
 	"https://demo.sluice.test/sha256/1M") || sl_fail "curl https://demo.sluice.test/ (by name) failed"
 [[ $got == "$want" ]] || sl_fail "by name: unexpected answer $got"
 sl_ok "curl verified the relay as demo.sluice.test and got the same answer"
+# 30 at once: with several workers each terminates some
+sl_spread_begin
+sl_curl_many 30 "https://$S/bytes/256K" "$(sl_bytes_sha256 262144)" --cacert "$CA"
+sl_spread_check "30 TLS connections"
 for o in "TLSv1.3 TLS_AES_128_GCM_SHA256 --tlsv1.3 --tls13-ciphers" \
 	"TLSv1.3 TLS_AES_256_GCM_SHA384 --tlsv1.3 --tls13-ciphers" \
 	"TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 --tlsv1.3 --tls13-ciphers" \
