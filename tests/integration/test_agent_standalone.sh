@@ -22,7 +22,8 @@
 # the site router; PING into the blackhole -> TIMEOUT; a malformed frame ->
 # ERROR and a reconnect; an ERROR received -> a reconnect; silence ->
 # reconnect after 3 keepalives; the mock killed and restarted -> reconnect
-# and a fresh pool; SIGUSR1 counters; SIGTERM exit 0; a wrong server name,
+# and a fresh pool; RETIRE of an idle session -> closed and replaced, of an
+# unknown one -> ignored; SIGUSR1 counters; SIGTERM exit 0; a wrong server name,
 # a wrong proxy password and an appliance selecting no ALPN -> refused while
 # the agent keeps trying; the main checks again through tinyproxy (Basic
 # auth), against a TLS-1.2-only appliance, and without CAP_NET_RAW (PING ->
@@ -344,7 +345,7 @@ check "--help describes --check" help_ok
 mock_start
 agent_start agent "$W/direct.conf"
 check "control session up with HELLO from cn=site-a" \
-	mock_wait_count '^event control-up .*cn=site-a sw=sluice-agent/0.1 ver=1-1 caps=0x3' 1 15
+	mock_wait_count '^event control-up .*cn=site-a sw=sluice-agent/0.1 ver=1-1 caps=0x7' 1 15
 check "pool of 4 idle STREAM sessions" mock_wait_pool 4 15
 
 mock_cmd 10 connect 198.19.200.10 80 || true
@@ -460,9 +461,26 @@ check "appliance restarted -> the agent reconnects by itself" \
 check "... and rebuilds its pool of 4" mock_wait_pool 4 10
 connect_expect "connect after the restart -> OK" 198.19.200.10 80 "OK"
 
+# RETIRE (balancing over the appliance's workers): the agent closes that idle
+# session and dials a replacement at once; one naming no idle session is
+# ignored, the control session stays up
+mock_cmd 5 retire || true
+rid=${REPLY##*id=}
+check "RETIRE sent for an idle stream" test -n "${REPLY##*error*}"
+retired_closed() { grep -q "^event stream-closed id=$rid " "$MOCK_OUT"; }
+check "... the agent closes the retired session" sl_wait_for 10 "stream $rid closed" retired_closed
+check "... and the pool is back to 4" mock_wait_pool 4 10
+mock_cmd 5 retire-bad || true
+sleep 0.3
+mock_cmd 5 status || true
+check "RETIRE of an unknown stream: ignored, the control session stays up" \
+	test "${REPLY/control=1 /}" != "$REPLY"
+
 # counters on SIGUSR1
 kill -USR1 "$AGENT_PID"
 check "SIGUSR1 prints the counters" sl_wait_for 5 "counters" grep -q 'connects_refused  *[1-9]' "$W/agent.log"
+check "... stream_retired 1, retire_unknown 1" \
+	eval "grep -q 'stream_retired  *1 ' '$W/agent.log' && grep -q 'retire_unknown  *1 ' '$W/agent.log'"
 check "SIGTERM -> exit 0" agent_stop "$AGENT_PID"
 
 # --- refusals the agent must survive

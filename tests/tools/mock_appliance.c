@@ -20,6 +20,8 @@
  *   reset N                        RST the stream bound by command N
  *   ping DST SIZE [TTL] [TIMEOUT]  PING with SIZE random bytes; reply:
  *                                  ping RESULT code=C from=IP ttl=T len=L match=yes|no
+ *   retire                         RETIRE the oldest idle stream; reply: retire sent id=ID
+ *   retire-bad                     RETIRE naming a stream the agent does not have
  *   garbage                        a frame of an unknown type on the control session
  *   error TEXT...                  ERROR (REFUSED) with that text
  *   mute                           this control session stops answering
@@ -29,7 +31,7 @@
  * Options: --cert/--key/--ca (required), --listen ADDR:PORT (0.0.0.0:443),
  * --keepalive MS (HELLO_ACK's, 1000), --pool N (HELLO_ACK's hint, 0),
  * --tls12 (no TLS 1.3), --no-alpn (select no ALPN protocol), --caps N
- * (HELLO_ACK's capabilities are the agent's AND N; default 3).
+ * (HELLO_ACK's capabilities are the agent's AND N; default 7).
  *
  * Written for tests, not for production: poll(2), fixed tables, blunt
  * error handling.  Uses the same codec (common/agent_proto.c) as the agent.
@@ -93,7 +95,7 @@ static unsigned long arrivals;
 static unsigned long keepalives;
 static uint32_t opt_keepalive = 1000, opt_pool;
 static int opt_tls12, opt_no_alpn;
-static uint32_t opt_caps = AP_CAP_STREAM | AP_CAP_PING;
+static uint32_t opt_caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE;
 
 /* pending requests: command number -> what to print */
 struct req {
@@ -693,6 +695,20 @@ static void command(char *line)
 		if (st)
 			sess_rst(st, "reset-by-command");
 		out("reply %d reset %s", n, st ? "done" : "no-such-stream");
+	} else if (!strcmp(arg[0], "retire") || !strcmp(arg[0], "retire-bad")) {
+		struct ap_msg m = { .type = AP_RETIRE };
+		int bad = arg[0][6] == '-';
+
+		st = bad ? NULL : oldest_idle();
+		if (!control || (!bad && !st)) {
+			out("reply %d retire error=%s", n, control ? "no-idle-stream" : "no-control");
+		} else {
+			m.u.retire.stream = st ? st->id : 0x0123456789abcdefull;
+			if (st)
+				st->asked = 1; /* not offered to a connect any more */
+			ctl_send(&m);
+			out("reply %d retire sent id=%016llx", n, (unsigned long long)m.u.retire.stream);
+		}
 	} else if (!strcmp(arg[0], "garbage")) {
 		static const uint8_t junk[] = { 0x7f, 0, 0, 4, 'j', 'u', 'n', 'k' };
 
