@@ -152,30 +152,43 @@ fail:
 	ast(w)->held--;
 }
 
+/* A clean first SYN (the whole TCP header there, unfragmented): what may
+ * be held.  Its held-table key in *k. */
+static int clean_syn(struct rte_mbuf *m, const struct ipv4_hdr_raw *ip, struct held_key *k)
+{
+	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u, tlen = rte_be_to_cpu_16(ip->total_len);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + hlen);
+
+	if (ipv4_is_fragment(ip) || tlen < hlen + sizeof(*th) ||
+	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + sizeof(*th) ||
+	    (th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG |
+			      RTE_TCP_FIN_FLAG)) != RTE_TCP_SYN_FLAG)
+		return 0;
+	*k = (struct held_key){
+		.src = rte_be_to_cpu_32(ip->src), .dst = rte_be_to_cpu_32(ip->dst),
+		.sport = rte_be_to_cpu_16(th->src_port), .dport = rte_be_to_cpu_16(th->dst_port),
+	};
+	return 1;
+}
+
+/* A TCP segment for a server behind an agent.  syn: NULL, or the clean
+ * first SYN's held-table key (clean_syn); no_conn: the burst's bulk lookup
+ * found no connection for it (pre_route). */
 static void tcp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t vnet,
-		   uint16_t agent, int16_t acl)
+		   uint16_t agent, int16_t acl, const struct held_key *syn, int no_conn)
 {
 	struct agent_dp *a = w->agent;
-	struct ipv4_hdr_raw *ip = ip_hdr(m);
-	unsigned int hlen = (ip->ver_ihl & 0xf) * 4u, tlen = rte_be_to_cpu_16(ip->total_len);
-	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((uint8_t *)ip + hlen);
 	struct held_key k;
 	uint32_t idx;
 	int why;
 
 	/* anything but a clean first SYN goes to the stack: a connection's
 	 * segments, or a RST for what has none (RFC 9293 3.10.7.1) */
-	if (ipv4_is_fragment(ip) || tlen < hlen + sizeof(*th) ||
-	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + sizeof(*th) ||
-	    (th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG |
-			      RTE_TCP_FIN_FLAG)) != RTE_TCP_SYN_FLAG) {
+	if (!syn) {
 		tcp_input(w->tcp, m, in_port, NULL);
 		return;
 	}
-	k = (struct held_key){
-		.src = rte_be_to_cpu_32(ip->src), .dst = rte_be_to_cpu_32(ip->dst),
-		.sport = rte_be_to_cpu_16(th->src_port), .dport = rte_be_to_cpu_16(th->dst_port),
-	};
+	k = *syn;
 	/* The ACL first: it is the policy for every SYN that would start a
 	 * connection, so a rule added while a SYN is held refuses its
 	 * retransmissions at once; and a flood the ACL refuses costs no
@@ -198,7 +211,7 @@ static void tcp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint1
 	/* a SYN for a connection already made (SYN-ACK lost) goes to it;
 	 * one that may reuse a pair we hold in TIME-WAIT starts anew (we
 	 * close first on every relay, so busy clients do this all the time) */
-	if (tcp_input_syn_try(w->tcp, m, in_port))
+	if (!no_conn && tcp_input_syn_try(w->tcp, m, in_port))
 		return;
 	if (held_tab_add(a->held, &k, vnet, agent, in_port, w->tcp->now_ms, m, &idx, &why) != 0) {
 		ast(w)->held_refused++;
@@ -509,7 +522,12 @@ static void pre_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		struct rte_mbuf *m;
 		uint16_t vnet, agent;
 		int16_t acl;
+		uint8_t syn, no_conn;
+		struct held_key k; /* syn: its key */
 	} mine[RTE_DIM(b->m)];
+	struct rte_mbuf *syn[RTE_DIM(b->m)];
+	uint8_t sof[RTE_DIM(b->m)];
+	unsigned int ns = 0;
 	struct acl_pkt key[RTE_DIM(b->m)];
 	const struct acl_pkt *kp[RTE_DIM(b->m)];
 	int16_t res[RTE_DIM(b->m)];
@@ -532,6 +550,8 @@ static void pre_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 		mine[n].vnet = (uint16_t)v;
 		mine[n].agent = (uint16_t)ag;
 		mine[n].acl = ACL_UNKNOWN;
+		mine[n].no_conn = 0;
+		mine[n].syn = ip->proto == IPPROTO_TCP && clean_syn(m, ip, &mine[n].k);
 		if (a->n_acl && a->acl_cls && acl_key(m, ip, (uint16_t)v, &key[nk]) == 0) {
 			kp[nk] = &key[nk];
 			kof[nk++] = (uint8_t)n;
@@ -542,12 +562,37 @@ static void pre_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 	if (nk && vnet_acl_classify(a->acl_cls, kp, nk, res) == 0)
 		for (unsigned int j = 0; j < nk; j++)
 			mine[kof[j]].acl = res[j];
+	/* The hold path's lookups for every SYN the ACL does not refuse, at
+	 * once: under a flood from many sources each SYN's held-table bucket,
+	 * client counter and connection-table bucket is a cache miss, and
+	 * fetched together they overlap.  "No connection" stays true through
+	 * the loop below: nothing in it makes a connection for these tuples
+	 * (a held SYN's connection is made on the verdict, later). */
+	for (unsigned int j = 0; j < n; j++) {
+		int16_t r = mine[j].acl;
+
+		if (!mine[j].syn || (r >= 0 && a->acl[r].action != SL_ACL_ALLOW))
+			continue;
+		held_tab_prefetch(a->held, &mine[j].k);
+		syn[ns] = mine[j].m;
+		sof[ns++] = (uint8_t)j;
+	}
+	for (unsigned int off = 0; off < ns; off += 64) {
+		unsigned int cnt = ns - off < 64 ? ns - off : 64;
+		uint64_t none = tcp_conn_absent_bulk(w->tcp, syn + off, cnt);
+
+		for (unsigned int i = 0; i < cnt; i++)
+			mine[sof[off + i]].no_conn = (uint8_t)(none >> i & 1);
+	}
+	for (unsigned int i = 0; i < ns; i++)
+		held_tab_prefetch2(a->held, &mine[sof[i]].k);
 	for (unsigned int j = 0; j < n; j++) {
 		struct rte_mbuf *m = mine[j].m;
 		uint8_t proto = ip_hdr(m)->proto;
 
 		if (proto == IPPROTO_TCP)
-			tcp_in(w, m, in_port, mine[j].vnet, mine[j].agent, mine[j].acl);
+			tcp_in(w, m, in_port, mine[j].vnet, mine[j].agent, mine[j].acl,
+			       mine[j].syn ? &mine[j].k : NULL, mine[j].no_conn);
 		else if (proto == IPPROTO_ICMP)
 			icmp_in(w, m, in_port, mine[j].vnet, mine[j].agent, mine[j].acl);
 		else

@@ -108,6 +108,26 @@ static int key_eq(const struct held_key *a, const struct held_key *b)
 	       a->dport == b->dport;
 }
 
+void held_tab_prefetch(const struct held_tab *t, const struct held_key *k)
+{
+	uint32_t mask = t->nbuckets - 1;
+
+	__builtin_prefetch(AT(t, bucket_off, const uint32_t) + (key_hash(k) & mask));
+	__builtin_prefetch(AT(t, srcb_off, const uint32_t) + (src_hash(k->src) & mask));
+}
+
+void held_tab_prefetch2(const struct held_tab *t, const struct held_key *k)
+{
+	uint32_t mask = t->nbuckets - 1;
+	uint32_t i = AT(t, bucket_off, const uint32_t)[key_hash(k) & mask];
+	uint32_t j = AT(t, srcb_off, const uint32_t)[src_hash(k->src) & mask];
+
+	if (i != HELD_NONE)
+		__builtin_prefetch(&held_ents(t)[i]);
+	if (j != HELD_NONE)
+		__builtin_prefetch(AT(t, src_off, const struct held_src) + j);
+}
+
 uint32_t held_tab_find(const struct held_tab *t, const struct held_key *k)
 {
 	const uint32_t *bucket = AT(t, bucket_off, const uint32_t);

@@ -89,6 +89,13 @@ int held_tab_add(struct held_tab *t, const struct held_key *k, uint16_t vnet, ui
 struct held_ent *held_tab_get(struct held_tab *t, uint32_t idx, uint32_t gen);
 /* The entry held for k, or HELD_NONE. */
 uint32_t held_tab_find(const struct held_tab *t, const struct held_key *k);
+/* Start fetching what held_tab_find and held_tab_add will read for k, in
+ * two stages a burst runs over all its SYNs in turn, so the misses overlap
+ * instead of queueing: stage 1 the key's bucket and its client's counter
+ * bucket; stage 2 (those are in cache by then) the first entry and counter
+ * they name. */
+void held_tab_prefetch(const struct held_tab *t, const struct held_key *k);
+void held_tab_prefetch2(const struct held_tab *t, const struct held_key *k);
 /* Free the entry; returns its pkt (the caller disposes of it). */
 void *held_tab_del(struct held_tab *t, uint32_t idx);
 /* The oldest entry if it was made at least `age_ms` before now, else HELD_NONE. */

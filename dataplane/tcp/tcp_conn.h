@@ -202,6 +202,12 @@ int tcp_listen_local(struct tcp_stack *s, uint32_t addr_be, uint16_t port,
  * table lookup when there is none.  The caller checked the TCP header is
  * all there. */
 int tcp_input_syn_try(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port);
+/* Which of n <= 64 received segments (IPv4 TCP, unfragmented, ports in the
+ * first segment: the caller checked) have no connection: bit i set = none.
+ * One bulk lookup: the table's buckets are fetched for all n together, where
+ * one at a time each miss waits for memory (a SYN flood from many sources
+ * touches a new bucket per SYN). */
+uint64_t tcp_conn_absent_bulk(struct tcp_stack *s, struct rte_mbuf *const m[], unsigned int n);
 
 /* A held SYN released (S4): accept it as `rule` would, announcing an MSS
  * of at most `mss`, and never with a SYN cookie (the caller binds the new

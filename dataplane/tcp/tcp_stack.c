@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <rte_cycles.h>
+#include <rte_ether.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_lcore.h>
@@ -18,6 +19,7 @@
 #include <rte_random.h>
 
 #include "flow/flow_key.h"
+#include "ip/ipv4_check.h"
 #include "mbuf_q.h"
 #include "tcp_conn.h"
 #include "worker.h"
@@ -274,6 +276,33 @@ struct tcp_conn *tcp_conn_lookup(struct tcp_stack *s, uint32_t laddr_be, uint16_
 	if (rte_hash_lookup_data(s->h, &k, &data) < 0)
 		return NULL;
 	return tcp_conn_at(s, (uint32_t)(uintptr_t)data);
+}
+
+uint64_t tcp_conn_absent_bulk(struct tcp_stack *s, struct rte_mbuf *const m[], unsigned int n)
+{
+	struct flow_key k[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hit = 0, all;
+
+	if (n == 0)
+		return 0;
+	if (n > RTE_HASH_LOOKUP_BULK_MAX)
+		n = RTE_HASH_LOOKUP_BULK_MAX;
+	all = n == 64 ? UINT64_MAX : (1ull << n) - 1;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ipv4_hdr_raw *ip =
+			rte_pktmbuf_mtod_offset(m[i], const struct ipv4_hdr_raw *, RTE_ETHER_HDR_LEN);
+		const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + (ip->ver_ihl & 0xf) * 4u);
+
+		/* as a received segment carries it (conn_key) */
+		flow_key_v4(&k[i], 0, IPPROTO_TCP, ip->src, ip->dst, rte_be_to_cpu_16(ports[0]),
+			    rte_be_to_cpu_16(ports[1]));
+		kp[i] = &k[i];
+	}
+	if (rte_hash_lookup_bulk_data(s->h, kp, n, &hit, data) < 0)
+		return 0; /* cannot say: the caller looks one by one */
+	return ~hit & all;
 }
 
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s, uint32_t laddr_be, uint16_t lport,
