@@ -362,6 +362,10 @@ static void handle(struct ctl *c, const struct ap_msg *m)
 		sess_fail(c, AP_ERR_UNEXPECTED, "CONNECT without the STREAM capability");
 	else if (m->type == AP_PING && !(c->caps & AP_CAP_PING))
 		sess_fail(c, AP_ERR_UNEXPECTED, "PING without the PING capability");
+	else if ((m->type == AP_DA_OPEN || m->type == AP_DGRAM_OPEN || m->type == AP_DGRAM_CLOSE ||
+		  m->type == AP_DA_END) &&
+		 !(c->caps & AP_CAP_DGRAM))
+		sess_fail(c, AP_ERR_UNEXPECTED, "%s without the DGRAM capability", ap_type_str(m->type));
 	else if (m->type == AP_RETIRE && !(c->caps & AP_CAP_RETIRE))
 		sess_fail(c, AP_ERR_UNEXPECTED, "RETIRE without the RETIRE capability");
 	else if (m->type == AP_RETIRE && stream_retire(m->u.retire.stream) < 0)

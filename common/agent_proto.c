@@ -27,6 +27,12 @@
 #define PING_RESULT_FIX 12    /* 4+1+1+1+1+4, then data */
 #define ERROR_FIX 3           /* 2+1, then text_len bytes */
 #define RETIRE_LEN 8
+#define DA_OPEN_LEN 28        /* 4+4+8+4+4+2+2 */
+#define DA_RESULT_LEN 8       /* 4+1+1+2 */
+#define DA_END_LEN 8          /* 4+1+1+2 */
+#define DGRAM_OPEN_LEN 4
+#define DGRAM_UP_LEN 16       /* 4+1+1+2+8 */
+#define DGRAM_CLOSE_LEN 8
 
 #define DIR_A AP_FROM_AGENT
 #define DIR_S AP_FROM_APPLIANCE
@@ -93,6 +99,30 @@ static void body_bounds(unsigned int type, uint16_t *min, uint16_t *max, const c
 	case AP_RETIRE:
 		*min = *max = RETIRE_LEN;
 		*why = "RETIRE: body length is not 8";
+		break;
+	case AP_DA_OPEN:
+		*min = *max = DA_OPEN_LEN;
+		*why = "DA_OPEN: body length is not 28";
+		break;
+	case AP_DA_RESULT:
+		*min = *max = DA_RESULT_LEN;
+		*why = "DA_RESULT: body length is not 8";
+		break;
+	case AP_DA_END:
+		*min = *max = DA_END_LEN;
+		*why = "DA_END: body length is not 8";
+		break;
+	case AP_DGRAM_OPEN:
+		*min = *max = DGRAM_OPEN_LEN;
+		*why = "DGRAM_OPEN: body length is not 4";
+		break;
+	case AP_DGRAM_UP:
+		*min = *max = DGRAM_UP_LEN;
+		*why = "DGRAM_UP: body length is not 16";
+		break;
+	case AP_DGRAM_CLOSE:
+		*min = *max = DGRAM_CLOSE_LEN;
+		*why = "DGRAM_CLOSE: body length is not 8";
 		break;
 	default:
 		*min = 1, *max = 0; /* nothing fits */
@@ -204,6 +234,48 @@ static const char *msg_check(const struct ap_msg *m)
 	case AP_KEEPALIVE:
 	case AP_KEEPALIVE_ACK:
 	case AP_RETIRE:
+	case AP_DGRAM_OPEN:
+		return NULL;
+	case AP_DA_OPEN:
+		if (m->u.da_open.dport == 0)
+			return "DA_OPEN: server port 0";
+		if (m->u.da_open.session == 0)
+			return "DA_OPEN: session id 0";
+		return NULL;
+	case AP_DA_RESULT: {
+		const struct ap_da_result *r = &m->u.da_result;
+
+		switch (r->result) {
+		case AP_RES_OK:
+		case AP_RES_REFUSE:
+		case AP_RES_BUSY:
+		case AP_RES_NO_STREAM:
+			break;
+		default:
+			return "DA_RESULT: unknown result";
+		}
+		if ((r->result == AP_RES_OK) != (r->relay_port != 0))
+			return r->result == AP_RES_OK ? "DA_RESULT: OK without a relay port" :
+							"DA_RESULT: relay port without OK";
+		return NULL;
+	}
+	case AP_DA_END:
+		if (m->u.da_end.reason < AP_DA_END_IDLE || m->u.da_end.reason > AP_DA_END_APPLIANCE)
+			return "DA_END: unknown reason";
+		return NULL;
+	case AP_DGRAM_UP: {
+		const struct ap_dgram_up *u = &m->u.dgram_up;
+
+		if (u->result != AP_RES_OK && u->result != AP_RES_BUSY)
+			return "DGRAM_UP: result not OK or BUSY";
+		if ((u->result == AP_RES_OK) != (u->session != 0))
+			return u->result == AP_RES_OK ? "DGRAM_UP: OK with session id 0" :
+							"DGRAM_UP: a session id without OK";
+		return NULL;
+	}
+	case AP_DGRAM_CLOSE:
+		if (m->u.dgram_close.session == 0)
+			return "DGRAM_CLOSE: session id 0";
 		return NULL;
 	case AP_CONNECT:
 		if (m->u.connect.proto != 6)
@@ -324,6 +396,43 @@ static const char *decode(uint8_t type, const uint8_t *b, size_t n, struct ap_ms
 	}
 	case AP_RETIRE:
 		m->u.retire.stream = get64(b);
+		return NULL;
+	case AP_DA_OPEN: {
+		struct ap_da_open *o = &m->u.da_open;
+
+		o->id = get32(b);
+		o->da = get32(b + 4);
+		o->session = get64(b + 8);
+		o->dst = get32(b + 16);
+		o->src = get32(b + 20);
+		o->dport = get16(b + 24);
+		o->sport = get16(b + 26);
+		return NULL;
+	}
+	case AP_DA_RESULT:
+		m->u.da_result.id = get32(b);
+		m->u.da_result.result = b[4];
+		m->u.da_result.pad = b[5];
+		m->u.da_result.relay_port = get16(b + 6);
+		return b[5] ? "DA_RESULT: non-zero pad byte" : NULL;
+	case AP_DA_END:
+		m->u.da_end.da = get32(b);
+		m->u.da_end.reason = b[4];
+		m->u.da_end.pad = b[5];
+		m->u.da_end.replies = get16(b + 6);
+		return b[5] ? "DA_END: non-zero pad byte" : NULL;
+	case AP_DGRAM_OPEN:
+		m->u.dgram_open.id = get32(b);
+		return NULL;
+	case AP_DGRAM_UP:
+		m->u.dgram_up.id = get32(b);
+		m->u.dgram_up.result = b[4];
+		m->u.dgram_up.pad = b[5];
+		m->u.dgram_up.pad2 = get16(b + 6);
+		m->u.dgram_up.session = get64(b + 8);
+		return b[5] || b[6] || b[7] ? "DGRAM_UP: non-zero pad bytes" : NULL;
+	case AP_DGRAM_CLOSE:
+		m->u.dgram_close.session = get64(b);
 		return NULL;
 	case AP_CONNECT_RESULT:
 		m->u.cres.id = get32(b);
@@ -457,6 +566,18 @@ static size_t body_len(const struct ap_msg *m)
 		return ERROR_FIX + m->u.error.text_len;
 	case AP_RETIRE:
 		return RETIRE_LEN;
+	case AP_DA_OPEN:
+		return DA_OPEN_LEN;
+	case AP_DA_RESULT:
+		return DA_RESULT_LEN;
+	case AP_DA_END:
+		return DA_END_LEN;
+	case AP_DGRAM_OPEN:
+		return DGRAM_OPEN_LEN;
+	case AP_DGRAM_UP:
+		return DGRAM_UP_LEN;
+	case AP_DGRAM_CLOSE:
+		return DGRAM_CLOSE_LEN;
 	default:
 		return 0;
 	}
@@ -513,6 +634,43 @@ int ap_encode(const struct ap_msg *msg, uint8_t *out, size_t cap)
 	}
 	case AP_RETIRE:
 		p = put64(p, msg->u.retire.stream);
+		break;
+	case AP_DA_OPEN: {
+		const struct ap_da_open *o = &msg->u.da_open;
+
+		p = put32(p, o->id);
+		p = put32(p, o->da);
+		p = put64(p, o->session);
+		p = put32(p, o->dst);
+		p = put32(p, o->src);
+		p = put16(p, o->dport);
+		p = put16(p, o->sport);
+		break;
+	}
+	case AP_DA_RESULT:
+		p = put32(p, msg->u.da_result.id);
+		p = put8(p, msg->u.da_result.result);
+		p = put8(p, 0); /* pad */
+		p = put16(p, msg->u.da_result.relay_port);
+		break;
+	case AP_DA_END:
+		p = put32(p, msg->u.da_end.da);
+		p = put8(p, msg->u.da_end.reason);
+		p = put8(p, 0); /* pad */
+		p = put16(p, msg->u.da_end.replies);
+		break;
+	case AP_DGRAM_OPEN:
+		p = put32(p, msg->u.dgram_open.id);
+		break;
+	case AP_DGRAM_UP:
+		p = put32(p, msg->u.dgram_up.id);
+		p = put8(p, msg->u.dgram_up.result);
+		p = put8(p, 0); /* pad */
+		p = put16(p, 0);
+		p = put64(p, msg->u.dgram_up.session);
+		break;
+	case AP_DGRAM_CLOSE:
+		p = put64(p, msg->u.dgram_close.session);
 		break;
 	case AP_CONNECT_RESULT:
 		p = put32(p, msg->u.cres.id);
@@ -636,4 +794,165 @@ int ap_version_pick(uint16_t a_min, uint16_t a_max, uint16_t b_min, uint16_t b_m
 	if (a_min > a_max || b_min > b_max || lo > hi || hi == 0)
 		return -1;
 	return hi;
+}
+
+/* ------------------------------------------------------- DGRAM sessions -- */
+
+#define D_DATA_FIX 4            /* da, then the payload */
+#define D_CREDIT_LEN 4
+#define D_ICMP_LEN 12           /* 4+1+1+2+4 */
+
+_Static_assert(D_DATA_FIX + AP_DGRAM_MAX_PAYLOAD <= 0xffff, "a datagram fits a DGRAM frame");
+
+int ap_ddir_ok(unsigned int type, enum ap_dir from)
+{
+	if (from != AP_FROM_AGENT && from != AP_FROM_APPLIANCE)
+		return 0;
+	switch (type) {
+	case AP_D_DATA:
+		return 1;
+	case AP_D_CREDIT:
+	case AP_D_ICMP:
+		return from == AP_FROM_AGENT;
+	default:
+		return 0;
+	}
+}
+
+/* RFC 792: the errors a UDP socket reports (IP_RECVERR) that a client can
+ * be told about, with their codes (RFC 1812 5.2.7.1 for 3/13..15). */
+static const char *dmsg_check(const struct ap_dmsg *m)
+{
+	switch (m->type) {
+	case AP_D_DATA:
+		if (m->len > AP_DGRAM_MAX_PAYLOAD)
+			return "DATA: payload longer than " STR(AP_DGRAM_MAX_PAYLOAD);
+		if (m->len && m->data == NULL)
+			return "DATA: len without data";
+		return NULL;
+	case AP_D_CREDIT:
+		return m->credit == 0 ? "CREDIT: 0 credits" : NULL;
+	case AP_D_ICMP:
+		switch (m->icmp_type) {
+		case 3:
+			if (m->icmp_code > 15)
+				return "ICMP: destination unreachable code above 15";
+			break;
+		case 11:
+			if (m->icmp_code > 1)
+				return "ICMP: time exceeded code above 1";
+			break;
+		case 12:
+			if (m->icmp_code > 2)
+				return "ICMP: parameter problem code above 2";
+			break;
+		default:
+			return "ICMP: type not 3, 11 or 12";
+		}
+		if (m->mtu && !(m->icmp_type == 3 && m->icmp_code == 4))
+			return "ICMP: mtu without fragmentation needed (3/4)";
+		return NULL;
+	default:
+		return "unknown DGRAM frame type";
+	}
+}
+
+int ap_dparse(const uint8_t *buf, size_t len, struct ap_dmsg *m, size_t *used, const char **why)
+{
+	const char *w = NULL;
+	uint16_t blen;
+	int rc = -EBADMSG;
+
+	memset(m, 0, sizeof(*m));
+	*used = 0;
+	if (len < AP_HDR_LEN)
+		return -EAGAIN;
+	blen = get16(buf + 2);
+	if (buf[0] == 0 || buf[0] >= AP_DTYPE_MAX || buf[1] != 0) {
+		w = buf[1] ? "non-zero flags" : "unknown DGRAM frame type";
+		rc = -EPROTO;
+		goto fail;
+	}
+	/* what the header alone decides, now */
+	if ((buf[0] == AP_D_DATA && blen < D_DATA_FIX) ||
+	    (buf[0] == AP_D_CREDIT && blen != D_CREDIT_LEN) ||
+	    (buf[0] == AP_D_ICMP && blen != D_ICMP_LEN)) {
+		w = buf[0] == AP_D_DATA   ? "DATA: body shorter than 4" :
+		    buf[0] == AP_D_CREDIT ? "CREDIT: body length is not 4" :
+					    "ICMP: body length is not 12";
+		goto fail;
+	}
+	if (buf[0] == AP_D_DATA && blen > D_DATA_FIX + AP_DGRAM_MAX_PAYLOAD) {
+		w = "DATA: payload longer than " STR(AP_DGRAM_MAX_PAYLOAD);
+		goto fail;
+	}
+	if (len - AP_HDR_LEN < blen)
+		return -EAGAIN;
+	{
+		const uint8_t *b = buf + AP_HDR_LEN;
+
+		m->type = buf[0];
+		switch (m->type) {
+		case AP_D_DATA:
+			m->da = get32(b);
+			m->len = (uint16_t)(blen - D_DATA_FIX);
+			m->data = b + D_DATA_FIX;
+			break;
+		case AP_D_CREDIT:
+			m->credit = get32(b);
+			break;
+		default: /* AP_D_ICMP */
+			m->da = get32(b);
+			m->icmp_type = b[4];
+			m->icmp_code = b[5];
+			m->mtu = get16(b + 6);
+			m->from = get32(b + 8);
+			break;
+		}
+	}
+	w = dmsg_check(m);
+	if (w)
+		goto fail;
+	*used = AP_HDR_LEN + (size_t)blen;
+	return 0;
+fail:
+	memset(m, 0, sizeof(*m));
+	if (why)
+		*why = w;
+	return rc;
+}
+
+int ap_dencode(const struct ap_dmsg *m, uint8_t *out, size_t cap)
+{
+	size_t blen;
+	uint8_t *p;
+
+	if (dmsg_check(m) != NULL)
+		return -EINVAL;
+	blen = m->type == AP_D_DATA ? D_DATA_FIX + (size_t)m->len :
+	       m->type == AP_D_CREDIT ? D_CREDIT_LEN : D_ICMP_LEN;
+	if (cap < AP_HDR_LEN + blen)
+		return -ENOSPC;
+	p = put8(out, m->type);
+	p = put8(p, 0); /* flags */
+	p = put16(p, (uint16_t)blen);
+	switch (m->type) {
+	case AP_D_DATA:
+		p = put32(p, m->da);
+		if (m->len)
+			memcpy(p, m->data, m->len);
+		p += m->len;
+		break;
+	case AP_D_CREDIT:
+		p = put32(p, m->credit);
+		break;
+	default: /* AP_D_ICMP */
+		p = put32(p, m->da);
+		p = put8(p, m->icmp_type);
+		p = put8(p, m->icmp_code);
+		p = put16(p, m->mtu);
+		p = put32(p, m->from);
+		break;
+	}
+	return (int)(p - out);
 }

@@ -30,6 +30,7 @@
 
 #define AP_ALPN_CONTROL "sluice-control/1"
 #define AP_ALPN_STREAM "sluice-stream/1"
+#define AP_ALPN_DGRAM "sluice-dgram/1"
 #define AP_STREAM_ID_LABEL "EXPORTER-sluice-stream-id"
 
 #define AP_VERSION 1          /* the protocol version this code speaks */
@@ -42,6 +43,7 @@
 #define AP_CAP_STREAM 0x0001u /* TCP relays over STREAM sessions */
 #define AP_CAP_PING 0x0002u   /* ICMP echo on behalf of clients */
 #define AP_CAP_RETIRE 0x0004u /* the agent replaces an idle STREAM session on RETIRE */
+#define AP_CAP_DGRAM 0x0008u  /* UDP relays over DGRAM sessions (issue 10) */
 
 /* X-macro: name, value, direction (A = agent -> appliance, S = appliance
  * -> agent, B = both).  Body layouts are in the struct comments below. */
@@ -55,7 +57,13 @@
 	X(PING, 7, S)           /* send an ICMP echo */                  \
 	X(PING_RESULT, 8, A)    /* the reply or the error */             \
 	X(ERROR, 9, B)          /* the sender closes after it */            \
-	X(RETIRE, 10, S)        /* close this idle STREAM session, dial anew */
+	X(RETIRE, 10, S)        /* close this idle STREAM session, dial anew */ \
+	X(DA_OPEN, 11, S)       /* relay a client's UDP flow over a DGRAM session */ \
+	X(DA_RESULT, 12, A)     /* OK (with the agent's relay port) / REFUSE */ \
+	X(DA_END, 13, B)        /* a datagram association ended */           \
+	X(DGRAM_OPEN, 14, S)    /* open a DGRAM session (a new SA) */         \
+	X(DGRAM_UP, 15, A)      /* the DGRAM session opened, by its id */     \
+	X(DGRAM_CLOSE, 16, S)   /* close this DGRAM session (SA deleted) */
 
 enum ap_type {
 #define AP_ENUM(name, val, dir) AP_##name = val,
@@ -160,6 +168,54 @@ struct ap_retire {            /* body: 8 */
 	uint64_t stream;        /* an idle STREAM session of the agent */
 };
 
+struct ap_da_open {           /* body: 4+4+8+4+4+2+2 = 28 */
+	uint32_t id;            /* request id */
+	uint32_t da;            /* the appliance's id of the association, unique among
+				 * this agent's open ones; DATA frames carry it */
+	uint64_t session;       /* the DGRAM session it is bound to */
+	uint32_t dst;           /* server address (host order in this struct) */
+	uint32_t src;           /* the client's address (informational) */
+	uint16_t dport;         /* server port, not 0 */
+	uint16_t sport;         /* the client's port (informational) */
+};
+
+struct ap_da_result {         /* body: 4+1+1+2 = 8 */
+	uint32_t id;
+	uint8_t result;         /* AP_RES_OK, _REFUSE, _BUSY, _NO_STREAM (no such DGRAM session) */
+	uint8_t pad;
+	uint16_t relay_port;    /* OK: the agent's local UDP port for it (not 0); else 0 */
+};
+
+/* DA_END.reason */
+enum ap_da_end {
+	AP_DA_END_IDLE = 1,     /* the agent's idle timer (30 s, 15 min once answered) */
+	AP_DA_END_ERROR = 2,    /* the agent's socket failed */
+	AP_DA_END_APPLIANCE = 3, /* the appliance ended it (sent by the appliance) */
+};
+
+struct ap_da_end_msg {        /* body: 4+1+1+2 = 8 */
+	uint32_t da;
+	uint8_t reason;         /* enum ap_da_end */
+	uint8_t pad;
+	uint16_t replies;       /* datagrams the server sent for it, saturating (logs) */
+};
+
+struct ap_dgram_open {        /* body: 4 */
+	uint32_t id;            /* request id; DGRAM_UP answers it */
+};
+
+struct ap_dgram_up {          /* body: 4+1+1+2+8 = 16 */
+	uint32_t id;            /* the DGRAM_OPEN's */
+	uint8_t result;         /* AP_RES_OK, or _BUSY (at its bound of sessions; session 0) */
+	uint8_t pad;
+	uint16_t pad2;
+	uint64_t session;       /* OK: the new session's id (not 0) */
+};
+
+struct ap_dgram_close {       /* body: 8 */
+	uint64_t session;
+};
+
 struct ap_error {             /* body: 2+1+text */
 	uint16_t code;          /* enum ap_err */
 	uint8_t text_len;
@@ -178,6 +234,12 @@ struct ap_msg {
 		struct ap_ping_result pres;
 		struct ap_error error;
 		struct ap_retire retire;
+		struct ap_da_open da_open;
+		struct ap_da_result da_result;
+		struct ap_da_end_msg da_end;
+		struct ap_dgram_open dgram_open;
+		struct ap_dgram_up dgram_up;
+		struct ap_dgram_close dgram_close;
 	} u;
 };
 
@@ -207,6 +269,42 @@ enum ap_err ap_err_of(int parse_rc);
  * data too long, unknown type).
  */
 int ap_encode(const struct ap_msg *msg, uint8_t *out, size_t cap);
+
+/*
+ * DGRAM sessions (ALPN AP_ALPN_DGRAM, named like STREAM sessions by the
+ * exporter): frames with the control session's 4-byte header (u8 type, u8
+ * flags 0, u16 body length) and their own types, bodies up to 65,535 bytes.
+ * One session carries the datagrams of many associations (DA_OPEN), and is
+ * the security association they share (issue 10, S2).
+ */
+#define AP_DGRAM_MAX_PAYLOAD 65507 /* the largest UDP payload over IPv4 */
+
+enum ap_dtype {
+	AP_D_DATA = 1,          /* B: a datagram of association `da` */
+	AP_D_CREDIT = 2,        /* A: the appliance may send `credit` more DATA frames */
+	AP_D_ICMP = 3,          /* A: the agent's socket got an ICMP error for `da` */
+	AP_DTYPE_MAX
+};
+
+struct ap_dmsg {
+	uint8_t type;           /* enum ap_dtype */
+	uint32_t da;            /* DATA, ICMP */
+	uint32_t credit;        /* CREDIT: > 0 */
+	uint8_t icmp_type;      /* ICMP: 3, 11 or 12 (RFC 792) */
+	uint8_t icmp_code;      /* ICMP: 0..15 for 3, 0..1 for 11, 0..2 for 12 */
+	uint16_t mtu;           /* ICMP 3/4 (fragmentation needed): the next hop's MTU; else 0 */
+	uint32_t from;          /* ICMP: who sent the error (host order) */
+	uint16_t len;           /* DATA: payload bytes (the rest of the body) */
+	const uint8_t *data;    /* DATA: points into the parsed buffer */
+};
+
+/* As ap_parse, for a DGRAM session's frames: 0, -EAGAIN, -EPROTO (unknown
+ * type, flags), -EBADMSG (a body that does not fit its type). */
+int ap_dparse(const uint8_t *buf, size_t len, struct ap_dmsg *m, size_t *used, const char **why);
+/* As ap_encode: bytes written, -ENOSPC, -EINVAL. */
+int ap_dencode(const struct ap_dmsg *m, uint8_t *out, size_t cap);
+/* May `from` send DGRAM frame `type`?  1 or 0. */
+int ap_ddir_ok(unsigned int type, enum ap_dir from);
 
 /* "HELLO", "CONNECT", ...; "?" for unknown values. */
 const char *ap_type_str(unsigned int type);

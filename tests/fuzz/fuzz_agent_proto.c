@@ -68,6 +68,28 @@ static int same(const struct ap_msg *a, const struct ap_msg *b)
 		return a->u.error.code == b->u.error.code &&
 		       a->u.error.text_len == b->u.error.text_len &&
 		       memcmp(a->u.error.text, b->u.error.text, a->u.error.text_len + 1u) == 0;
+	case AP_RETIRE:
+		return a->u.retire.stream == b->u.retire.stream;
+	case AP_DA_OPEN:
+		return memcmp(&a->u.da_open, &b->u.da_open, sizeof(a->u.da_open)) == 0;
+	case AP_DA_RESULT:
+		return a->u.da_result.id == b->u.da_result.id &&
+		       a->u.da_result.result == b->u.da_result.result &&
+		       a->u.da_result.pad == b->u.da_result.pad &&
+		       a->u.da_result.relay_port == b->u.da_result.relay_port;
+	case AP_DA_END:
+		return a->u.da_end.da == b->u.da_end.da && a->u.da_end.reason == b->u.da_end.reason &&
+		       a->u.da_end.pad == b->u.da_end.pad && a->u.da_end.replies == b->u.da_end.replies;
+	case AP_DGRAM_OPEN:
+		return a->u.dgram_open.id == b->u.dgram_open.id;
+	case AP_DGRAM_UP:
+		return a->u.dgram_up.id == b->u.dgram_up.id &&
+		       a->u.dgram_up.result == b->u.dgram_up.result &&
+		       a->u.dgram_up.pad == b->u.dgram_up.pad &&
+		       a->u.dgram_up.pad2 == b->u.dgram_up.pad2 &&
+		       a->u.dgram_up.session == b->u.dgram_up.session;
+	case AP_DGRAM_CLOSE:
+		return a->u.dgram_close.session == b->u.dgram_close.session;
 	default:
 		return 0;
 	}

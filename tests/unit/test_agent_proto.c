@@ -80,6 +80,31 @@ static void assert_msg_equal(const struct ap_msg *a, const struct ap_msg *b)
 	case AP_RETIRE:
 		assert_true(a->u.retire.stream == b->u.retire.stream);
 		break;
+	case AP_DA_OPEN:
+		assert_memory_equal(&a->u.da_open, &b->u.da_open, sizeof(a->u.da_open));
+		break;
+	case AP_DA_RESULT:
+		assert_int_equal(a->u.da_result.id, b->u.da_result.id);
+		assert_int_equal(a->u.da_result.result, b->u.da_result.result);
+		assert_int_equal(b->u.da_result.pad, 0);
+		assert_int_equal(a->u.da_result.relay_port, b->u.da_result.relay_port);
+		break;
+	case AP_DA_END:
+		assert_int_equal(a->u.da_end.da, b->u.da_end.da);
+		assert_int_equal(a->u.da_end.reason, b->u.da_end.reason);
+		assert_int_equal(a->u.da_end.replies, b->u.da_end.replies);
+		break;
+	case AP_DGRAM_OPEN:
+		assert_int_equal(a->u.dgram_open.id, b->u.dgram_open.id);
+		break;
+	case AP_DGRAM_UP:
+		assert_int_equal(a->u.dgram_up.id, b->u.dgram_up.id);
+		assert_int_equal(a->u.dgram_up.result, b->u.dgram_up.result);
+		assert_true(a->u.dgram_up.session == b->u.dgram_up.session);
+		break;
+	case AP_DGRAM_CLOSE:
+		assert_true(a->u.dgram_close.session == b->u.dgram_close.session);
+		break;
 	case AP_ERROR:
 		assert_int_equal(a->u.error.code, b->u.error.code);
 		assert_int_equal(a->u.error.text_len, b->u.error.text_len);
@@ -485,7 +510,7 @@ static void test_oversized(void **state)
 static void test_unknown_type_and_flags(void **state)
 {
 	uint8_t f[4 + 8] = { AP_KEEPALIVE, 0, 0, 8 };
-	static const uint8_t bad_types[] = { 0, AP_TYPE_MAX, 11, 0x7f, 0x80, 0xff };
+	static const uint8_t bad_types[] = { 0, AP_TYPE_MAX, AP_TYPE_MAX + 1, 0x7f, 0x80, 0xff };
 	const char *why = NULL;
 	struct ap_msg m;
 	size_t used;
@@ -896,6 +921,198 @@ static void test_why_fits_error_text(void **state)
 	assert_true(n > 0);
 }
 
+/* --- issue 10: datagram associations on the control session ------------- */
+
+static struct ap_msg da_open_msg(void)
+{
+	struct ap_msg m = { .type = AP_DA_OPEN };
+
+	m.u.da_open = (struct ap_da_open){ .id = 1, .da = 2, .session = 9, .dst = 0xc613c80a,
+					   .src = 0xc6120002, .dport = 53, .sport = 40000 };
+	return m;
+}
+
+static void test_da_messages(void **state)
+{
+	static const uint8_t want_open[] = { AP_DA_OPEN, 0, 0, 28,
+					     0, 0, 0, 1,  0, 0, 0, 2,  0, 0, 0, 0, 0, 0, 0, 9,
+					     0xc6, 0x13, 0xc8, 0x0a,  0xc6, 0x12, 0, 2,  0, 53,
+					     0x9c, 0x40 };
+	uint8_t buf[FRAME_MAX];
+	struct ap_msg m;
+
+	(void)state;
+	m = da_open_msg();
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), (int)sizeof(want_open));
+	assert_memory_equal(buf, want_open, sizeof(want_open));
+	roundtrip(&m, 4 + 28);
+	expect_badlen(&m, -1);
+	expect_badlen(&m, +1);
+	m.u.da_open.dport = 0;
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m = da_open_msg();
+	expect_badmsg_at(&m, 4 + 25, 0);  /* dport 53 -> 0 */
+	m.u.da_open.session = 0;
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+
+	m = (struct ap_msg){ .type = AP_DA_RESULT };
+	m.u.da_result = (struct ap_da_result){ .id = 7, .result = AP_RES_OK, .relay_port = 50000 };
+	roundtrip(&m, 4 + 8);
+	expect_badmsg_at(&m, 4 + 5, 1);   /* pad */
+	expect_badmsg_at(&m, 4 + 4, 9);   /* unknown result */
+	m.u.da_result.relay_port = 0;     /* OK needs the relay port */
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m.u.da_result.result = AP_RES_REFUSE;
+	roundtrip(&m, 4 + 8);
+	m.u.da_result.relay_port = 1;     /* and only OK has one */
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m.u.da_result = (struct ap_da_result){ .id = 7, .result = AP_RES_UNREACHABLE };
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+
+	for (uint8_t r = AP_DA_END_IDLE; r <= AP_DA_END_APPLIANCE; r++) {
+		m = (struct ap_msg){ .type = AP_DA_END };
+		m.u.da_end = (struct ap_da_end_msg){ .da = 3, .reason = r, .replies = 65535 };
+		roundtrip(&m, 4 + 8);
+	}
+	expect_badmsg_at(&m, 4 + 4, 0);   /* reason 0 */
+	expect_badmsg_at(&m, 4 + 4, 4);
+	expect_badmsg_at(&m, 4 + 5, 1);   /* pad */
+
+	m = (struct ap_msg){ .type = AP_DGRAM_OPEN, .u.dgram_open.id = 0xffffffff };
+	roundtrip(&m, 4 + 4);
+	m = (struct ap_msg){ .type = AP_DGRAM_UP };
+	m.u.dgram_up = (struct ap_dgram_up){ .id = 5, .result = AP_RES_OK, .session = UINT64_MAX };
+	roundtrip(&m, 4 + 16);
+	expect_badmsg_at(&m, 4 + 6, 1);   /* pads */
+	expect_badmsg_at(&m, 4 + 4, AP_RES_REFUSE);
+	m.u.dgram_up.session = 0;
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m.u.dgram_up.result = AP_RES_BUSY;
+	roundtrip(&m, 4 + 16);
+	m = (struct ap_msg){ .type = AP_DGRAM_CLOSE, .u.dgram_close.session = 1 };
+	roundtrip(&m, 4 + 8);
+	m.u.dgram_close.session = 0;
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+
+	assert_true(ap_dir_ok(AP_DA_OPEN, AP_FROM_APPLIANCE) && !ap_dir_ok(AP_DA_OPEN, AP_FROM_AGENT));
+	assert_true(ap_dir_ok(AP_DA_RESULT, AP_FROM_AGENT) && !ap_dir_ok(AP_DA_RESULT, AP_FROM_APPLIANCE));
+	assert_true(ap_dir_ok(AP_DA_END, AP_FROM_AGENT) && ap_dir_ok(AP_DA_END, AP_FROM_APPLIANCE));
+	assert_true(ap_dir_ok(AP_DGRAM_UP, AP_FROM_AGENT) && !ap_dir_ok(AP_DGRAM_OPEN, AP_FROM_AGENT));
+	assert_true(ap_dir_ok(AP_DGRAM_CLOSE, AP_FROM_APPLIANCE));
+}
+
+/* --- issue 10: DGRAM session frames ---------------------------------------- */
+
+static int dparse_rc(const uint8_t *b, size_t n)
+{
+	struct ap_dmsg m;
+	const char *why = NULL;
+	size_t used;
+	int rc = ap_dparse(b, n, &m, &used, &why);
+
+	if (rc != 0 && rc != -EAGAIN)
+		assert_true(why != NULL && why[0] != '\0');
+	return rc;
+}
+
+static void droundtrip(const struct ap_dmsg *m, size_t want)
+{
+	static uint8_t buf[AP_HDR_LEN + 0xffff];
+	struct ap_dmsg p;
+	size_t used;
+	int n = ap_dencode(m, buf, sizeof(buf));
+
+	assert_int_equal(n, (int)want);
+	assert_int_equal(ap_dencode(m, buf, want - 1), -ENOSPC);
+	assert_int_equal(ap_dparse(buf, want, &p, &used, NULL), 0);
+	assert_int_equal(used, want);
+	assert_int_equal(p.type, m->type);
+	assert_int_equal(p.da, m->da);
+	assert_int_equal(p.credit, m->credit);
+	assert_int_equal(p.icmp_type, m->icmp_type);
+	assert_int_equal(p.icmp_code, m->icmp_code);
+	assert_int_equal(p.mtu, m->mtu);
+	assert_int_equal(p.from, m->from);
+	assert_int_equal(p.len, m->len);
+	if (m->len)
+		assert_memory_equal(p.data, m->data, m->len);
+	for (size_t k = 0; k < want; k++)
+		assert_int_equal(ap_dparse(buf, k, &p, &used, NULL), -EAGAIN);
+}
+
+static void test_dgram_frames(void **state)
+{
+	static uint8_t big[AP_DGRAM_MAX_PAYLOAD + 1];
+	static uint8_t buf[AP_HDR_LEN + 0xffff];
+	static const uint8_t want_data[] = { AP_D_DATA, 0, 0, 7, 0, 0, 0, 42, 'a', 'b', 'c' };
+	static const uint8_t want_icmp[] = { AP_D_ICMP, 0, 0, 12, 0, 0, 0, 42, 3, 4, 0x05, 0xdc,
+					     0xc6, 0x13, 0xc8, 0x01 };
+	struct ap_dmsg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	m = (struct ap_dmsg){ .type = AP_D_DATA, .da = 42, .len = 3, .data = (const uint8_t *)"abc" };
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), (int)sizeof(want_data));
+	assert_memory_equal(buf, want_data, sizeof(want_data));
+	droundtrip(&m, sizeof(want_data));
+	m.len = 0;                        /* an empty datagram is a datagram */
+	droundtrip(&m, 8);
+	m = (struct ap_dmsg){ .type = AP_D_DATA, .da = 1, .len = AP_DGRAM_MAX_PAYLOAD, .data = big };
+	droundtrip(&m, 8 + AP_DGRAM_MAX_PAYLOAD);
+	m.len = AP_DGRAM_MAX_PAYLOAD + 1; /* the largest IPv4 UDP payload, no more */
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+	{
+		uint8_t h[4] = { AP_D_DATA, 0, 0xff, 0xff }; /* 4 + 65531 */
+
+		assert_int_equal(dparse_rc(h, sizeof(h)), -EBADMSG);
+		h[2] = 0, h[3] = 3;       /* shorter than the da */
+		assert_int_equal(dparse_rc(h, sizeof(h)), -EBADMSG);
+	}
+
+	m = (struct ap_dmsg){ .type = AP_D_CREDIT, .credit = 64 };
+	droundtrip(&m, 8);
+	m.credit = 0;
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+
+	m = (struct ap_dmsg){ .type = AP_D_ICMP, .da = 42, .icmp_type = 3, .icmp_code = 4,
+			      .mtu = 1500, .from = 0xc613c801 };
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), (int)sizeof(want_icmp));
+	assert_memory_equal(buf, want_icmp, sizeof(want_icmp));
+	droundtrip(&m, sizeof(want_icmp));
+	m.icmp_code = 3;                  /* port unreachable has no mtu */
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+	m.mtu = 0;
+	droundtrip(&m, 16);
+	m.icmp_code = 16;
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+	m = (struct ap_dmsg){ .type = AP_D_ICMP, .icmp_type = 11, .icmp_code = 1 };
+	droundtrip(&m, 16);
+	m.icmp_code = 2;
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+	m = (struct ap_dmsg){ .type = AP_D_ICMP, .icmp_type = 5 };
+	assert_int_equal(ap_dencode(&m, buf, sizeof(buf)), -EINVAL);
+
+	/* unknown types and flags: -EPROTO from the header */
+	{
+		uint8_t h[8] = { 0, 0, 0, 4, 0, 0, 0, 1 };
+
+		assert_int_equal(dparse_rc(h, 4), -EPROTO);
+		h[0] = AP_DTYPE_MAX;
+		assert_int_equal(dparse_rc(h, 4), -EPROTO);
+		h[0] = AP_D_CREDIT, h[1] = 1;
+		assert_int_equal(dparse_rc(h, 4), -EPROTO);
+		h[1] = 0;
+		assert_int_equal(dparse_rc(h, 8), 0);
+		h[3] = 5;                 /* CREDIT of 5 bytes */
+		assert_int_equal(dparse_rc(h, 4), -EBADMSG);
+	}
+	assert_true(ap_ddir_ok(AP_D_DATA, AP_FROM_AGENT) && ap_ddir_ok(AP_D_DATA, AP_FROM_APPLIANCE));
+	assert_true(ap_ddir_ok(AP_D_CREDIT, AP_FROM_AGENT) && !ap_ddir_ok(AP_D_CREDIT, AP_FROM_APPLIANCE));
+	assert_true(ap_ddir_ok(AP_D_ICMP, AP_FROM_AGENT) && !ap_ddir_ok(AP_D_ICMP, AP_FROM_APPLIANCE));
+	assert_false(ap_ddir_ok(0, AP_FROM_AGENT) || ap_ddir_ok(AP_DTYPE_MAX, AP_FROM_AGENT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +1130,8 @@ int main(void)
 		cmocka_unit_test(test_encode_rejects),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_why_fits_error_text),
+		cmocka_unit_test(test_da_messages),
+		cmocka_unit_test(test_dgram_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
