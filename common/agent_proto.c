@@ -27,7 +27,7 @@
 #define PING_RESULT_FIX 12    /* 4+1+1+1+1+4, then data */
 #define ERROR_FIX 3           /* 2+1, then text_len bytes */
 #define RETIRE_LEN 8
-#define DA_OPEN_LEN 28        /* 4+4+8+4+4+2+2 */
+#define DA_OPEN_LEN 36        /* 4+4+8+4+4+2+2+4+4 */
 #define DA_RESULT_LEN 8       /* 4+1+1+2 */
 #define DA_END_LEN 8          /* 4+1+1+2 */
 #define DGRAM_OPEN_LEN 4
@@ -102,7 +102,7 @@ static void body_bounds(unsigned int type, uint16_t *min, uint16_t *max, const c
 		break;
 	case AP_DA_OPEN:
 		*min = *max = DA_OPEN_LEN;
-		*why = "DA_OPEN: body length is not 28";
+		*why = "DA_OPEN: body length is not 36";
 		break;
 	case AP_DA_RESULT:
 		*min = *max = DA_RESULT_LEN;
@@ -241,6 +241,8 @@ static const char *msg_check(const struct ap_msg *m)
 			return "DA_OPEN: server port 0";
 		if (m->u.da_open.session == 0)
 			return "DA_OPEN: session id 0";
+		if (m->u.da_open.idle_ms == 0 || m->u.da_open.idle2_ms < m->u.da_open.idle_ms)
+			return "DA_OPEN: idle timers 0 or shrinking";
 		return NULL;
 	case AP_DA_RESULT: {
 		const struct ap_da_result *r = &m->u.da_result;
@@ -407,6 +409,8 @@ static const char *decode(uint8_t type, const uint8_t *b, size_t n, struct ap_ms
 		o->src = get32(b + 20);
 		o->dport = get16(b + 24);
 		o->sport = get16(b + 26);
+		o->idle_ms = get32(b + 28);
+		o->idle2_ms = get32(b + 32);
 		return NULL;
 	}
 	case AP_DA_RESULT:
@@ -645,6 +649,8 @@ int ap_encode(const struct ap_msg *msg, uint8_t *out, size_t cap)
 		p = put32(p, o->src);
 		p = put16(p, o->dport);
 		p = put16(p, o->sport);
+		p = put32(p, o->idle_ms);
+		p = put32(p, o->idle2_ms);
 		break;
 	}
 	case AP_DA_RESULT:

@@ -860,6 +860,17 @@ sl_tcp_diag() {
 		sl_ctl $c 2>&1 | head -n 150
 	done
 }
+# SL_ON_FAIL for the agent tests: where the offers, sessions and held SYNs stood
+sl_agent_diag() {
+	sl_tcp_diag
+	[[ -n ${SL_CP_PID:-} ]] && sl_pid_alive "$SL_CP_PID" || return 0
+	local c
+	for c in "show agents" "show agents --json" "show held" "show vnets"; do
+		echo "--- sluicectl $c"
+		# shellcheck disable=SC2086 # c is a word list
+		sl_ctl $c 2>&1 | head -n 150
+	done
+}
 sl_tcp_log() { # show tcp into the log, for the record
 	sl_log "show tcp:"
 	sl_ctl show tcp 2>&1 | sed 's/^/    | /' >&2 || true

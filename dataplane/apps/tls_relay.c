@@ -914,9 +914,16 @@ static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 		tcp_abort_deferred(s, c);
 		return;
 	}
-	if (x->state == TS_RECORD && c->peer)
+	if (x->state == TS_RECORD && c->peer) {
 		tcp_shutdown(s, c->peer);
-	else if (x->state == TS_HANDSHAKE || x->state == TS_CP)
+	} else if (x->state == TS_RECORD && x->stream) {
+		/* an agent closed a session that relays nothing (RETIRE, or its
+		 * relay's client leg is gone): close ours too, so the
+		 * connection ends and sluice-cp hears of it (UP_CLOSE) instead
+		 * of counting it as a retiree for RETIRE_WAIT_MS */
+		send_alert(s->w, c, x, TLS_ALERT_CLOSE_NOTIFY);
+		tcp_shutdown(s, c);
+	} else if (x->state == TS_HANDSHAKE || x->state == TS_CP)
 		tcp_abort_deferred(s, c);
 }
 

@@ -168,7 +168,7 @@ struct ap_retire {            /* body: 8 */
 	uint64_t stream;        /* an idle STREAM session of the agent */
 };
 
-struct ap_da_open {           /* body: 4+4+8+4+4+2+2 = 28 */
+struct ap_da_open {           /* body: 4+4+8+4+4+2+2+4+4 = 36 */
 	uint32_t id;            /* request id */
 	uint32_t da;            /* the appliance's id of the association, unique among
 				 * this agent's open ones; DATA frames carry it */
@@ -177,6 +177,8 @@ struct ap_da_open {           /* body: 4+4+8+4+4+2+2 = 28 */
 	uint32_t src;           /* the client's address (informational) */
 	uint16_t dport;         /* server port, not 0 */
 	uint16_t sport;         /* the client's port (informational) */
+	uint32_t idle_ms;       /* the agent ends the DA after this long idle, > 0 */
+	uint32_t idle2_ms;      /* ... or this long once it saw two replies, >= idle_ms */
 };
 
 struct ap_da_result {         /* body: 4+1+1+2 = 8 */

@@ -10,6 +10,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+SL_ON_FAIL=sl_agent_diag
 sl_instance_init agent_bulk
 sl_need_pkgs tinyproxy:tinyproxy-bin nft:nftables || exit 77
 sl_certs

@@ -19,6 +19,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+SL_ON_FAIL=sl_agent_diag
 [[ $(id -u) -eq 0 ]] || sl_die "integration tests must run as root"
 if ! sl_need_pkgs tinyproxy:tinyproxy-bin nmap nft:nftables ping:iputils-ping curl; then
 	echo "SKIP: tinyproxy, nmap, nftables, ping or curl missing and apt-get install failed"

@@ -928,16 +928,17 @@ static struct ap_msg da_open_msg(void)
 	struct ap_msg m = { .type = AP_DA_OPEN };
 
 	m.u.da_open = (struct ap_da_open){ .id = 1, .da = 2, .session = 9, .dst = 0xc613c80a,
-					   .src = 0xc6120002, .dport = 53, .sport = 40000 };
+					   .src = 0xc6120002, .dport = 53, .sport = 40000,
+					   .idle_ms = 30000, .idle2_ms = 900000 };
 	return m;
 }
 
 static void test_da_messages(void **state)
 {
-	static const uint8_t want_open[] = { AP_DA_OPEN, 0, 0, 28,
+	static const uint8_t want_open[] = { AP_DA_OPEN, 0, 0, 36,
 					     0, 0, 0, 1,  0, 0, 0, 2,  0, 0, 0, 0, 0, 0, 0, 9,
 					     0xc6, 0x13, 0xc8, 0x0a,  0xc6, 0x12, 0, 2,  0, 53,
-					     0x9c, 0x40 };
+					     0x9c, 0x40,  0, 0, 0x75, 0x30,  0, 0x0d, 0xbb, 0xa0 };
 	uint8_t buf[FRAME_MAX];
 	struct ap_msg m;
 
@@ -945,7 +946,7 @@ static void test_da_messages(void **state)
 	m = da_open_msg();
 	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), (int)sizeof(want_open));
 	assert_memory_equal(buf, want_open, sizeof(want_open));
-	roundtrip(&m, 4 + 28);
+	roundtrip(&m, 4 + 36);
 	expect_badlen(&m, -1);
 	expect_badlen(&m, +1);
 	m.u.da_open.dport = 0;
@@ -954,6 +955,11 @@ static void test_da_messages(void **state)
 	expect_badmsg_at(&m, 4 + 25, 0);  /* dport 53 -> 0 */
 	m.u.da_open.session = 0;
 	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m = da_open_msg();
+	m.u.da_open.idle2_ms = m.u.da_open.idle_ms - 1;
+	assert_int_equal(ap_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m = da_open_msg();
+	expect_badmsg_at(&m, 4 + 28, 0xff); /* idle_ms beyond idle2_ms */
 
 	m = (struct ap_msg){ .type = AP_DA_RESULT };
 	m.u.da_result = (struct ap_da_result){ .id = 7, .result = AP_RES_OK, .relay_port = 50000 };
