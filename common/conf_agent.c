@@ -109,7 +109,8 @@ static int check_name(struct ald *l, const config_setting_t *s, const char *what
 
 enum {
 	AK_PORT, AK_HOLD, AK_HELD_MAX, AK_PER_SOURCE, AK_PER_VNET, AK_KEEPALIVE, AK_POOL,
-	AK_CONNECT, AK_PINGS, AK_PING_TIMEOUT, AK_N
+	AK_CONNECT, AK_PINGS, AK_PING_TIMEOUT, AK_DA_MAX, AK_DA_HOLD, AK_DA_DISCARD, AK_DQ,
+	AK_DAGE, AK_REASM, AK_SA_MAX, AK_N
 };
 
 static const struct akey {
@@ -127,6 +128,13 @@ static const struct akey {
 	[AK_CONNECT] = { "connect_timeout_ms", 100, 60000, AF(connect_timeout_ms) }, /* and < hold */
 	[AK_PINGS] = { "pings_per_client", 1, 1024, AF(pings_per_client) },
 	[AK_PING_TIMEOUT] = { "ping_timeout_ms", 100, 60000, AF(ping_timeout_ms) },
+	[AK_DA_MAX] = { "da_max", 1, 65535, AF(da_max) },
+	[AK_DA_HOLD] = { "da_hold", 1, 16, AF(da_hold) },
+	[AK_DA_DISCARD] = { "da_discard_ms", 100, 3600000, AF(da_discard_ms) },
+	[AK_DQ] = { "dgram_queue", 1, 65536, AF(dgram_queue) },
+	[AK_DAGE] = { "dgram_max_age_ms", 1, 60000, AF(dgram_max_age_ms) },
+	[AK_REASM] = { "udp_reasm_ms", 100, 60000, AF(udp_reasm_ms) },
+	[AK_SA_MAX] = { "sa_max", 1, 1024, AF(sa_max) },
 };
 
 /* The values docs/config.md promises (test_conf_agent checks both). */
@@ -143,6 +151,13 @@ void conf_agents_defaults(struct sl_agents_conf *a)
 	a->connect_timeout_ms = 2500;
 	a->pings_per_client = 16;
 	a->ping_timeout_ms = 2000;
+	a->da_max = 4096;
+	a->da_hold = 4;
+	a->da_discard_ms = 5000;
+	a->dgram_queue = 512;
+	a->dgram_max_age_ms = 500;
+	a->udp_reasm_ms = 2000;
+	a->sa_max = 64;
 }
 
 static int agent_path(struct ald *l, const config_setting_t *g, const char *key, char *out)
@@ -486,7 +501,9 @@ static int parse_acl_rule(struct ald *l, const config_setting_t *e, const char *
 static int parse_vnet(struct ald *l, const config_setting_t *e, const char *where, unsigned int vi)
 {
 	static const char *const keys[] = { "name", "clients", "gateway", "agents", "routes", "acl",
+					    "da_idle_ms", "da_idle2_ms", "sa_policy", "sa_idle_ms",
 					    NULL };
+	int64_t iv;
 	struct sl_conf *c = l->c;
 	struct sl_vnet_def *vn = &c->vnets[vi];
 	const config_setting_t *s, *r;
@@ -506,6 +523,39 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 					 v, conf_line_of(l->vnet_set[i]));
 	strcpy(vn->name, v);
 	l->vnet_set[vi] = s;
+	/* UDP through agents: DA aging at the agent, the SA policy (S2) */
+	vn->da_idle_ms = 30000;
+	vn->da_idle2_ms = 900000;
+	vn->sa_idle_ms = 60000;
+	vn->sa_policy = SL_SA_IDLE;
+	if ((rc = conf_get_int(&l->w, e, "da_idle_ms", where, 100, 86400000, &iv, NULL)) < 0)
+		return rc;
+	if (rc > 0)
+		vn->da_idle_ms = (uint32_t)iv;
+	if ((rc = conf_get_int(&l->w, e, "da_idle2_ms", where, 100, 86400000, &iv, &r)) < 0)
+		return rc;
+	if (rc > 0)
+		vn->da_idle2_ms = (uint32_t)iv;
+	if (vn->da_idle2_ms < vn->da_idle_ms)
+		return conf_fail(&l->w, r ? r : e, "'da_idle2_ms' in %s (%u) must not be less than da_idle_ms (%u)",
+				 where, vn->da_idle2_ms, vn->da_idle_ms);
+	if ((rc = conf_get_int(&l->w, e, "sa_idle_ms", where, 0, 86400000, &iv, NULL)) < 0)
+		return rc;
+	if (rc > 0)
+		vn->sa_idle_ms = (uint32_t)iv;
+	if ((rc = conf_get_member(&l->w, e, "sa_policy", where, CONFIG_TYPE_STRING, &r)) < 0)
+		return rc;
+	if (rc > 0) {
+		const char *p = config_setting_get_string(r);
+
+		if (strcmp(p, "idle") == 0)
+			vn->sa_policy = SL_SA_IDLE;
+		else if (strcmp(p, "delete") == 0)
+			vn->sa_policy = SL_SA_DELETE;
+		else
+			return conf_fail(&l->w, r, "%s must be \"idle\" or \"delete\", not \"%s\"",
+					 conf_qual(q, sizeof(q), "sa_policy", where), p);
+	}
 
 	if ((rc = parse_clients(l, e, where, vi)) < 0 ||
 	    (rc = need_port_addr(l, e, "gateway", where, "vnet gateway", &vn->gateway)) < 0 ||

@@ -21,6 +21,7 @@
 
 struct tls_relay;
 struct agent_dp;
+struct udp_da;
 struct ipv4_burst;
 
 struct txbuf {
@@ -78,6 +79,7 @@ struct worker {
 				   const struct sl_rule *r);
 	int (*flow_try)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 	struct agent_dp *agent;      /* dataplane/agent/ */
+	struct udp_da *da;           /* dataplane/agent/udp_da.c: UDP through agents */
 
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;

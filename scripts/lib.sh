@@ -1279,7 +1279,8 @@ EOF
 # listener and vnets a (198.18.0.0/25 -> site-a) and b (198.18.0.128/25 ->
 # site-b), both routing 198.19.200.0/22 to their agent; the sites
 # (sl_agent_sites); 198.18.0.130 added in the client namespace.
-# SL_AGENTS_CONF_EXTRA: more settings of the agents section.
+# SL_AGENTS_CONF_EXTRA: more settings of the agents section;
+# SL_VNET_A_EXTRA / SL_VNET_B_EXTRA: more settings of vnet a / b.
 # Then sl_agents_up starts both agents and waits for their pools.
 SL_C2_ADDR=198.18.0.130
 sl_agent_appliance_start() {
@@ -1292,9 +1293,9 @@ agents = {
   ${SL_AGENTS_CONF_EXTRA:-hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 2000;}
 };
 vnets = (
-  { name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-a\" ];
+  { name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-a\" ]; ${SL_VNET_A_EXTRA:-}
     routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-a\"; } ); },
-  { name = \"b\"; clients = [ \"198.18.0.128/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-b\" ];
+  { name = \"b\"; clients = [ \"198.18.0.128/25\" ]; gateway = \"$SL_C_GW\"; agents = [ \"site-b\" ]; ${SL_VNET_B_EXTRA:-}
     routes = ( { dst = \"198.19.200.0/22\"; agent = \"site-b\"; } ); }
 );"
 	sl_appliance_start

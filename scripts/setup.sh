@@ -43,11 +43,13 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # service that its postinst starts on the host (0.0.0.0:8888).  Ours never
 # needs it (run.sh starts its own tinyproxy, with its own config, on
 # 198.18.100.2 inside namespace sl-wan); a service already there is left alone.
+# Issue 10 (UDP through agents): dnsmasq-base (the program, no service) is
+# each site's DNS server, dig (bind9-dnsutils) the client.
 build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig-dev
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
 	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors
-	tinyproxy-bin nmap)
+	tinyproxy-bin nmap dnsmasq-base bind9-dnsutils)
 # Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
 # stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh.
 bench_pkgs=()

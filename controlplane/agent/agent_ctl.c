@@ -31,6 +31,7 @@
 
 #include "agent_ctl.h"
 #include "agent_rt.h"
+#include "agent_sa.h"
 #include "conf.h"
 #include "log.h"
 #include "tls/cp_tls.h"
@@ -77,6 +78,7 @@ void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers)
 		A.n_free = A.n_reqs;
 		A.head = A.tail = REQ_NONE;
 	}
+	agent_sa_init(A.n_workers, conf->agents.enabled ? conf->agents.da_max : 0);
 	pthread_mutex_unlock(&A.mu);
 }
 
@@ -85,7 +87,7 @@ void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers)
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		   const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const char *const ours[] = { AP_ALPN_CONTROL, AP_ALPN_STREAM };
+	static const char *const ours[] = { AP_ALPN_CONTROL, AP_ALPN_STREAM, AP_ALPN_DGRAM };
 
 	(void)ssl;
 	(void)arg;
@@ -95,7 +97,7 @@ static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 		if (i + 1 + n > inlen)
 			break;
-		for (unsigned int k = 0; k < 2; k++)
+		for (unsigned int k = 0; k < 3; k++)
 			if (n == strlen(ours[k]) && memcmp(in + i + 1, ours[k], n) == 0) {
 				*out = in + i + 1;
 				*outlen = (unsigned char)n;
@@ -178,7 +180,8 @@ enum agent_kind agent_ctl_classify(SSL *ssl, int *agent, uint64_t *stream_id, co
 	SSL_get0_alpn_selected(ssl, &alpn, &alen);
 	if (alen == strlen(AP_ALPN_CONTROL) && memcmp(alpn, AP_ALPN_CONTROL, alen) == 0)
 		return AGENT_CONTROL;
-	if (alen == strlen(AP_ALPN_STREAM) && memcmp(alpn, AP_ALPN_STREAM, alen) == 0) {
+	if ((alen == strlen(AP_ALPN_STREAM) && memcmp(alpn, AP_ALPN_STREAM, alen) == 0) ||
+	    (alen == strlen(AP_ALPN_DGRAM) && memcmp(alpn, AP_ALPN_DGRAM, alen) == 0)) {
 		/* RFC 5705 / RFC 8446 7.5: both ends derive the same id */
 		if (SSL_export_keying_material(ssl, id, sizeof(id), AP_STREAM_ID_LABEL,
 					       strlen(AP_STREAM_ID_LABEL), NULL, 0, 0) != 1) {
@@ -188,7 +191,8 @@ enum agent_kind agent_ctl_classify(SSL *ssl, int *agent, uint64_t *stream_id, co
 		*stream_id = 0;
 		for (unsigned int i = 0; i < 8; i++)
 			*stream_id = *stream_id << 8 | id[i];
-		return AGENT_STREAM;
+		return alen == strlen(AP_ALPN_DGRAM) && memcmp(alpn, AP_ALPN_DGRAM, alen) == 0 ?
+			       AGENT_DGRAM : AGENT_STREAM;
 	}
 	*why = "no ALPN protocol";
 	return AGENT_REJECT;
@@ -248,6 +252,16 @@ static void ctl_flush(struct agent_rt *ag)
 {
 	if (ag->ssl)
 		cp_tls_flush(&ag->ctl, ag->ssl);
+}
+
+int agent_ctl_send(struct agent_rt *ag, const struct ap_msg *m)
+{
+	return ctl_send(ag, m);
+}
+
+void agent_ctl_flush(struct agent_rt *ag)
+{
+	ctl_flush(ag);
 }
 
 static int ctl_error(struct agent_rt *ag, enum ap_err code, const char *text)
@@ -494,12 +508,27 @@ static void agent_lost(struct agent_rt *ag, const char *why)
 	for (unsigned int i = 0; i < A.n_reqs; i++)
 		if (A.req[i].used && A.req[i].agent == idx)
 			req_fail(&A.req[i], AP_RES_UNREACHABLE, AP_UNREACH_HOST);
+	agent_sa_agent_lost(idx);
 	ag->ssl = NULL;
 	ag->ctl_up = 0;
 	ag->hello = 0;
 	ag->in_len = 0;
 	ag->since = 0;
 	ag->losses++;
+}
+
+void agent_ctl_dgram_up(int agent, const struct cp_conn *c, uint64_t session)
+{
+	pthread_mutex_lock(&A.mu);
+	agent_sa_session_up(agent, c, session);
+	pthread_mutex_unlock(&A.mu);
+}
+
+void agent_ctl_da_offer(const struct cp_conn *w, const struct sl_da_offer *o)
+{
+	pthread_mutex_lock(&A.mu);
+	agent_sa_offer(w, o);
+	pthread_mutex_unlock(&A.mu);
 }
 
 void agent_ctl_stream_up(int agent, const struct cp_conn *c, uint64_t stream_id)
@@ -531,7 +560,8 @@ static int on_hello(struct agent_rt *ag, const struct ap_hello *h)
 	if (v < 0)
 		return ctl_error(ag, AP_ERR_VERSION, "no common protocol version (we speak 1)");
 	snprintf(ag->sw, sizeof(ag->sw), "%s", h->sw);
-	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE);
+	ag->caps = h->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE |
+			      (SA.n_da ? AP_CAP_DGRAM : 0));
 	m.u.hello_ack = (struct ap_hello_ack){
 		.version = (uint16_t)v, .caps = ag->caps,
 		/* a relay's legs meet on one worker: every worker wants idle
@@ -644,6 +674,12 @@ static int on_msg(struct agent_rt *ag, const struct ap_msg *m)
 		return on_connect_result(ag, &m->u.cres);
 	case AP_PING_RESULT:
 		return on_ping_result(ag, &m->u.pres);
+	case AP_DGRAM_UP:
+	case AP_DA_RESULT:
+	case AP_DA_END:
+		if (!(ag->caps & AP_CAP_DGRAM))
+			return ctl_error(ag, AP_ERR_UNEXPECTED, ap_type_str(m->type));
+		return agent_sa_msg(ag, m) == 0 ? 0 : -1;
 	case AP_ERROR:
 		cp_log("agent %s: sent ERROR %s: %s", ag->name, ap_err_str(m->u.error.code),
 		       m->u.error.text);
@@ -730,6 +766,8 @@ int agent_ctl_control_input(void *h)
 void agent_ctl_conn_closed(const struct cp_conn *c)
 {
 	pthread_mutex_lock(&A.mu);
+	if (agent_sa_conn_closed(c))
+		goto out;
 	for (unsigned int a = 0; a < A.n_agents; a++) {
 		struct agent_rt *ag = &A.ag[a];
 
@@ -829,6 +867,7 @@ void agent_ctl_tick(void)
 	if (!ka)
 		return;
 	pthread_mutex_lock(&A.mu);
+	agent_sa_tick(now);
 	for (unsigned int a = 0; a < A.n_agents; a++) {
 		struct agent_rt *ag = &A.ag[a];
 

@@ -35,7 +35,7 @@ void agent_ctl_init(const struct sl_conf *conf, unsigned int n_workers);
  * def->ca, the ALPN names of agent_proto.h, no tickets.  0 or -EINVAL. */
 int agent_ctl_ctx_setup(SSL_CTX *ctx, const struct sl_app_def *def, char *err, size_t errlen);
 
-enum agent_kind { AGENT_REJECT = 0, AGENT_CONTROL, AGENT_STREAM };
+enum agent_kind { AGENT_REJECT = 0, AGENT_CONTROL, AGENT_STREAM, AGENT_DGRAM };
 
 /* A handshake on the agents listener completed: which agent, which kind of
  * session (and for a STREAM session its id).  AGENT_REJECT with *why set
@@ -43,6 +43,15 @@ enum agent_kind { AGENT_REJECT = 0, AGENT_CONTROL, AGENT_STREAM };
 enum agent_kind agent_ctl_classify(SSL *ssl, int *agent, uint64_t *stream_id,
 				   const char **why);
 
+/* Issue 10: a DGRAM session's keys went to its worker (agent_sa.h); a
+ * worker's new datagram association. */
+void agent_ctl_dgram_up(int agent, const struct cp_conn *c, uint64_t session);
+void agent_ctl_da_offer(const struct cp_conn *w, const struct sl_da_offer *o);
+/* The control session's output, for agent_sa.c (under A.mu). */
+struct agent_rt;
+struct ap_msg;
+int agent_ctl_send(struct agent_rt *ag, const struct ap_msg *m);
+void agent_ctl_flush(struct agent_rt *ag);
 /* A STREAM session's keys went to its worker: it joins the agent's pool. */
 void agent_ctl_stream_up(int agent, const struct cp_conn *c, uint64_t stream_id);
 

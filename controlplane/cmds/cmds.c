@@ -14,6 +14,7 @@
 
 #include "cmds.h"
 #include "agent/agent_ctl.h"
+#include "agent/agent_sa.h"
 
 static const struct cmd cmd_table[] = {
 	{ { "show", "ports" }, "",
@@ -77,6 +78,13 @@ static const struct cmd cmd_table[] = {
 	  cmd_show_acl },
 	{ { "agent", "kick" }, "NAME", "end an agent's control session (it reconnects by itself)",
 	  cmd_agent_kick },
+	{ { "show", "sa" }, "",
+	  "security associations (S2): DGRAM sessions with their flows, state and idle timer",
+	  cmd_show_sa },
+	{ { "show", "das" }, "[from N]",
+	  "datagram associations through agents (UDP flows), 1000 per page", cmd_show_das },
+	{ { "sa", "flush" }, "[ID]",
+	  "delete an SA (or all) at once: its DAs renegotiate on their next datagram", cmd_sa_flush },
 	{ { "help" }, "[WORD...]", "list commands (those starting with WORD...)", cmd_help },
 };
 

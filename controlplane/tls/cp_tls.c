@@ -475,6 +475,12 @@ static void complete_agent(struct sess *x)
 		complete_keys(x);
 		agent_ctl_stream_up(agent, &c, id);
 		return;
+	case AGENT_DGRAM:
+		x->dn_flags = SL_TLS_F_DGRAM;
+		stat_add(x->app, offsetof(struct sl_app_def, handshakes), 1);
+		complete_keys(x);
+		agent_ctl_dgram_up(agent, &c, id);
+		return;
 	default:
 		cp_log("agents: connection from worker %u refused: %s", x->worker, why);
 		stat_add(x->app, offsetof(struct sl_app_def, verify_failures), 1);
@@ -653,6 +659,17 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 		if (p) {
 			memcpy(&o, p, sizeof(o));
 			agent_ctl_offer(&c, &o);
+		}
+	} else if (h->type == SL_TLS_UP_DA_OFFER) {
+		struct sl_da_offer o;
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const void *p = h->len >= sizeof(o) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o) :
+						      NULL;
+
+		if (p) {
+			memcpy(&o, p, sizeof(o));
+			agent_ctl_da_offer(&c, &o);
 		}
 	} else if (h->type == SL_TLS_UP_PING) {
 		static uint8_t buf[sizeof(struct sl_agent_ping) + AP_MAX_PING_DATA];

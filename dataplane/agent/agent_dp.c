@@ -25,6 +25,7 @@
 
 #include "agent/agent_dp.h"
 #include "agent/held_tab.h"
+#include "agent/udp_da.h"
 #include "agent/vnet_acl.h"
 #include "agent/vnet_match.h"
 #include "apps/tls_relay.h"
@@ -225,6 +226,56 @@ static void tcp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint1
 	offer(w, idx, &held_ents(a->held)[idx]);
 }
 
+/* --- UDP (issue 10) ------------------------------------------------------------- */
+
+/* A client datagram for a server behind an agent: reassembled first (the
+ * ACL and the DA table need its ports), then the ACL, then its DA. */
+static void udp_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t vnet,
+		   uint16_t agent, int16_t acl)
+{
+	struct ipv4_hdr_raw *ip = ip_hdr(m);
+	unsigned int hlen;
+	uint16_t ports[2];
+	const uint16_t *pp;
+
+	if (!w->da) {
+		worker_drop(w, m, SL_DROP_AGENT_PROTO);
+		return;
+	}
+	if (ipv4_is_fragment(ip)) {
+		m = udp_da_reasm(w, m);
+		if (!m)
+			return; /* waits for the other fragments, or counted */
+		ip = ip_hdr(m);
+		acl = ACL_UNKNOWN;
+	}
+	hlen = (ip->ver_ihl & 0xf) * 4u;
+	pp = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN + hlen, sizeof(ports), ports);
+	if (!pp) {
+		worker_drop(w, m, SL_DROP_UDP_BAD);
+		return;
+	}
+	{
+		struct acl_pkt p = { .vnet = vnet, .proto = IPPROTO_UDP, .has_ports = 1,
+				     .src = rte_be_to_cpu_32(ip->src), .dst = rte_be_to_cpu_32(ip->dst),
+				     .sport = rte_be_to_cpu_16(pp[0]), .dport = rte_be_to_cpu_16(pp[1]) };
+
+		if (acl_denies(w, m, vnet, &p, acl))
+			return;
+	}
+	udp_da_in(w, m, in_port, vnet, agent);
+}
+
+uint16_t agent_dp_app(const struct worker *w)
+{
+	return w->agent->app;
+}
+
+uint32_t agent_dp_vnet_gateway(const struct worker *w, uint16_t vnet)
+{
+	return w->agent->vnets[vnet].gateway;
+}
+
 /* --- pings ------------------------------------------------------------------ */
 
 static void ping_free(struct worker *w, struct ping_ent *p)
@@ -414,6 +465,15 @@ void agent_dp_dn(struct worker *w, struct rte_mbuf *m)
 			goto out;
 		memcpy(&v, h + 1, sizeof(v));
 		verdict(w, h, &v);
+	} else if (h->type == SL_TLS_DN_DA_VERDICT) {
+		struct sl_da_verdict v;
+
+		if (h->len < sizeof(v) || m->data_len < sizeof(*h) + sizeof(v))
+			goto out;
+		memcpy(&v, h + 1, sizeof(v));
+		udp_da_verdict(w, h->slot, h->gen, &v);
+	} else if (h->type == SL_TLS_DN_DA_END) {
+		udp_da_end(w, h->slot, h->gen);
 	} else if (h->type == SL_TLS_DN_PONG) {
 		struct sl_agent_pong r;
 		struct ping_ent *p;
@@ -457,6 +517,7 @@ void agent_dp_poll(struct worker *w)
 
 	if (!a)
 		return;
+	udp_da_poll(w);
 	now = w->tcp->now_ms;
 	__atomic_store_n(&a->held->now_ms, now, __ATOMIC_RELAXED); /* `show held` ages */
 	/* the oldest first: one comparison when nothing is due */
@@ -497,7 +558,8 @@ static int acl_key(struct rte_mbuf *m, const struct ipv4_hdr_raw *ip, uint16_t v
 			       .dst = rte_be_to_cpu_32(ip->dst) };
 	if (ip->proto == IPPROTO_ICMP)
 		return 0;
-	if (ip->proto != IPPROTO_TCP || rte_be_to_cpu_16(ip->total_len) < hlen + 4 ||
+	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
+	    rte_be_to_cpu_16(ip->total_len) < hlen + 4 ||
 	    rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + hlen + 4)
 		return -1;
 	{
@@ -595,6 +657,8 @@ static void pre_route(struct worker *w, uint16_t in_port, struct ipv4_burst *b)
 			       mine[j].syn ? &mine[j].k : NULL, mine[j].no_conn);
 		else if (proto == IPPROTO_ICMP)
 			icmp_in(w, m, in_port, mine[j].vnet, mine[j].agent, mine[j].acl);
+		else if (proto == IPPROTO_UDP)
+			udp_in(w, m, in_port, mine[j].vnet, mine[j].agent, mine[j].acl);
 		else
 			worker_drop(w, m, SL_DROP_AGENT_PROTO);
 	}
@@ -684,6 +748,9 @@ int agent_dp_init(struct worker *w, uint16_t app)
 	a->accept_rule = (struct sl_rule){ .action = SL_RA_AGENT, .app = (uint16_t)(app + 1) };
 	rc = tcp_listen_local(w->tcp, rte_cpu_to_be_32(c->agents.listen), c->agents.port,
 			      &a->listen_rule);
+	if (rc != 0)
+		return rc;
+	rc = udp_da_init(w);
 	if (rc != 0)
 		return rc;
 	w->agent = a;

@@ -31,7 +31,10 @@ int agent_dp_acl_set(struct worker *w, uint32_t buf, uint32_t n);
 int agent_dp_acl_zone_create(void);
 /* Once per loop: held SYNs and pings that waited too long. */
 void agent_dp_poll(struct worker *w);
-/* A verdict or a pong from sluice-cp (tls_msg.h); consumes m. */
+/* The agents listener's application index; a vnet's gateway (host order). */
+uint16_t agent_dp_app(const struct worker *w);
+uint32_t agent_dp_vnet_gateway(const struct worker *w, uint16_t vnet);
+/* A verdict, a pong or a DA message from sluice-cp (tls_msg.h); consumes m. */
 void agent_dp_dn(struct worker *w, struct rte_mbuf *m);
 
 #endif

@@ -46,6 +46,7 @@
 #include <sluice/tls_msg.h>
 
 #include "agent/agent_dp.h"
+#include "agent/udp_da.h"
 #include "apps/l4proxy.h"
 #include "apps/tls_hello.h"
 #include "apps/tls_rec_parse.h"
@@ -62,6 +63,11 @@
 /* A handshake not done by then ends (a slow or silent client must not hold
  * a session and a connection until the idle timeout). */
 #define HANDSHAKE_MS 10000
+/* DGRAM sessions (issue 10) a worker can carry, and how often their queues
+ * are aged */
+#define DG_MAX 256
+#define DG_SCAN_MS 20
+#define DG_FRAME_MAX (4 + 65535)
 
 /* TS_CP: an agent's control session, whose TLS stays in sluice-cp: bytes
  * are relayed both ways as during a handshake, without its deadline. */
@@ -82,6 +88,7 @@ struct tls_sess {
 	uint8_t agent;          /* a session of the agents' listener (S4) */
 	uint8_t stream;         /* ... a STREAM session: bound to a client leg by a verdict */
 	uint8_t got_close;      /* the peer's close_notify arrived */
+	uint16_t dg;            /* an agent's DGRAM session: its dg_state + 1, else 0 */
 	char sni[SL_TUN_SNI_LEN];
 	uint16_t version;
 	struct rte_mbuf *rx_head, *rx_tail; /* ciphertext, one segment per mbuf */
@@ -89,6 +96,19 @@ struct tls_sess {
 	struct rte_mbuf *tx_head, *tx_tail; /* plaintext waiting to be sealed */
 	uint32_t tx_bytes;
 	struct tls_rec rx, tx;
+};
+
+/* An agent's DGRAM session (an SA, issue 10): the frames its records carry
+ * are assembled here; client datagrams beyond the agent's credit wait in a
+ * bounded ring, and those older than dgram_max_age_ms are dropped. */
+struct dg_state {
+	uint32_t conn;          /* the session's connection slot; UINT32_MAX: free */
+	uint32_t credit;        /* DATA frames the agent still accepts */
+	uint32_t q_head, q_n;
+	struct rte_mbuf *rx_head, *rx_tail; /* plaintext: frames being assembled */
+	uint32_t rx_bytes;
+	struct rte_mbuf **q;    /* [dg_qmax] frames waiting for credit */
+	uint32_t *born;         /* [dg_qmax] their enqueue time (ms) */
 };
 
 struct tls_relay {
@@ -102,6 +122,9 @@ struct tls_relay {
 	struct sl_tunnel_zone *tun;
 	struct sl_tunnel_zone *tun_all[SL_MAX_WORKERS]; /* every worker's, [w->idx] = tun */
 	uint32_t tun_last_ms;
+	struct dg_state *dg;    /* [DG_MAX], when the agents section exists */
+	uint32_t dg_used, dg_qmax, dg_age_ms, dg_scan_ms;
+	uint8_t *dg_buf;        /* one frame, linearized for udp_da_frame */
 };
 
 /* S5 learned case: the backend asks for end-to-end TLS with this header
@@ -201,6 +224,23 @@ static struct tls_sess *sess_alloc(struct worker *w, struct tcp_conn *c)
 	return x;
 }
 
+static void dg_release(struct worker *w, struct tls_sess *x)
+{
+	struct dg_state *g = &w->tls->dg[x->dg - 1];
+
+	while (g->q_n) {
+		rte_pktmbuf_free(g->q[g->q_head]);
+		g->q_head = (g->q_head + 1) % w->tls->dg_qmax;
+		g->q_n--;
+	}
+	q_free(&g->rx_head, &g->rx_tail, &g->rx_bytes);
+	g->conn = UINT32_MAX;
+	g->credit = 0;
+	g->q_head = 0;
+	w->tls->dg_used--;
+	x->dg = 0;
+}
+
 static void sess_free(struct worker *w, struct tcp_conn *c)
 {
 	struct tls_relay *tr = w->tls;
@@ -210,6 +250,8 @@ static void sess_free(struct worker *w, struct tcp_conn *c)
 		return;
 	q_free(&x->rx_head, &x->rx_tail, &x->rx_bytes);
 	q_free(&x->tx_head, &x->tx_tail, &x->tx_bytes);
+	if (x->dg)
+		dg_release(w, x);
 	if (x->state == TS_RECORD) {
 		tls_rec_wipe(&x->rx);
 		tls_rec_wipe(&x->tx);
@@ -553,6 +595,161 @@ static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 	return -1;
 }
 
+/* --- DGRAM sessions (issue 10) ---------------------------------------------- */
+
+static void pend(struct worker *w, struct tls_sess *x, uint32_t idx);
+
+/* Drop n bytes off the front of a plaintext queue. */
+static void q_drop(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes, uint32_t n)
+{
+	*bytes -= n;
+	while (n) {
+		struct rte_mbuf *m = *head;
+
+		if (m->data_len > n) {
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			return;
+		}
+		n -= m->data_len;
+		*head = m->next;
+		if (!*head)
+			*tail = NULL;
+		m->next = NULL;
+		rte_pktmbuf_free_seg(m);
+	}
+}
+
+/* Frames waiting for credit: the aged ones dropped, then as many sent as
+ * the agent allows. */
+static void dg_drain(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
+{
+	struct tls_relay *tr = w->tls;
+	struct dg_state *g = &tr->dg[x->dg - 1];
+	uint32_t now = w->tcp->now_ms;
+	int sent = 0;
+
+	while (g->q_n) {
+		struct rte_mbuf *f = g->q[g->q_head];
+
+		if (now - g->born[g->q_head] > tr->dg_age_ms) {
+			worker_drop(w, f, SL_DROP_DGRAM_AGED);
+		} else if (g->credit) {
+			g->credit--;
+			mbuf_q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, f);
+			sent = 1;
+		} else {
+			break;
+		}
+		g->q_head = (g->q_head + 1) % tr->dg_qmax;
+		g->q_n--;
+	}
+	if (sent)
+		pend(w, x, c->app_slot);
+}
+
+/* Plaintext of a DGRAM session: whole frames to udp_da_frame.  0, or -1
+ * when the session was reset for a malformed frame. */
+static int dg_rx(struct worker *w, struct tcp_conn *c, struct tls_sess *x, struct rte_mbuf *m)
+{
+	struct tls_relay *tr = w->tls;
+	struct dg_state *g = &tr->dg[x->dg - 1];
+	uint32_t credit0 = g->credit;
+
+	mbuf_q_push(&g->rx_head, &g->rx_tail, &g->rx_bytes, m);
+	while (g->rx_bytes >= 4) {
+		uint8_t h[4];
+		uint32_t need;
+
+		q_copy(g->rx_head, 0, 4, h);
+		need = 4u + ((uint32_t)h[2] << 8 | h[3]);
+		if (g->rx_bytes < need)
+			break;
+		q_copy(g->rx_head, 0, need, tr->dg_buf);
+		q_drop(&g->rx_head, &g->rx_tail, &g->rx_bytes, need);
+		if (udp_da_frame(w, x->conn, tr->dg_buf, need, &g->credit) != 0) {
+			/* docs/agent-protocol.md: a malformed frame resets the
+			 * session; its DAs end with it */
+			w->st->app[x->app].errors++;
+			tcp_abort_deferred(w->tcp, c);
+			return -1;
+		}
+	}
+	if (g->credit != credit0 && g->q_n)
+		dg_drain(w, c, x);
+	return 0;
+}
+
+struct tcp_conn *tls_relay_dgram_get(struct worker *w, uint32_t slot, uint32_t gen)
+{
+	struct tcp_conn *c;
+	struct tls_sess *x;
+
+	if (slot >= w->tcp->n_slots)
+		return NULL;
+	c = tcp_conn_at(w->tcp, slot);
+	if (c->v.gen != gen || c->app != &tls_client_ops || c->state != TCP_ESTABLISHED)
+		return NULL;
+	x = sess_of(w, c);
+	if (x->state != TS_RECORD || !x->dg || x->got_close)
+		return NULL;
+	return c;
+}
+
+int tls_relay_dgram_send(struct worker *w, struct tcp_conn *c, struct rte_mbuf *f)
+{
+	struct tls_relay *tr = w->tls;
+	struct tls_sess *x = sess_of(w, c);
+	struct dg_state *g = &tr->dg[x->dg - 1];
+
+	if (g->credit && !g->q_n) {
+		g->credit--;
+		mbuf_q_push(&x->tx_head, &x->tx_tail, &x->tx_bytes, f);
+		pend(w, x, c->app_slot);
+		return 0;
+	}
+	if (g->q_n == tr->dg_qmax) {
+		worker_drop(w, f, SL_DROP_DGRAM_QUEUE_FULL);
+		return -ENOBUFS;
+	}
+	g->q[(g->q_head + g->q_n) % tr->dg_qmax] = f;
+	g->born[(g->q_head + g->q_n) % tr->dg_qmax] = w->tcp->now_ms;
+	g->q_n++;
+	w->st->agent.dgram_queued++;
+	return 0;
+}
+
+/* Every DG_SCAN_MS: queues that wait for a credit that does not come age. */
+static void dg_scan(struct worker *w)
+{
+	struct tls_relay *tr = w->tls;
+
+	for (uint32_t i = 0; i < DG_MAX; i++) {
+		struct dg_state *g = &tr->dg[i];
+
+		if (g->conn != UINT32_MAX && g->q_n) {
+			struct tcp_conn *c = tcp_conn_at(w->tcp, g->conn);
+
+			dg_drain(w, c, sess_of(w, c));
+		}
+	}
+}
+
+static int dg_alloc(struct worker *w, struct tls_sess *x)
+{
+	struct tls_relay *tr = w->tls;
+
+	if (!tr->dg)
+		return -ENOTSUP;
+	for (uint32_t i = 0; i < DG_MAX; i++)
+		if (tr->dg[i].conn == UINT32_MAX) {
+			tr->dg[i].conn = x->conn;
+			tr->dg_used++;
+			x->dg = (uint16_t)(i + 1);
+			return 0;
+		}
+	return -ENOSPC;
+}
+
 static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 {
 	unsigned int hdr_len = TLS_HDR_LEN + (x->gcm12 ? TLS12_EXPLICIT_NONCE : 0);
@@ -614,7 +811,11 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 				return;
 			continue;
 		}
-		if (m) {
+		if (m && x->dg) {
+			w->st->app[x->app].bytes_in += content;
+			if (dg_rx(w, c, x, m) != 0)
+				return;
+		} else if (m) {
 			w->st->app[x->app].bytes_in += content;
 			if (c->peer)
 				tcp_send(w->tcp, c->peer, m);
@@ -916,7 +1117,7 @@ static void cli_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 	}
 	if (x->state == TS_RECORD && c->peer) {
 		tcp_shutdown(s, c->peer);
-	} else if (x->state == TS_RECORD && x->stream) {
+	} else if (x->state == TS_RECORD && (x->stream || x->dg)) {
 		/* an agent closed a session that relays nothing (RETIRE, or its
 		 * relay's client leg is gone): close ours too, so the
 		 * connection ends and sluice-cp hears of it (UP_CLOSE) instead
@@ -1123,7 +1324,8 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 
 	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION)
 		goto drop;
-	if (h->type == SL_TLS_DN_VERDICT || h->type == SL_TLS_DN_PONG) {
+	if (h->type == SL_TLS_DN_VERDICT || h->type == SL_TLS_DN_PONG ||
+	    h->type == SL_TLS_DN_DA_VERDICT || h->type == SL_TLS_DN_DA_END) {
 		agent_dp_dn(w, m); /* names a held SYN or a ping, not a session */
 		return;
 	}
@@ -1185,12 +1387,19 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 			goto fail;
 		x->state = TS_RECORD;
 		x->stream = x->agent && (h->flags & SL_TLS_F_STREAM);
-		if (x->agent && !x->stream) {
+		if (x->agent && (h->flags & SL_TLS_F_DGRAM) && dg_alloc(w, x) != 0) {
+			/* beyond DG_MAX: sluice-cp hears of the close */
+			rte_pktmbuf_free(m);
+			w->st->app[x->app].errors++;
+			tcp_abort_deferred(w->tcp, c);
+			return;
+		}
+		if (x->agent && !x->stream && !x->dg) {
 			rte_pktmbuf_free(m);
 			tcp_abort_deferred(w->tcp, c);
 			return;
 		}
-		if (!x->originate && !x->stream && server_leg(w, c, x) != 0) {
+		if (!x->originate && !x->stream && !x->dg && server_leg(w, c, x) != 0) {
 			send_alert(w, c, x, TLS_ALERT_INTERNAL_ERROR);
 			w->st->app[x->app].errors++;
 			rte_pktmbuf_free(m);
@@ -1268,6 +1477,10 @@ void tls_relay_poll(struct worker *w)
 		tunnel_expire(tr->tun, w->tcp->now_ms);
 		handshake_deadline(w);
 	}
+	if (tr->dg_used && w->tcp->now_ms - tr->dg_scan_ms >= DG_SCAN_MS) {
+		tr->dg_scan_ms = w->tcp->now_ms;
+		dg_scan(w);
+	}
 	/* records from what this loop received from the servers */
 	for (uint32_t i = 0; i < tr->n_pending; i++) {
 		struct tls_sess *x = &tr->sess[tr->pending[i]];
@@ -1322,6 +1535,24 @@ int tls_relay_init(struct worker *w, uint32_t max_sessions)
 		memset(tr->tun, 0, sizeof(*tr->tun));
 		tr->tun->magic = SL_FLOW_MAGIC;
 		tr->tun_all[w->idx] = tr->tun;
+	}
+	if (dp.conf->agents.enabled) {
+		/* issue 10: DGRAM sessions' state, sized once */
+		uint32_t q = dp.conf->agents.dgram_queue;
+
+		tr->dg = rte_zmalloc_socket("sl_tls_dg", DG_MAX * sizeof(*tr->dg), 0, socket);
+		tr->dg_buf = rte_malloc_socket("sl_tls_dgbuf", DG_FRAME_MAX, 0, socket);
+		if (!tr->dg || !tr->dg_buf)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < DG_MAX; i++) {
+			tr->dg[i].conn = UINT32_MAX;
+			tr->dg[i].q = rte_malloc_socket("sl_tls_dgq", q * sizeof(void *), 0, socket);
+			tr->dg[i].born = rte_malloc_socket("sl_tls_dgb", q * sizeof(uint32_t), 0, socket);
+			if (!tr->dg[i].q || !tr->dg[i].born)
+				return -ENOMEM;
+		}
+		tr->dg_qmax = q;
+		tr->dg_age_ms = dp.conf->agents.dgram_max_age_ms;
 	}
 	for (uint32_t i = 0; i < max_sessions; i++)
 		tr->free[i] = max_sessions - 1 - i;

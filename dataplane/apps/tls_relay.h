@@ -40,6 +40,13 @@ struct tcp_conn *tls_relay_stream_get(struct worker *w, uint32_t slot, uint32_t 
  * sealed into records on the stream, the stream's plaintext goes to the
  * client; either side's end ends the other. */
 void tls_relay_stream_bind(struct worker *w, struct tcp_conn *stream, struct tcp_conn *client);
+/* Issue 10: the agent's DGRAM session at slot/gen if it can carry frames
+ * (keys installed, no close_notify seen), else NULL. */
+struct tcp_conn *tls_relay_dgram_get(struct worker *w, uint32_t slot, uint32_t gen);
+/* A DATA frame (header included) onto that session: sealed now when the
+ * agent's credit allows, else queued (dgram_queue, aged by
+ * dgram_max_age_ms).  Consumes f; 0, or -ENOBUFS when dropped (counted). */
+int tls_relay_dgram_send(struct worker *w, struct tcp_conn *sess, struct rte_mbuf *f);
 /* End a STREAM session with RST (its agent then resets the server's). */
 void tls_relay_stream_abort(struct worker *w, struct tcp_conn *stream);
 

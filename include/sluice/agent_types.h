@@ -54,12 +54,24 @@ struct sl_acl_rule {
 	uint16_t dport_lo, dport_hi;
 };
 
+/* What happens to an SA (a DGRAM session) whose last DA ended (S2). */
+enum sl_sa_policy {
+	SL_SA_IDLE = 0,         /* kept idle for sa_idle_ms: a new DA reuses it */
+	SL_SA_DELETE,           /* deleted at once */
+};
+
 struct sl_vnet_def {
 	char name[SL_AGENT_NAME_LEN];
 	uint32_t gateway;       /* an appliance port address: ICMP errors come from it */
 	uint8_t n_clients;
 	uint8_t pad;
 	uint16_t n_routes;
+	/* UDP through agents (issue 10): DA aging at the agent, SA policy (S2) */
+	uint32_t da_idle_ms;    /* a DA with no datagram for this long ends */
+	uint32_t da_idle2_ms;   /* ... once the server sent two: this long */
+	uint32_t sa_idle_ms;    /* SL_SA_IDLE: an unused SA is deleted after this */
+	uint8_t sa_policy;      /* enum sl_sa_policy */
+	uint8_t pad2[3];
 	struct sl_prefix clients[SL_VNET_CLIENTS_MAX];
 	struct sl_vnet_route routes[SL_VNET_ROUTES_MAX];
 };
@@ -87,6 +99,14 @@ struct sl_agents_conf {
 	uint32_t connect_timeout_ms; /* what the agent is told to wait for a server */
 	uint32_t pings_per_client;   /* outstanding echo requests per client, per worker */
 	uint32_t ping_timeout_ms;
+	/* UDP through agents (issue 10) */
+	uint32_t da_max;             /* datagram associations per worker (<= 65535) */
+	uint32_t da_hold;            /* datagrams held per DA while it is offered */
+	uint32_t da_discard_ms;      /* a refused DA drops its datagrams this long */
+	uint32_t dgram_queue;        /* datagrams queued per DGRAM session beyond credits */
+	uint32_t dgram_max_age_ms;   /* ... dropped when they waited longer */
+	uint32_t udp_reasm_ms;       /* fragments of a client datagram wait this long */
+	uint32_t sa_max;             /* SAs (DGRAM sessions) per agent */
 };
 
 /*

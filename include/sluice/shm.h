@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    8u
+#define SL_SHM_VERSION    9u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -232,7 +232,22 @@ struct sl_tcp_stats {
 	X(pings,           COUNTER, "echo requests sent to agents") \
 	X(pongs,           COUNTER, "echo replies relayed to clients") \
 	X(ping_errors,     COUNTER, "echo requests answered with ICMP unreachable or not at all") \
-	X(busy,            COUNTER, "held SYNs the agent (or sluice-cp) had no room for (ICMP host unreachable)")
+	X(busy,            COUNTER, "held SYNs the agent (or sluice-cp) had no room for (ICMP host unreachable)") \
+	X(das,             GAUGE,   "datagram associations in the worker's table") \
+	X(da_offered,      COUNTER, "datagram associations offered to an agent") \
+	X(da_bound,        COUNTER, "datagram associations bound to a DGRAM session (OK)") \
+	X(da_refused,      COUNTER, "datagram associations refused by the agent (discarded for da_discard_ms)") \
+	X(da_failed,       COUNTER, "datagram associations that got no agent (ICMP unreachable to the client)") \
+	X(da_ended,        COUNTER, "datagram associations ended (the agent's aging, SA deleted, session gone)") \
+	X(dgram_up,        COUNTER, "client datagrams sent to agents (DATA frames)") \
+	X(dgram_up_bytes,  COUNTER, "... their payload bytes") \
+	X(dgram_down,      COUNTER, "server datagrams relayed to clients") \
+	X(dgram_down_bytes, COUNTER, "... their payload bytes") \
+	X(dgram_queued,    COUNTER, "client datagrams queued for want of the agent's credit") \
+	X(dgram_icmp,      COUNTER, "ICMP errors from the agent's socket relayed to clients") \
+	X(credits,         COUNTER, "DATA credits granted by agents") \
+	X(udp_reasm,       COUNTER, "client datagrams reassembled from fragments") \
+	X(udp_frags_out,   COUNTER, "fragments sent to clients (server datagrams larger than the MTU)")
 
 struct sl_agent_stats {
 #define X(name, kind, help) uint64_t name;

@@ -49,11 +49,18 @@ enum sl_tls_msg_type {
 	SL_TLS_DN_ABORT,    /* end this session's connection with RST (agent lost or kicked) */
 	SL_TLS_DN_PONG,     /* the answer for a ping: struct sl_agent_pong, then the
 			       reply payload; slot/gen name the pending ping */
+	/* issue 10: UDP through agents (dataplane/agent/udp_da.c) */
+	SL_TLS_UP_DA_OFFER, /* a new datagram association: struct sl_da_offer; slot/gen
+			       name the worker's DA entry */
+	SL_TLS_DN_DA_VERDICT, /* struct sl_da_verdict for the DA entry slot/gen */
+	SL_TLS_DN_DA_END,   /* the DA ended (the agent's aging, its SA deleted): slot/gen */
 };
 
 /* sl_tls_msg.flags */
 #define SL_TLS_F_STREAM 0x1 /* DN_KEYS: an agent's STREAM session: no server leg, the
 			       session waits idle until a verdict binds it */
+#define SL_TLS_F_DGRAM 0x2  /* DN_KEYS: an agent's DGRAM session (an SA): it carries
+			       the DATA/CREDIT/ICMP frames of the DAs bound to it */
 
 struct sl_tls_msg {
 	uint16_t version;   /* SL_TLS_MSG_VERSION */
@@ -105,6 +112,34 @@ struct sl_agent_pong {
 	uint8_t pad;
 	uint32_t from;          /* host order: who answered */
 };
+
+/* A new datagram association offered to sluice-cp (host order). */
+struct sl_da_offer {
+	uint16_t vnet, agent;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+/* sluice-cp's answer for a DA.  OK: bound to the DGRAM session at
+ * sess_slot/sess_gen on this worker, the agent's relay port in relay_port;
+ * REFUSE: discard its datagrams for da_discard_ms; UNREACHABLE: ICMP with
+ * `code` from the vnet's gateway; anything else (no agent, busy): ICMP host
+ * unreachable. */
+struct sl_da_verdict {
+	uint8_t result;         /* enum ap_result, or SL_AGENT_NO_AGENT */
+	uint8_t code;
+	uint16_t relay_port;
+	uint32_t sess_slot, sess_gen;
+	uint32_t pad;
+};
+
+/* The DA number on the wire (DA_OPEN, DATA frames) names the worker's
+ * entry: worker, 8 bits of its generation, slot.  A DATA frame still in
+ * flight for an entry freed and reused meanwhile fails the generation. */
+#define SL_DA_ID(w, slot, gen) (((uint32_t)(w) << 24) | (((gen) & 0xffu) << 16) | (slot))
+#define SL_DA_WORKER(id) ((id) >> 24)
+#define SL_DA_GEN8(id) (((id) >> 16) & 0xffu)
+#define SL_DA_SLOT(id) ((id) & 0xffffu)
 
 /* One direction's record state.  Key material: wiped by both sides as soon
  * as it is installed. */
