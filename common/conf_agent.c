@@ -528,7 +528,7 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 	vn->da_idle2_ms = 900000;
 	vn->sa_idle_ms = 60000;
 	vn->sa_policy = SL_SA_IDLE;
-	if ((rc = conf_get_int(&l->w, e, "da_idle_ms", where, 100, 86400000, &iv, NULL)) < 0)
+	if ((rc = conf_get_int(&l->w, e, "da_idle_ms", where, 100, 86400000, &iv, &r)) < 0)
 		return rc;
 	if (rc > 0)
 		vn->da_idle_ms = (uint32_t)iv;
@@ -539,7 +539,7 @@ static int parse_vnet(struct ald *l, const config_setting_t *e, const char *wher
 	if (vn->da_idle2_ms < vn->da_idle_ms)
 		return conf_fail(&l->w, r ? r : e, "'da_idle2_ms' in %s (%u) must not be less than da_idle_ms (%u)",
 				 where, vn->da_idle2_ms, vn->da_idle_ms);
-	if ((rc = conf_get_int(&l->w, e, "sa_idle_ms", where, 0, 86400000, &iv, NULL)) < 0)
+	if ((rc = conf_get_int(&l->w, e, "sa_idle_ms", where, 0, 86400000, &iv, &r)) < 0)
 		return rc;
 	if (rc > 0)
 		vn->sa_idle_ms = (uint32_t)iv;

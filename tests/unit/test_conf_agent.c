@@ -92,6 +92,14 @@ static void assert_agent_defaults(const struct sl_agents_conf *a)
 	assert_int_equal(a->connect_timeout_ms, 2500);
 	assert_int_equal(a->pings_per_client, 16);
 	assert_int_equal(a->ping_timeout_ms, 2000);
+	/* issue 10 */
+	assert_int_equal(a->da_max, 4096);
+	assert_int_equal(a->da_hold, 4);
+	assert_int_equal(a->da_discard_ms, 5000);
+	assert_int_equal(a->dgram_queue, 512);
+	assert_int_equal(a->dgram_max_age_ms, 500);
+	assert_int_equal(a->udp_reasm_ms, 2000);
+	assert_int_equal(a->sa_max, 64);
 }
 
 /* --- what loads --- */
@@ -125,6 +133,11 @@ static void test_defaults(void **state)
 	assert_int_equal(C.n_vnets, 2);
 	assert_int_equal(C.vnets[0].n_routes, 0);
 	assert_int_equal(C.vnets[1].n_clients, 1);
+	/* UDP through agents: a vnet's DA aging and SA policy (issue 10) */
+	assert_int_equal(C.vnets[0].da_idle_ms, 30000);
+	assert_int_equal(C.vnets[0].da_idle2_ms, 900000);
+	assert_int_equal(C.vnets[0].sa_idle_ms, 60000);
+	assert_int_equal(C.vnets[0].sa_policy, SL_SA_IDLE);
 	assert_int_equal(C.n_agents, 0);
 	assert_int_equal(C.n_acl, 0);
 
@@ -392,6 +405,21 @@ static void test_agents_errors(void **state)
 static void test_vnet_errors(void **state)
 {
 	(void)state;
+	/* issue 10: aging and SA policy */
+	assert_ok(PORTS3 "vnets = ({ name = \"a\"; gateway = \"198.18.0.1\"; clients = [ \"10.0.0.0/8\" ];\n"
+		  "da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = \"delete\"; sa_idle_ms = 0; } );");
+	assert_int_equal(C.vnets[0].da_idle_ms, 1500);
+	assert_int_equal(C.vnets[0].da_idle2_ms, 5000);
+	assert_int_equal(C.vnets[0].sa_policy, SL_SA_DELETE);
+	assert_int_equal(C.vnets[0].sa_idle_ms, 0);
+	assert_err(PORTS3 "vnets = ({ name = \"a\"; gateway = \"198.18.0.1\"; clients = [ \"10.0.0.0/8\" ];\n"
+		   "da_idle_ms = 5000; da_idle2_ms = 1500; } );", 7,
+		   "'da_idle2_ms' in vnets[0] (1500) must not be less than da_idle_ms (5000)");
+	assert_err(PORTS3 "vnets = ({ name = \"a\"; gateway = \"198.18.0.1\"; clients = [ \"10.0.0.0/8\" ];\n"
+		   "sa_policy = \"never\"; } );", 7,
+		   "'sa_policy' in 'vnets[0]' must be \"idle\" or \"delete\", not \"never\"");
+	assert_err(PORTS3 "vnets = ({ name = \"a\"; gateway = \"198.18.0.1\"; clients = [ \"10.0.0.0/8\" ];\n"
+		   "da_idle_ms = 50; } );", 7, "'da_idle_ms' in 'vnets[0]' must be in 100..86400000");
 	/* client prefixes never overlap: across vnets, nor within one */
 	assert_err(PORTS3 AGENTS "vnets = (\n"
 		   "{ name = \"a\"; clients = [ \"198.18.0.0/25\" ]; gateway = \"198.18.0.1\"; },\n"
