@@ -1069,6 +1069,22 @@ EOF
 		sl_die "HTTP server in $l did not start: $(tail -n 5 "$SL_WORK/$l-http.log")"
 	sl_wait_for 10 "bulk server on $SL_SITE_SRV:9000 in $l" sl_listening_on "$l" "$SL_SITE_SRV" 9000 ||
 		sl_die "bulk server in $l did not start: $(tail -n 5 "$SL_WORK/$l-bulk.log")"
+	# UDP (issue 10): echo on :7, and DNS on :53 answering svc.sluice.test
+	# with the site's own address (site-b: 198.19.201.2, else .1) and
+	# site.sluice.test TXT with TEXT
+	local ans=198.19.201.1
+	[[ $text == site-b ]] && ans=198.19.201.2
+	sl_spawn "$SL_WORK/$l-udpecho.log" "$l-udpecho" "${opt[@]}" --ns "$l" -- \
+		"$SL_PY" "$SL_ROOT/scripts/udpecho.py" --bind "$SL_SITE_SRV" --port 7
+	if command -v dnsmasq >/dev/null; then
+		sl_spawn "$SL_WORK/$l-dnsmasq.log" "$l-dnsmasq" "${opt[@]}" --ns "$l" -- \
+			dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+			--listen-address="$SL_SITE_SRV" --port=53 --user=nobody --group=nogroup \
+			--pid-file= --address=/svc.sluice.test/"$ans" \
+			--txt-record=site.sluice.test,"$text" --log-facility=-
+	else
+		sl_log "no dnsmasq (apt-get install dnsmasq-base): no DNS server in $l"
+	fi
 }
 
 # sl_agent_sites [--setsid] PREFIX WAN_TAP [TAP_MAC]

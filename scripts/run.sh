@@ -17,11 +17,12 @@
 #     sl-wan  br0 198.18.100.2: tinyproxy :8888 (HTTP CONNECT, to :443 only)
 #     sl-sa   site A's agent host, 198.18.100.11 on the bridge: sluice-agent (site-a.pem)
 #     sl-la   site A's LAN 198.19.200.0/24: server/router 198.19.200.10, HTTP :80
-#             ("site-a"), bulk :9000, :81 closed, ping; routes: 198.19.201.0/24
+#             ("site-a"), bulk :9000, DNS :53 (dnsmasq: svc.sluice.test is
+#             198.19.201.1, .2 in site B), UDP echo :7, :81 closed, ping; routes: 198.19.201.0/24
 #             unreachable, 198.19.202.0/24 prohibit, 198.19.203.0/24 blackhole
 #     sl-sb   site B's agent host, 198.18.100.12: reaches 198.18.100.1 only
 #             through the proxy (nftables); sluice-agent (site-b.pem, proxy)
-#     sl-lb   site B's LAN: the same addresses as sl-la, HTTP says "site-b"
+#     sl-lb   site B's LAN: the same addresses as sl-la, HTTP and DNS say "site-b"
 #   vnet a (clients 198.18.0.0/25) routes 198.19.200.0/22 to agent site-a,
 #   vnet b (198.18.0.128/25) the same prefix to site-b (config/sluice.conf).
 #

@@ -34,23 +34,7 @@ SL_VNET_A_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "idle"; sa_i
 SL_VNET_B_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "delete";'
 sl_agent_appliance_start
 
-# --- the sites' UDP services ------------------------------------------------------
-for site in a b; do
-	ns=$SL_NS_LA ans=198.19.201.1
-	[[ $site == b ]] && ns=$SL_NS_LB ans=198.19.201.2
-	sl_spawn "$SL_WORK/dnsmasq-$site.log" "dnsmasq-$site" --ns "$ns" -- \
-		dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
-		--listen-address="$SRV" --port=53 --user=nobody --group=nogroup \
-		--pid-file= --address=/svc.sluice.test/$ans --log-facility=-
-	sl_spawn "$SL_WORK/echo-$site.log" "udpecho-$site" --ns "$ns" -- "$SL_PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 7))
-while True:
-    d, a = s.recvfrom(65535)
-    s.sendto(d, a)
-' "$SRV"
-done
+# --- the sites' UDP services (sl_site_make: dnsmasq on :53, echo on :7) ----------
 dns_up() {
 	[[ -n $(ip netns exec "$SL_NS_LA" dig +time=1 +tries=1 +short @"$SRV" svc.sluice.test) &&
 		-n $(ip netns exec "$SL_NS_LB" dig +time=1 +tries=1 +short @"$SRV" svc.sluice.test) ]]
