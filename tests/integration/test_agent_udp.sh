@@ -18,7 +18,15 @@
 #  - aging at the agent (vnet a: da_idle_ms 1500, da_idle2_ms 5000): a DA
 #    with one reply ends after about 1.5 s, one with two replies outlives
 #    it; both tables agree;
-#  - `sa flush` deletes an SA at once and the next datagram renegotiates.
+#  - `sa flush` deletes an SA at once and the next datagram renegotiates;
+#  - REFUSE (the agent's deny list): the DA discards for da_discard_ms,
+#    counted, then a new datagram is offered again;
+#  - credits: with site A's agent stopped (SIGSTOP), datagrams beyond its
+#    credit queue on the worker, age out after dgram_max_age_ms, and every
+#    one sent is accounted for by a counter; resumed, it serves again;
+#  - a flood of 3,000 new DAs from one vnet stays within da_max per worker
+#    (the rest counted as da_table_full) while dig through the other vnet
+#    keeps working; all of them age out.
 # timeout: 300
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -32,6 +40,9 @@ sl_certs
 SRV=$SL_SITE_SRV
 SL_VNET_A_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "idle"; sa_idle_ms = 4000;'
 SL_VNET_B_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "delete";'
+SL_AGENTS_CONF_EXTRA='hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 2000; da_discard_ms = 1500; dgram_queue = 64; dgram_max_age_ms = 300; da_max = 256;'
+# the agents refuse one address (their policy) and grant 64 credits at a time
+SL_AGENT_CONF_EXTRA='deny = [ "198.19.200.99/32" ]; dgram_credit = 64;'
 sl_agent_appliance_start
 
 # --- the sites' UDP services (sl_site_make: dnsmasq on :53, echo on :7) ----------
@@ -172,3 +183,84 @@ got=$(echo_check "$SL_C_ADDR" 100 1)
 sl_ok "sa flush deleted the SAs at once; the next datagram negotiated a new one"
 sl_ctl show sa >&2
 sl_ctl show agents >&2
+
+# --- REFUSE: discard, then a new offer --------------------------------------------
+send_one() { # send_one SRC DST PORT: one datagram, no answer expected
+	ip netns exec "$SL_NS_C" "$SL_PY" -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0))
+s.sendto(b"q", (sys.argv[2], int(sys.argv[3])))' "$@"
+}
+drop_of() { sl_ctl_json show errors | jq -r --arg r "$1" '[.. | objects | select(.reason? == $r) | .count] | add // 0'; }
+ref0=$(astat da_refused) off0=$(astat da_offered) dis0=$(drop_of da_discard)
+send_one "$SL_C_ADDR" 198.19.200.99 7
+refused() { (( $(astat da_refused) > ref0 )); }
+sl_wait_for 5 "the agent's REFUSE" refused || sl_fail "no REFUSE for a denied destination: $(sl_agents_json | jq .workers)"
+send_one "$SL_C_ADDR" 198.19.200.99 7
+sleep 0.3
+(( $(drop_of da_discard) > dis0 )) || sl_fail "a datagram of a refused DA should be discarded and counted: $(sl_ctl show errors)"
+sleep 1.6
+off1=$(astat da_offered)
+send_one "$SL_C_ADDR" 198.19.200.99 7
+reoffered() { (( $(astat da_offered) > off1 )); }
+sl_wait_for 5 "a new offer after da_discard_ms" reoffered || sl_fail "no new offer after the discard timer"
+sl_ok "REFUSE: the DA discarded its datagrams (counted) until da_discard_ms, then was offered again"
+
+# --- credits: the agent stops granting ----------------------------------------------
+# a bound DA first (two replies: it stays for da_idle2_ms), then the agent stops
+burst() { # burst N: N datagrams from 198.18.0.2:41500; with --echo, wait for each echo
+	ip netns exec "$SL_NS_C" "$SL_PY" - "$SL_C_ADDR" "$SRV" "$@" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 41500))
+s.settimeout(3)
+n, echo = int(sys.argv[3]), len(sys.argv) > 4
+for i in range(n):
+    s.sendto(b"c" * 200, (sys.argv[2], 7))
+    if echo:
+        s.recvfrom(1000)
+    elif i % 50 == 49:
+        time.sleep(0.05)
+PY
+}
+burst 2 --echo || sl_fail "no echo from port 41500 before the credit check"
+q0=$(astat dgram_queued) age0=$(drop_of dgram_aged) full0=$(drop_of dgram_queue_full) up0=$(astat dgram_up)
+kill -STOP "$SL_AGENT_A_PID"
+burst 400
+sleep 1
+kill -CONT "$SL_AGENT_A_PID"
+q1=$(astat dgram_queued) age1=$(drop_of dgram_aged) full1=$(drop_of dgram_queue_full) up1=$(astat dgram_up)
+sl_log "credits: 400 sent to a stopped agent: DATA frames $((up1 - up0)), queued $((q1 - q0)), aged $((age1 - age0)), dropped at a full queue $((full1 - full0))"
+((up1 - up0 == 400)) || sl_fail "every datagram of a bound DA should become a DATA frame: $((up1 - up0)) of 400"
+((q1 > q0 && age1 > age0 && age1 - age0 <= q1 - q0)) ||
+	sl_fail "with no credit the worker should queue, then age out: queued $((q1 - q0)), aged $((age1 - age0))"
+# sealed at once (at most the credit left, 64) + queued + dropped at a full queue
+((400 - (q1 - q0) - (full1 - full0) <= 64)) ||
+	sl_fail "more datagrams went out than the agent's credit allowed: $((400 - (q1 - q0) - (full1 - full0)))"
+got=$(echo_check "$SL_C_ADDR" 100 3)
+[[ $got == ok ]] || sl_fail "site A after SIGCONT: $got"
+sl_ok "credits: the stopped agent's datagrams queued and aged out (counted), every one accounted for; resumed, it serves"
+sl_ctl show errors >&2
+
+# --- a flood of new DAs stays within bounds; the other vnet keeps working ------------
+full0=$(drop_of da_table_full)
+ip netns exec "$SL_NS_C" "$SL_PY" - "$SL_C_ADDR" "$SRV" <<'PY' &
+import socket, sys
+socks = []
+for i in range(3000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], 0))
+    s.sendto(b"f", (sys.argv[2], 7))
+    s.close()
+PY
+floodp=$!
+got=$(ip netns exec "$SL_NS_C" dig +time=2 +tries=3 +short -b "$SL_C2_ADDR" @"$SRV" svc.sluice.test)
+wait "$floodp"
+[[ $got == 198.19.201.2 ]] || sl_fail "vnet b during vnet a's flood: dig answered '$got'"
+max=$((256 * $(sl_ctl_json show workers | jq '.workers | length')))
+total=$(das_json | jq .total)
+((total <= max)) || sl_fail "the DA table exceeds its bound: $total DAs > $max"
+(( $(drop_of da_table_full) > full0 )) || sl_fail "a flood beyond da_max should be counted as da_table_full"
+sl_ok "a flood of 3,000 new DAs: at most $max kept ($total), the rest counted; vnet b answered meanwhile"
+sl_wait_for 15 "the flood's DAs aged out" no_das || sl_fail "the flood's DAs did not age out: $(das_json | jq .total) left"
+sl_ok "every DA of the flood aged out at the agent, and both tables followed"
