@@ -51,9 +51,10 @@ test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables
 	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors
 	tinyproxy-bin nmap dnsmasq-base bind9-dnsutils)
 # Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
-# stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh.
+# stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh;
+# OpenVPN (TCP transport, AES-128-GCM) the reference of bench/udp.sh.
 bench_pkgs=()
-((bench == 0)) || bench_pkgs=(haproxy stunnel4)
+((bench == 0)) || bench_pkgs=(haproxy stunnel4 openvpn)
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
