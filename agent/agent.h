@@ -48,7 +48,25 @@ extern const struct agent_conf *agent_cf;
 	X(pings_busy, "pings refused: max_pings")                             \
 	X(pings_no_raw, "pings refused: no raw ICMP socket")                  \
 	X(icmp_ignored, "ICMP messages matching nothing of ours")               \
-	X(dst_forbidden, "connects/pings to loopback, 0/8 or multicast refused")
+	X(dst_forbidden, "connects/pings to loopback, 0/8 or multicast refused") \
+	X(dgram_dials, "DGRAM session dials (DGRAM_OPEN)")                    \
+	X(dgram_dial_failures, "DGRAM session dials that failed (DGRAM_UP BUSY)") \
+	X(dgram_busy, "DGRAM_OPEN beyond max_dgram_sessions (DGRAM_UP BUSY)") \
+	X(das_opened, "UDP associations opened (DA_RESULT OK)")               \
+	X(das_refused, "DA_OPEN refused: forbidden or denied destination")    \
+	X(das_busy, "DA_OPEN refused: max_das, or no socket")                 \
+	X(das_no_session, "DA_OPEN naming no DGRAM session of ours")          \
+	X(das_idle_ended, "UDP associations ended by the idle timers (DA_END IDLE)") \
+	X(das_error_ended, "UDP associations ended by a socket error (DA_END ERROR)") \
+	X(dgram_to_server, "datagrams sent to servers")                       \
+	X(dgram_from_server, "datagrams received from servers")               \
+	X(dgram_bytes_to_server, "UDP payload bytes sent to servers")         \
+	X(dgram_bytes_from_server, "UDP payload bytes received from servers") \
+	X(dgram_unknown_da, "DATA frames for an association we do not have")  \
+	X(dgram_send_errors, "datagrams the kernel did not take (send failed)") \
+	X(dgram_buffer_drops, "server datagrams dropped: the session's dgram_buffer was full") \
+	X(dgram_icmp_sent, "ICMP errors reported to the appliance (IP_RECVERR)") \
+	X(credits_granted, "DATA credits granted to the appliance")
 
 struct agent_stats {
 #define AGENT_STAT_FIELD(name, desc) uint64_t name;

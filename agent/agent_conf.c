@@ -32,6 +32,17 @@
  *   dial_timeout_ms = 10000;      # TCP + proxy + TLS handshake to the appliance
  *   backoff_min_ms = 100;         # reconnect delay after the first failure,
  *   backoff_max_ms = 5000;        # doubling up to this (with jitter)
+ *   max_dgram_sessions = 64;      # DGRAM sessions (SAs) at once (1..4096);
+ *                                 # DGRAM_OPEN beyond: BUSY
+ *   max_das = 4096;               # UDP associations at once (1..1048576)
+ *   dgram_credit = 1024;          # DATA frames the appliance may send per
+ *                                 # session before our next CREDIT (2..1048576)
+ *   dgram_buffer = 1048576;       # bytes queued toward the appliance per
+ *                                 # DGRAM session; datagrams beyond are
+ *                                 # dropped and counted (65536..67108864)
+ *   deny = [ "10.0.0.0/8" ];      # destinations our UDP associations
+ *                                 # refuse (REFUSE), besides loopback,
+ *                                 # 0/8, multicast and broadcast (at most 64)
  * };
  *
  * Relative paths are used as written, i.e. from the working directory.
@@ -76,7 +87,8 @@ static const char *const keys[] = {
 	"appliance", "port", "proxy", "ca", "cert", "key", "server_name",
 	"stream_pool", "stream_pool_max", "max_connects", "max_relays", "max_pings",
 	"relay_buffer", "connect_timeout_ms", "dial_timeout_ms", "backoff_min_ms",
-	"backoff_max_ms", NULL,
+	"backoff_max_ms", "max_dgram_sessions", "max_das", "dgram_credit", "dgram_buffer", "deny",
+	NULL,
 };
 
 static int known(const char *name, const char *const *list)
@@ -267,6 +279,45 @@ static void defaults(struct agent_conf *c)
 	c->dial_timeout_ms = 10000;
 	c->backoff_min_ms = 100;
 	c->backoff_max_ms = 5000;
+	c->max_dgram_sessions = 64;
+	c->max_das = 4096;
+	c->dgram_credit = 1024;
+	c->dgram_buffer = 1048576;
+}
+
+/* deny = [ "a.b.c.d/n", ... ]: host bits must be zero */
+static int load_deny(struct ld *l, const config_setting_t *g, struct agent_conf *c)
+{
+	const config_setting_t *s = config_setting_get_member(g, "deny");
+	int n, i;
+
+	if (s == NULL)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail(l, s, "'deny' must be an array of \"a.b.c.d/n\" strings");
+	n = config_setting_length(s);
+	if (n > AGENT_DENY_MAX)
+		return fail(l, s, "'deny' has %d entries (at most %d)", n, AGENT_DENY_MAX);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		const char *v = config_setting_get_string(e);
+		unsigned a, b, cc, d, len;
+		char tail;
+		uint32_t net, mask;
+
+		if (v == NULL || sscanf(v, "%u.%u.%u.%u/%u%c", &a, &b, &cc, &d, &len, &tail) != 5 ||
+		    a > 255 || b > 255 || cc > 255 || d > 255 || len > 32)
+			return fail(l, e, "'deny[%d]' must be \"a.b.c.d/n\", got %s%s%s", i, v ? "\"" : "",
+				    v ? v : "a non-string", v ? "\"" : "");
+		net = a << 24 | b << 16 | cc << 8 | d;
+		mask = len ? ~0u << (32 - len) : 0;
+		if (net & ~mask)
+			return fail(l, e, "'deny[%d]' \"%s\" has host bits set", i, v);
+		c->deny[i].net = net;
+		c->deny[i].mask = mask;
+	}
+	c->n_deny = (uint32_t)n;
+	return 0;
 }
 
 static int load_strings(struct ld *l, const config_setting_t *g, struct agent_conf *c)
@@ -318,7 +369,11 @@ static int load_numbers(struct ld *l, const config_setting_t *g, struct agent_co
 	    (rc = get_u32(l, g, "connect_timeout_ms", 1, 65535, &c->connect_timeout_ms)) < 0 ||
 	    (rc = get_u32(l, g, "dial_timeout_ms", 100, 600000, &c->dial_timeout_ms)) < 0 ||
 	    (rc = get_u32(l, g, "backoff_min_ms", 1, 3600000, &c->backoff_min_ms)) < 0 ||
-	    (rc = get_u32(l, g, "backoff_max_ms", 1, 3600000, &c->backoff_max_ms)) < 0)
+	    (rc = get_u32(l, g, "backoff_max_ms", 1, 3600000, &c->backoff_max_ms)) < 0 ||
+	    (rc = get_u32(l, g, "max_dgram_sessions", 1, 4096, &c->max_dgram_sessions)) < 0 ||
+	    (rc = get_u32(l, g, "max_das", 1, 1048576, &c->max_das)) < 0 ||
+	    (rc = get_u32(l, g, "dgram_credit", 2, 1048576, &c->dgram_credit)) < 0 ||
+	    (rc = get_u32(l, g, "dgram_buffer", 65536, 64u << 20, &c->dgram_buffer)) < 0)
 		return rc;
 	c->port = (uint16_t)port;
 	if (c->stream_pool_max == 0)
@@ -348,7 +403,7 @@ static int load(struct ld *l, config_t *cfg, struct agent_conf *c)
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return fail(l, g, "'agent' must be a group { ... }");
 	if ((rc = check_keys(l, g, "agent", keys)) < 0 || (rc = load_numbers(l, g, c)) < 0 ||
-	    (rc = load_strings(l, g, c)) < 0)
+	    (rc = load_strings(l, g, c)) < 0 || (rc = load_deny(l, g, c)) < 0)
 		return rc;
 	return 0;
 }

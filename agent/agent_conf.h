@@ -13,6 +13,7 @@
 #define AGENT_HOST_MAX 253   /* a DNS name's longest text form */
 #define AGENT_PATH_MAX 1024
 #define AGENT_CRED_MAX 128   /* proxy user name and password, each */
+#define AGENT_DENY_MAX 64    /* `deny` prefixes */
 
 struct agent_proxy {
 	int set;                           /* `proxy` was given */
@@ -38,6 +39,13 @@ struct agent_conf {
 	uint32_t connect_timeout_ms;
 	uint32_t dial_timeout_ms;
 	uint32_t backoff_min_ms, backoff_max_ms;
+	/* UDP (DGRAM sessions, datagram associations: docs/agent-protocol.md) */
+	uint32_t max_dgram_sessions;
+	uint32_t max_das;
+	uint32_t dgram_credit;       /* the window granted per DGRAM session */
+	uint32_t dgram_buffer;       /* bytes queued toward the appliance per session */
+	uint32_t n_deny;
+	struct { uint32_t net, mask; } deny[AGENT_DENY_MAX]; /* host order: REFUSE */
 };
 
 /* Load and check a file.  0, or -EINVAL with "file:line: what" in err. */

@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "ctl.h"
+#include "dgram.h"
 #include "log.h"
 #include "ping.h"
 #include "server.h"
@@ -112,6 +113,7 @@ static void forget(struct ctl *c)
 	agent_stats.ctl_closed++;
 	server_cancel_all();
 	ping_cancel_all();
+	dgram_close_all();
 	stream_pool_pause();
 	schedule_retry();
 }
@@ -270,7 +272,7 @@ static void send_hello(void)
 
 	m.u.hello.ver_min = AP_VERSION;
 	m.u.hello.ver_max = AP_VERSION;
-	m.u.hello.caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE;
+	m.u.hello.caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE | AP_CAP_DGRAM;
 	m.u.hello.sw_len = (uint8_t)strlen(AGENT_SOFTWARE);
 	memcpy(m.u.hello.sw, AGENT_SOFTWARE, m.u.hello.sw_len + 1);
 	ctl_send(&m);
@@ -297,7 +299,7 @@ static void on_hello_ack(struct ctl *c, const struct ap_hello_ack *a)
 		target = a->pool < agent_cf->stream_pool_max ? a->pool : agent_cf->stream_pool_max;
 	if (!(a->caps & AP_CAP_STREAM))
 		target = 0; /* no relays wanted: no pool to keep */
-	c->caps = a->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE);
+	c->caps = a->caps & (AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE | AP_CAP_DGRAM);
 	c->st = CS_UP;
 	cur = c;
 	backoff_reset(&bo);
@@ -325,6 +327,17 @@ static const char *printable(const char *in, char *out, size_t len)
 		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
 	out[i] = '\0';
 	return out;
+}
+
+static void da_open(struct ctl *c, const struct ap_da_open *o)
+{
+	struct ap_msg r = { .type = AP_DA_RESULT };
+
+	if (dgram_da_open(o, &r.u.da_result) == -EEXIST) {
+		sess_fail(c, AP_ERR_UNEXPECTED, "DA_OPEN: association %u is already open", o->da);
+		return;
+	}
+	ctl_send(&r);
 }
 
 static void handle(struct ctl *c, const struct ap_msg *m)
@@ -376,6 +389,14 @@ static void handle(struct ctl *c, const struct ap_msg *m)
 		server_connect(&m->u.connect);
 	else if (m->type == AP_PING)
 		ping_request(&m->u.ping);
+	else if (m->type == AP_DGRAM_OPEN)
+		dgram_open(m->u.dgram_open.id);
+	else if (m->type == AP_DGRAM_CLOSE)
+		dgram_close(m->u.dgram_close.session);
+	else if (m->type == AP_DA_END)
+		dgram_da_end(m->u.da_end.da);
+	else if (m->type == AP_DA_OPEN)
+		da_open(c, &m->u.da_open);
 }
 
 /* Every whole frame in rx; stops when the session closes. */

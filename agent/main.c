@@ -29,6 +29,7 @@
 #include "ping.h"
 #include "relay.h"
 #include "server.h"
+#include "dgram.h"
 #include "stream.h"
 #include "tlsconn.h"
 
@@ -182,6 +183,7 @@ static void shutdown_all(void)
 	ping_cancel_all();
 	relay_close_all();
 	stream_close_all();
+	dgram_close_all();
 	icmp_close();
 	ev_close(&sigev);
 	loop_fini();

@@ -18,6 +18,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
@@ -348,6 +349,18 @@ void udp_da_end(struct worker *w, uint32_t slot, uint32_t gen)
 
 /* --- agent -> client ------------------------------------------------------------ */
 
+/* An IPv4 packet built here gets its Ethernet header (l2_output fills in
+ * the addresses, not the type). */
+static int eth_prepend(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
+
+	if (!eh)
+		return -ENOBUFS;
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	return 0;
+}
+
 /* The server's datagram as UDP from its address and port to the client,
  * in fragments when it is larger than the client side's MTU. */
 static void deliver(struct worker *w, struct udp_da *d, const struct da_ent *e,
@@ -401,7 +414,7 @@ static void deliver(struct worker *w, struct udp_da *d, const struct da_ent *e,
 	ast(w)->dgram_down_bytes += plen;
 	if (tlen <= mtu) {
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		if (!rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN))
+		if (eth_prepend(m) != 0)
 			goto nomem;
 		ipv4_output(w, m);
 		return;
@@ -419,7 +432,7 @@ static void deliver(struct worker *w, struct udp_da *d, const struct da_ent *e,
 
 		fh->hdr_checksum = 0;
 		fh->hdr_checksum = rte_ipv4_cksum(fh);
-		if (!rte_pktmbuf_prepend(out[j], RTE_ETHER_HDR_LEN)) {
+		if (eth_prepend(out[j]) != 0) {
 			worker_drop(w, out[j], SL_DROP_NOMBUF);
 			continue;
 		}
