@@ -157,10 +157,14 @@ static void grant(struct dsess *s, uint32_t n)
 	}
 }
 
-/* The socket's error queue: each ICMP error the kernel saw for it. */
-static void da_errqueue(struct da *d)
+/* The socket's error queue: each ICMP error the kernel saw for it.  Returns
+ * how many entries were read (a recv/send that failed because of a pending
+ * error can then tell an ICMP error from a failed socket). */
+static int da_errqueue(struct da *d)
 {
-	for (int k = 0; k < 8; k++) {
+	int k;
+
+	for (k = 0; k < 8; k++) {
 		char ctrl[512];
 		struct iovec iov = { .iov_base = dbuf, .iov_len = sizeof(dbuf) };
 		struct sockaddr_in from;
@@ -169,7 +173,7 @@ static void da_errqueue(struct da *d)
 		struct cmsghdr *cm;
 
 		if (recvmsg(d->ev.fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
+			break;
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 			const struct sock_extended_err *ee;
 			const struct sockaddr_in *off;
@@ -189,9 +193,21 @@ static void da_errqueue(struct da *d)
 			 * parameter problem: what quotes a datagram (RFC 792) */
 			if (tx_frame(d->s, &m) == 0)
 				agent_stats.dgram_icmp_sent++;
-			d->last_ms = now_ms();
+			/* not last_ms: aging counts datagrams, and an error
+			 * is none (a DA the server never answers still ends) */
 		}
 	}
+	return k;
+}
+
+/* The errnos the kernel gives a UDP socket for an ICMP error it got
+ * (icmp_err_convert[], ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB): a recv or
+ * send failing with one of these reports an ICMP error, not a dead socket. */
+static int icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EMSGSIZE ||
+	       e == EPROTO || e == EHOSTDOWN || e == ENONET || e == ENOPROTOOPT || e == EOPNOTSUPP ||
+	       e == EACCES;
 }
 
 static void da_event(struct ev *ev, uint32_t events)
@@ -209,13 +225,10 @@ static void da_event(struct ev *ev, uint32_t events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			/* an ICMP error is in the queue (ECONNREFUSED, ...): it
-			 * was just read above, or is read now */
-			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
-			    errno == EMSGSIZE || errno == EPROTO || errno == EHOSTDOWN) {
-				da_errqueue(d);
+			/* an ICMP error came after the error queue was read
+			 * above: it is in the queue now */
+			if (da_errqueue(d) > 0 || icmp_errno(errno))
 				continue;
-			}
 			log_rl(&rl_err, "UDP association %08x: %s", d->id, strerror(errno));
 			agent_stats.das_error_ended++;
 			da_close(d, AP_DA_END_ERROR);
@@ -389,6 +402,7 @@ static void sess_end(struct dsess *s, int notify, const char *why)
 static void handle_frame(struct dsess *s, const struct ap_dmsg *m)
 {
 	struct da *d;
+	ssize_t n;
 
 	/* only DATA travels appliance -> agent (ap_ddir_ok checked it) */
 	d = da_find(m->da);
@@ -402,10 +416,16 @@ static void handle_frame(struct dsess *s, const struct ap_dmsg *m)
 		return;
 	}
 	d->last_ms = now_ms();
-	if (send(d->ev.fd, m->data, m->len, MSG_DONTWAIT) < 0) {
+	n = send(d->ev.fd, m->data, m->len, MSG_DONTWAIT);
+	if (n < 0 && icmp_errno(errno)) {
+		/* a pending ICMP error (an earlier datagram's, not yet read
+		 * from the queue) fails the next send without sending it:
+		 * report the error, then send again, once */
+		da_errqueue(d);
+		n = send(d->ev.fd, m->data, m->len, MSG_DONTWAIT);
+	}
+	if (n < 0) {
 		agent_stats.dgram_send_errors++;
-		if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
-			da_errqueue(d); /* an earlier datagram's ICMP error */
 		return;
 	}
 	agent_stats.dgram_to_server++;

@@ -48,9 +48,11 @@ static void usage(FILE *f)
 		"The Sluice remote agent (S4).  Dials the appliance over TLS (mutual X.509,\n"
 		"directly or through an HTTP CONNECT proxy), keeps a control session and a\n"
 		"pool of idle STREAM sessions, and on the appliance's requests connects to\n"
-		"servers (relaying the connection over a STREAM session) and pings hosts\n"
-		"from this machine.  It never exits on a network error: every session is\n"
-		"redialed with a capped exponential backoff.\n"
+		"servers (relaying the connection over a STREAM session), relays UDP\n"
+		"(datagram associations over DGRAM sessions the appliance asks for) and\n"
+		"pings hosts from this machine.  It never exits on a network error: the\n"
+		"control and STREAM sessions are redialed with a capped exponential backoff\n"
+		"(a DGRAM session only when the appliance asks again).\n"
 		"\n"
 		"  -c, --config FILE  the configuration (reference: docs/agent.md)\n"
 		"      --check        load the configuration, the CA, certificate and key,\n"
@@ -78,9 +80,12 @@ static void print_counters(void)
 		"  connects pending     %u\n"
 		"  relays active        %u\n"
 		"  pings outstanding    %u\n"
-		"  raw ICMP socket      %s\n",
+		"  raw ICMP socket      %s\n"
+		"  DGRAM sessions       %u\n"
+		"  UDP associations     %u\n",
 		ctl_state_str(), stream_idle_count(), stream_dialing_count(), stream_pool_target(),
-		server_pending(), relay_count(), ping_pending(), icmp_available() ? "yes" : "no");
+		server_pending(), relay_count(), ping_pending(), icmp_available() ? "yes" : "no",
+		dgram_session_count(), dgram_da_count());
 #define AGENT_STAT_PRINT(name, desc) \
 	fprintf(stderr, "  %-22s %llu  (%s)\n", #name, (unsigned long long)agent_stats.name, desc);
 	AGENT_COUNTERS(AGENT_STAT_PRINT)

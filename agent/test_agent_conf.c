@@ -1,7 +1,7 @@
 /*
  * sluice-agent's configuration (agent_conf.c): the defaults docs/agent.md
- * promises, every key, and each rule with the line of its error; the proxy
- * URL parser.  Pure: no files but libconfig's string reader.
+ * promises, every key (the UDP ones and the deny list included), and each
+ * rule with the line of its error; the proxy URL parser.  Pure: no files but libconfig's string reader.
  *
  * It lives beside the code (agent/meson.build registers it in the `unit`
  * suite) because sluice-agent is its own program with its own sources.
@@ -62,6 +62,11 @@ static void test_defaults(void **state)
 	assert_int_equal(C.dial_timeout_ms, 10000);
 	assert_int_equal(C.backoff_min_ms, 100);
 	assert_int_equal(C.backoff_max_ms, 5000);
+	assert_int_equal(C.max_dgram_sessions, 64);
+	assert_int_equal(C.max_das, 4096);
+	assert_int_equal(C.dgram_credit, 1024);
+	assert_int_equal(C.dgram_buffer, 1048576);
+	assert_int_equal(C.n_deny, 0);
 }
 
 static void test_every_key(void **state)
@@ -76,6 +81,8 @@ static void test_every_key(void **state)
 			      "  max_relays = 20; max_pings = 5; relay_buffer = 4096;\n"
 			      "  connect_timeout_ms = 65535; dial_timeout_ms = 100;\n"
 			      "  backoff_min_ms = 1; backoff_max_ms = 1;\n"
+			      "  max_dgram_sessions = 4096; max_das = 1; dgram_credit = 2;\n"
+			      "  dgram_buffer = 65536; deny = [ \"10.0.0.0/8\", \"0.0.0.0/0\" ];\n"
 			      "};\n"),
 			 0);
 	assert_string_equal(C.appliance, "gw.example.net");
@@ -92,6 +99,71 @@ static void test_every_key(void **state)
 	assert_int_equal(C.relay_buffer, 4096);
 	assert_int_equal(C.connect_timeout_ms, 65535);
 	assert_int_equal(C.backoff_max_ms, 1);
+	assert_int_equal(C.max_dgram_sessions, 4096);
+	assert_int_equal(C.max_das, 1);
+	assert_int_equal(C.dgram_credit, 2);
+	assert_int_equal(C.dgram_buffer, 65536);
+	assert_int_equal(C.n_deny, 2);
+	assert_int_equal(C.deny[0].net, 0x0a000000u);
+	assert_int_equal(C.deny[0].mask, 0xff000000u);
+	assert_int_equal(C.deny[1].net, 0);
+	assert_int_equal(C.deny[1].mask, 0); /* /0: everything */
+}
+
+/* The UDP keys: upper bounds, the deny list's forms (a list works as well
+ * as an array, /32 is one host) and each way it can be wrong, with its line. */
+static void test_dgram_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(load("agent = { " REQ " max_das = 1048576; dgram_credit = 1048576;"
+			      " dgram_buffer = 67108864; deny = ( \"198.19.210.7/32\" ); };"),
+			 0);
+	assert_int_equal(C.max_das, 1048576);
+	assert_int_equal(C.dgram_credit, 1048576);
+	assert_int_equal(C.dgram_buffer, 67108864);
+	assert_int_equal(C.n_deny, 1);
+	assert_int_equal(C.deny[0].net, 0xc613d207u);
+	assert_int_equal(C.deny[0].mask, 0xffffffffu);
+	assert_int_equal(load("agent = { " REQ " deny = [ ]; };"), 0);
+	assert_int_equal(C.n_deny, 0);
+
+	expect_err("agent = { " REQ "\n max_dgram_sessions = 0; };",
+		   "t.conf:2: 'max_dgram_sessions' is 0; it must be 1..4096");
+	expect_err("agent = { " REQ " max_dgram_sessions = 4097; };", "'max_dgram_sessions' is 4097");
+	expect_err("agent = { " REQ " max_das = 0; };", "'max_das' is 0; it must be 1..1048576");
+	expect_err("agent = { " REQ " max_das = 1048577; };", "'max_das' is 1048577");
+	expect_err("agent = { " REQ " dgram_credit = 1; };", "'dgram_credit' is 1; it must be 2..1048576");
+	expect_err("agent = { " REQ " dgram_buffer = 65535; };",
+		   "'dgram_buffer' is 65535; it must be 65536..67108864");
+	expect_err("agent = { " REQ " dgram_buffer = 67108865; };", "'dgram_buffer' is 67108865");
+	expect_err("agent = { " REQ " max_das = \"10\"; };", "'max_das' must be an integer");
+	expect_err("agent = { " REQ "\n deny = \"10.0.0.0/8\"; };",
+		   "t.conf:2: 'deny' must be an array of \"a.b.c.d/n\" strings");
+	expect_err("agent = { " REQ "\n deny = [ \"10.0.0.0\" ]; };",
+		   "t.conf:2: 'deny[0]' must be \"a.b.c.d/n\", got \"10.0.0.0\"");
+	expect_err("agent = { " REQ " deny = [ \"10.0.0.0/8\", \"10.0.0.0/33\" ]; };",
+		   "'deny[1]' must be \"a.b.c.d/n\", got \"10.0.0.0/33\"");
+	expect_err("agent = { " REQ " deny = [ \"256.0.0.0/8\" ]; };", "'deny[0]' must be");
+	expect_err("agent = { " REQ " deny = [ \"10.0.0.0/8x\" ]; };", "'deny[0]' must be");
+	expect_err("agent = { " REQ " deny = [ \"10.0.0.1/8\" ]; };",
+		   "'deny[0]' \"10.0.0.1/8\" has host bits set");
+	expect_err("agent = { " REQ " deny = ( 10 ); };",
+		   "'deny[0]' must be \"a.b.c.d/n\", got a non-string");
+	expect_err("agent = { " REQ " deny = [ \"1.0.0.0/8\", \"2.0.0.0/8\", \"3.0.0.0/8\", \"4.0.0.0/8\","
+		   " \"5.0.0.0/8\", \"6.0.0.0/8\", \"7.0.0.0/8\", \"8.0.0.0/8\", \"9.0.0.0/8\","
+		   " \"10.0.0.0/8\", \"11.0.0.0/8\", \"12.0.0.0/8\", \"13.0.0.0/8\", \"14.0.0.0/8\","
+		   " \"15.0.0.0/8\", \"16.0.0.0/8\", \"17.0.0.0/8\", \"18.0.0.0/8\", \"19.0.0.0/8\","
+		   " \"20.0.0.0/8\", \"21.0.0.0/8\", \"22.0.0.0/8\", \"23.0.0.0/8\", \"24.0.0.0/8\","
+		   " \"25.0.0.0/8\", \"26.0.0.0/8\", \"27.0.0.0/8\", \"28.0.0.0/8\", \"29.0.0.0/8\","
+		   " \"30.0.0.0/8\", \"31.0.0.0/8\", \"32.0.0.0/8\", \"33.0.0.0/8\", \"34.0.0.0/8\","
+		   " \"35.0.0.0/8\", \"36.0.0.0/8\", \"37.0.0.0/8\", \"38.0.0.0/8\", \"39.0.0.0/8\","
+		   " \"40.0.0.0/8\", \"41.0.0.0/8\", \"42.0.0.0/8\", \"43.0.0.0/8\", \"44.0.0.0/8\","
+		   " \"45.0.0.0/8\", \"46.0.0.0/8\", \"47.0.0.0/8\", \"48.0.0.0/8\", \"49.0.0.0/8\","
+		   " \"50.0.0.0/8\", \"51.0.0.0/8\", \"52.0.0.0/8\", \"53.0.0.0/8\", \"54.0.0.0/8\","
+		   " \"55.0.0.0/8\", \"56.0.0.0/8\", \"57.0.0.0/8\", \"58.0.0.0/8\", \"59.0.0.0/8\","
+		   " \"60.0.0.0/8\", \"61.0.0.0/8\", \"62.0.0.0/8\", \"63.0.0.0/8\", \"64.0.0.0/8\","
+		   " \"65.0.0.0/8\" ]; };",
+		   "'deny' has 65 entries (at most 64)");
 }
 
 static void test_pool_cap_follows_pool(void **state)
@@ -169,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_pool_cap_follows_pool),
+		cmocka_unit_test(test_dgram_keys),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_proxy_urls),
 	};

@@ -67,7 +67,7 @@ static int readable(const char *what, const char *path, char *err, size_t errlen
 /* ------------------------------------------------------- resumption -- */
 
 /* The newest resumable session the appliance gave us a ticket for.  Every
- * STREAM dial offers it: a resumed handshake costs no certificate
+ * STREAM and DGRAM dial offers it: a resumed handshake costs no certificate
  * signature or chain verification at either end, which is most of what a
  * pooled session costs (bench/README.md, connects).  The appliance issued
  * the ticket to a session that proved our certificate, and it still checks
@@ -413,9 +413,11 @@ static void start_tls(struct tlsconn *tc)
 		return;
 	}
 	/* the control session makes a full handshake: it is where the agent
-	 * proves its certificate to a (possibly restarted) appliance */
+	 * proves its certificate to a (possibly restarted) appliance; STREAM
+	 * and DGRAM dials offer the kept ticket (docs/agent-protocol.md,
+	 * "Opening an SA": "offering its newest ticket like a STREAM dial") */
 	tc->offered = 0;
-	if (resume && strcmp(tc->alpn, AP_ALPN_STREAM) == 0 && SSL_set_session(tc->ssl, resume) == 1)
+	if (resume && strcmp(tc->alpn, AP_ALPN_CONTROL) != 0 && SSL_set_session(tc->ssl, resume) == 1)
 		tc->offered = 1;
 	tc->phase = TC_TLS;
 	tls_step(tc);

@@ -20,8 +20,8 @@ struct tlsconn {
 	SSL *ssl;
 	struct timer deadline;  /* dial_timeout_ms for the whole dial */
 	enum tc_phase phase;
-	const char *alpn;       /* AP_ALPN_CONTROL or AP_ALPN_STREAM */
-	unsigned offered : 1;   /* offered the kept session (STREAM dials) */
+	const char *alpn;       /* AP_ALPN_CONTROL, _STREAM or _DGRAM */
+	unsigned offered : 1;   /* offered the kept session (STREAM, DGRAM dials) */
 	unsigned resumed : 1;   /* ... and the appliance resumed it */
 	char *pbuf;             /* proxy request, then response (heap, dial only) */
 	size_t plen, poff;

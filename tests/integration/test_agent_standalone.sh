@@ -345,7 +345,7 @@ check "--help describes --check" help_ok
 mock_start
 agent_start agent "$W/direct.conf"
 check "control session up with HELLO from cn=site-a" \
-	mock_wait_count '^event control-up .*cn=site-a sw=sluice-agent/0.1 ver=1-1 caps=0x7' 1 15
+	mock_wait_count '^event control-up .*cn=site-a sw=sluice-agent/0.1 ver=1-1 caps=0xf' 1 15
 check "pool of 4 idle STREAM sessions" mock_wait_pool 4 15
 
 mock_cmd 10 connect 198.19.200.10 80 || true

@@ -1,9 +1,10 @@
 /*
  * sluice-mock-appliance: the appliance's side of the agent protocol (S4),
  * just enough of it to drive sluice-agent from a test script.  A TLS server
- * (mutual X.509, ALPN sluice-control/1 or sluice-stream/1) that answers
- * HELLO with HELLO_ACK and KEEPALIVE with KEEPALIVE_ACK, names STREAM
- * sessions by the same TLS exporter the agent uses, and takes commands on
+ * (mutual X.509, ALPN sluice-control/1, sluice-stream/1 or sluice-dgram/1)
+ * that answers HELLO with HELLO_ACK and KEEPALIVE with KEEPALIVE_ACK, names
+ * STREAM and DGRAM sessions by the same TLS exporter the agent uses, and
+ * takes commands on
  * stdin, one per line; each command N (counted from 1) is answered by one
  * line "reply N ..." on stdout.  Unsolicited lines start with "event".
  *
@@ -26,12 +27,39 @@
  *   error TEXT...                  ERROR (REFUSED) with that text
  *   mute                           this control session stops answering
  *                                  (keepalives and everything)
+ *
+ * UDP (DGRAM sessions and datagram associations, issue 10).  SESSION is a
+ * DGRAM session id in hex (as printed), or "last": the newest one up.
+ *   dgram-open                     DGRAM_OPEN; reply when DGRAM_UP comes:
+ *                                  dgram-open RESULT session=ID
+ *   da-open SESSION DA DST PORT [IDLE_MS [IDLE2_MS]]
+ *                                  DA_OPEN (timers default 30000/60000);
+ *                                  reply: da-open RESULT relay_port=P
+ *   da-open-twice SESSION DA DST PORT
+ *                                  two DA_OPENs naming the same DA (an error)
+ *   dgram-send SESSION DA SIZE     DATA of SIZE random bytes (0..65507);
+ *                                  reply: dgram-send sent len=L sha256=H
+ *                                  (or error=no-session|usage|full)
+ *   da-end DA                      DA_END (APPLIANCE)
+ *   dgram-close SESSION            DGRAM_CLOSE; reply: dgram-close sent
+ *   dgram-garbage SESSION          a frame of an unknown type on that session
+ *   dgram-status SESSION           reply: dgram-status open=0|1 credit=C
+ *                                  data_out=N data_in=M
+ *   dgram-count                    reply: dgram-count sessions=N
+ * Events: "dgram-session-up id=ID peer=P TLSv1.x resumed=yes|no",
+ * "dgram-closed id=ID why=close_notify|reset|eof|malformed|...",
+ * "dgram-credit session=ID credit=N total=T first=yes|no" (first: it was
+ * the session's first frame), "dgram-data session=ID da=N len=L sha256=H",
+ * "dgram-icmp session=ID da=N type=T code=C mtu=M from=IP",
+ * "dgram-malformed session=ID why=...", "da-end da=N reason=R replies=K".
+ *
  *   quit
  *
  * Options: --cert/--key/--ca (required), --listen ADDR:PORT (0.0.0.0:443),
  * --keepalive MS (HELLO_ACK's, 1000), --pool N (HELLO_ACK's hint, 0),
  * --tls12 (no TLS 1.3), --no-alpn (select no ALPN protocol), --caps N
- * (HELLO_ACK's capabilities are the agent's AND N; default 7).
+ * (HELLO_ACK's capabilities are the agent's AND N; default 15: STREAM,
+ * PING, RETIRE, DGRAM).
  *
  * Written for tests, not for production: poll(2), fixed tables, blunt
  * error handling.  Uses the same codec (common/agent_proto.c) as the agent.
@@ -42,6 +70,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -59,8 +88,10 @@
 
 #define MAX_SESS 512
 #define BUF (64 * 1024)
+#define DRX (2 * (AP_HDR_LEN + 65535)) /* DGRAM frames in: two of the largest */
+#define DTX (256 * 1024)               /* DGRAM frames out */
 
-enum kind { K_HANDSHAKE, K_CONTROL, K_STREAM };
+enum kind { K_HANDSHAKE, K_CONTROL, K_STREAM, K_DGRAM };
 
 struct sess {
 	int fd;
@@ -86,6 +117,10 @@ struct sess {
 	int send_done, shut_sent, recv_done;
 	unsigned long long sent, recvd;
 	const char *end;
+	/* DGRAM (heap buffers: only these sessions need them) */
+	uint8_t *drx, *dtx;
+	size_t drxlen, dtxlen;
+	unsigned long long credit, data_out, data_in, frames_in;
 };
 
 static struct sess *sess[MAX_SESS];
@@ -95,7 +130,8 @@ static unsigned long arrivals;
 static unsigned long keepalives;
 static uint32_t opt_keepalive = 1000, opt_pool;
 static int opt_tls12, opt_no_alpn;
-static uint32_t opt_caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE;
+static uint32_t opt_caps = AP_CAP_STREAM | AP_CAP_PING | AP_CAP_RETIRE | AP_CAP_DGRAM;
+static uint64_t last_dgram; /* the newest DGRAM session up ("last") */
 
 /* pending requests: command number -> what to print */
 struct req {
@@ -139,7 +175,7 @@ static const char *ip_str(uint32_t a)
 static int alpn_cb(SSL *ssl, const unsigned char **o, unsigned char *olen, const unsigned char *in,
 		   unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x10" AP_ALPN_CONTROL "\x0f" AP_ALPN_STREAM;
+	static const unsigned char ours[] = "\x10" AP_ALPN_CONTROL "\x0f" AP_ALPN_STREAM "\x0e" AP_ALPN_DGRAM;
 
 	(void)ssl;
 	(void)arg;
@@ -181,6 +217,11 @@ static void sess_free(struct sess *s, const char *why)
 		out("event control-closed peer=%s why=%s", s->peer, why);
 	else if (s->kind == K_STREAM && !s->bound)
 		out("event stream-closed id=%016llx why=%s", (unsigned long long)s->id, why);
+	else if (s->kind == K_DGRAM)
+		out("event dgram-closed id=%016llx why=%s data_in=%llu", (unsigned long long)s->id, why,
+		    s->data_in);
+	free(s->drx);
+	free(s->dtx);
 	if (s->xfer)
 		out("reply %d xfer sent=%llu recv=%llu end=%s", s->xfer, s->sent, s->recvd,
 		    s->end ? s->end : why);
@@ -317,6 +358,33 @@ static void on_pres(const struct ap_ping_result *r)
 	q->n = 0;
 }
 
+static void on_dgram_up(const struct ap_dgram_up *u)
+{
+	struct req *q = req_find(u->id);
+
+	if (!q) {
+		out("event unknown-result id=%u", u->id);
+		return;
+	}
+	if (u->result == AP_RES_OK)
+		last_dgram = u->session;
+	out("reply %d dgram-open %s session=%016llx", q->n, ap_result_str(u->result),
+	    (unsigned long long)u->session);
+	q->n = 0;
+}
+
+static void on_da_result(const struct ap_da_result *r)
+{
+	struct req *q = req_find(r->id);
+
+	if (!q) {
+		out("event unknown-result id=%u", r->id);
+		return;
+	}
+	out("reply %d da-open %s relay_port=%u", q->n, ap_result_str(r->result), r->relay_port);
+	q->n = 0;
+}
+
 static void on_msg(struct sess *s, const struct ap_msg *m)
 {
 	struct ap_msg r;
@@ -355,6 +423,16 @@ static void on_msg(struct sess *s, const struct ap_msg *m)
 		break;
 	case AP_ERROR:
 		out("event error code=%s text=%s", ap_err_str(m->u.error.code), m->u.error.text);
+		break;
+	case AP_DGRAM_UP:
+		on_dgram_up(&m->u.dgram_up);
+		break;
+	case AP_DA_RESULT:
+		on_da_result(&m->u.da_result);
+		break;
+	case AP_DA_END:
+		out("event da-end da=%u reason=%u replies=%u", m->u.da_end.da, m->u.da_end.reason,
+		    m->u.da_end.replies);
 		break;
 	default:
 		out("event unexpected type=%s", ap_type_str(m->type));
@@ -484,6 +562,124 @@ static void xfer_step(struct sess *s)
 		sess_free(s, s->end);
 }
 
+/* --------------------------------------------------------------- dgram -- */
+
+static const char *sha256_hex(const uint8_t *p, size_t n)
+{
+	static char hex[2 * 32 + 1];
+	unsigned char md[32];
+	unsigned int ml = 0;
+
+	EVP_Digest(p, n, md, &ml, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < ml; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+static struct sess *dgram_by_id(uint64_t id)
+{
+	for (int i = 0; i < MAX_SESS; i++)
+		if (sess[i] && sess[i]->kind == K_DGRAM && sess[i]->id == id)
+			return sess[i];
+	return NULL;
+}
+
+static void dgram_flush(struct sess *s)
+{
+	int n;
+
+	s->want_write = 0;
+	while (s->dtxlen) {
+		n = SSL_write(s->ssl, s->dtx, (int)s->dtxlen);
+		if (n <= 0) {
+			if (SSL_get_error(s->ssl, n) == SSL_ERROR_WANT_WRITE)
+				s->want_write = 1;
+			return;
+		}
+		memmove(s->dtx, s->dtx + n, s->dtxlen - (size_t)n);
+		s->dtxlen -= (size_t)n;
+	}
+}
+
+/* Queue one frame: 0, or -1 when it does not fit (the test asked too much). */
+static int dgram_send(struct sess *s, const struct ap_dmsg *m)
+{
+	int n = ap_dencode(m, s->dtx + s->dtxlen, DTX - s->dtxlen);
+
+	if (n < 0)
+		return -1;
+	s->dtxlen += (size_t)n;
+	dgram_flush(s);
+	return 0;
+}
+
+static void dgram_frame(struct sess *s, const struct ap_dmsg *m)
+{
+	unsigned long long id = (unsigned long long)s->id;
+
+	s->frames_in++;
+	if (!ap_ddir_ok(m->type, AP_FROM_AGENT)) {
+		out("event dgram-malformed session=%016llx why=direction", id);
+		return;
+	}
+	switch (m->type) {
+	case AP_D_CREDIT:
+		s->credit += m->credit;
+		out("event dgram-credit session=%016llx credit=%u total=%llu first=%s", id, m->credit,
+		    s->credit, s->frames_in == 1 ? "yes" : "no");
+		break;
+	case AP_D_DATA:
+		s->data_in++;
+		out("event dgram-data session=%016llx da=%u len=%u sha256=%s", id, m->da, m->len,
+		    sha256_hex(m->data, m->len));
+		break;
+	case AP_D_ICMP:
+		out("event dgram-icmp session=%016llx da=%u type=%u code=%u mtu=%u from=%s", id, m->da,
+		    m->icmp_type, m->icmp_code, m->mtu, ip_str(m->from));
+		break;
+	default:
+		break;
+	}
+}
+
+static void dgram_read(struct sess *s)
+{
+	struct ap_dmsg m;
+	const char *why = "?";
+	size_t used, off;
+	int n, rc, e;
+
+	for (;;) {
+		n = SSL_read(s->ssl, s->drx + s->drxlen, (int)(DRX - s->drxlen));
+		if (n <= 0) {
+			e = SSL_get_error(s->ssl, n);
+			if (e == SSL_ERROR_WANT_READ)
+				return;
+			if (e == SSL_ERROR_WANT_WRITE) {
+				s->want_write = 1;
+				return;
+			}
+			sess_free(s, e == SSL_ERROR_ZERO_RETURN ? "close_notify"
+				     : e == SSL_ERROR_SYSCALL && errno == ECONNRESET ? "reset"
+									       : "eof");
+			return;
+		}
+		s->drxlen += (size_t)n;
+		off = 0;
+		while ((rc = ap_dparse(s->drx + off, s->drxlen - off, &m, &used, &why)) == 0) {
+			dgram_frame(s, &m);
+			off += used;
+		}
+		if (rc != -EAGAIN) {
+			out("event dgram-malformed session=%016llx why=%s", (unsigned long long)s->id, why);
+			sess_free(s, "malformed");
+			return;
+		}
+		memmove(s->drx, s->drx + off, s->drxlen - off);
+		s->drxlen -= off;
+	}
+}
+
 static void on_handshake(struct sess *s)
 {
 	const unsigned char *sel;
@@ -499,12 +695,22 @@ static void on_handshake(struct sess *s)
 		control = s;
 		return;
 	}
-	s->kind = K_STREAM;
-	s->seq = ++arrivals;
 	SSL_export_keying_material(s->ssl, id, 8, AP_STREAM_ID_LABEL, strlen(AP_STREAM_ID_LABEL),
 				   NULL, 0, 0);
 	for (i = 0; i < 8; i++)
 		s->id = s->id << 8 | id[i];
+	if (len == strlen(AP_ALPN_DGRAM) && memcmp(sel, AP_ALPN_DGRAM, len) == 0) {
+		s->kind = K_DGRAM;
+		s->drx = malloc(DRX);
+		s->dtx = malloc(DTX);
+		if (!s->drx || !s->dtx)
+			die("out of memory");
+		out("event dgram-session-up id=%016llx peer=%s %s resumed=%s", (unsigned long long)s->id,
+		    s->peer, SSL_get_version(s->ssl), SSL_session_reused(s->ssl) ? "yes" : "no");
+		return;
+	}
+	s->kind = K_STREAM;
+	s->seq = ++arrivals;
 	out("event stream-up id=%016llx peer=%s %s", (unsigned long long)s->id, s->peer,
 	    SSL_get_version(s->ssl));
 }
@@ -531,6 +737,9 @@ static void sess_step(struct sess *s)
 		ctl_flush(s);
 		if (control == s)
 			ctl_read(s);
+	} else if (s->kind == K_DGRAM) {
+		dgram_flush(s);
+		dgram_read(s);
 	} else if (s->kind == K_STREAM) {
 		if (s->xfer)
 			xfer_step(s);
@@ -662,6 +871,124 @@ static void cmd_xfer(int n, char **arg)
 	xfer_step(st);
 }
 
+/* SESSION: hex, or "last" */
+static uint64_t parse_session(const char *a)
+{
+	if (!a)
+		return 0;
+	if (!strcmp(a, "last"))
+		return last_dgram;
+	return strtoull(a, NULL, 16);
+}
+
+static void cmd_da_open(int n, char **arg, int twice)
+{
+	struct ap_msg m = { .type = AP_DA_OPEN };
+
+	if (!control || !arg[1] || !arg[2] || parse_ip(arg[3], &m.u.da_open.dst) < 0 || !arg[4]) {
+		out("reply %d da-open error=%s", n, control ? "usage" : "no-control");
+		return;
+	}
+	req_new(n);
+	m.u.da_open.id = (uint32_t)n;
+	m.u.da_open.session = parse_session(arg[1]);
+	m.u.da_open.da = (uint32_t)strtoul(arg[2], NULL, 0);
+	m.u.da_open.dport = (uint16_t)atoi(arg[4]);
+	m.u.da_open.src = 0xc6120002; /* 198.18.0.2, informational */
+	m.u.da_open.sport = 40000;
+	m.u.da_open.idle_ms = arg[5] ? (uint32_t)atoi(arg[5]) : 30000;
+	m.u.da_open.idle2_ms = arg[6] ? (uint32_t)atoi(arg[6]) : 60000;
+	ctl_send(&m);
+	if (twice) {
+		m.u.da_open.id = 0x7fff0000u + (uint32_t)n;
+		ctl_send(&m);
+	}
+}
+
+static void cmd_dgram_send(int n, char **arg)
+{
+	static uint8_t payload[AP_DGRAM_MAX_PAYLOAD];
+	struct ap_dmsg m = { .type = AP_D_DATA, .data = payload };
+	struct sess *d = dgram_by_id(parse_session(arg[1]));
+	long size = arg[3] ? atol(arg[3]) : -1;
+
+	if (!d) {
+		out("reply %d dgram-send error=no-session", n);
+		return;
+	}
+	if (!arg[2] || size < 0 || size > AP_DGRAM_MAX_PAYLOAD) {
+		out("reply %d dgram-send error=usage", n);
+		return;
+	}
+	RAND_bytes(payload, (int)size);
+	m.da = (uint32_t)strtoul(arg[2], NULL, 0);
+	m.len = (uint16_t)size;
+	if (dgram_send(d, &m) < 0) {
+		out("reply %d dgram-send error=full", n);
+		return;
+	}
+	d->data_out++;
+	out("reply %d dgram-send sent len=%ld sha256=%s", n, size, sha256_hex(payload, (size_t)size));
+}
+
+/* The UDP commands: 1 when `arg` was one of them. */
+static int command_dgram(int n, char **arg)
+{
+	struct sess *d;
+
+	if (!strcmp(arg[0], "dgram-open")) {
+		struct ap_msg m = { .type = AP_DGRAM_OPEN };
+
+		if (!control) {
+			out("reply %d dgram-open error=no-control", n);
+			return 1;
+		}
+		req_new(n);
+		m.u.dgram_open.id = (uint32_t)n;
+		ctl_send(&m);
+	} else if (!strcmp(arg[0], "da-open") || !strcmp(arg[0], "da-open-twice")) {
+		cmd_da_open(n, arg, arg[0][7] == '-');
+	} else if (!strcmp(arg[0], "dgram-send")) {
+		cmd_dgram_send(n, arg);
+	} else if (!strcmp(arg[0], "da-end")) {
+		struct ap_msg m = { .type = AP_DA_END };
+
+		m.u.da_end.da = arg[1] ? (uint32_t)strtoul(arg[1], NULL, 0) : 0;
+		m.u.da_end.reason = AP_DA_END_APPLIANCE;
+		ctl_send(&m);
+		out("reply %d da-end %s", n, control ? "sent" : "no-control");
+	} else if (!strcmp(arg[0], "dgram-close")) {
+		struct ap_msg m = { .type = AP_DGRAM_CLOSE };
+
+		m.u.dgram_close.session = parse_session(arg[1]);
+		ctl_send(&m);
+		out("reply %d dgram-close %s", n, control ? "sent" : "no-control");
+	} else if (!strcmp(arg[0], "dgram-garbage")) {
+		static const uint8_t junk[] = { 0x7f, 0, 0, 4, 'j', 'u', 'n', 'k' };
+
+		d = dgram_by_id(parse_session(arg[1]));
+		if (d && d->dtxlen + sizeof(junk) <= DTX) {
+			memcpy(d->dtx + d->dtxlen, junk, sizeof(junk));
+			d->dtxlen += sizeof(junk);
+			dgram_flush(d);
+		}
+		out("reply %d dgram-garbage %s", n, d ? "sent" : "no-session");
+	} else if (!strcmp(arg[0], "dgram-status")) {
+		d = dgram_by_id(parse_session(arg[1]));
+		out("reply %d dgram-status open=%d credit=%llu data_out=%llu data_in=%llu", n, d != NULL,
+		    d ? d->credit : 0, d ? d->data_out : 0, d ? d->data_in : 0);
+	} else if (!strcmp(arg[0], "dgram-count")) {
+		int k = 0;
+
+		for (int i = 0; i < MAX_SESS; i++)
+			k += sess[i] && sess[i]->kind == K_DGRAM;
+		out("reply %d dgram-count sessions=%d", n, k);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static void command(char *line)
 {
 	static int n;
@@ -674,6 +1001,8 @@ static void command(char *line)
 		arg[i++] = t;
 	if (!arg[0]) {
 		out("reply %d empty", n);
+	} else if (command_dgram(n, arg)) {
+		/* done */
 	} else if (!strcmp(arg[0], "status")) {
 		int idle = 0, bound = 0;
 
