@@ -308,6 +308,22 @@ static int sa_by_session(int agent, uint64_t session)
 	return -1;
 }
 
+/* An IDLE SA under sa_policy "delete" that nothing will use: no DA of its
+ * agent and vnet waits for an SA and no negotiation of theirs is in flight
+ * (while one is, a DA may still be placed on it). */
+static int sa_unwanted(int i)
+{
+	const struct sa *s = &SA.sa[i];
+
+	if (vnet_def(s->vnet)->sa_policy != SL_SA_DELETE || sa_opening(s->agent, s->vnet))
+		return 0;
+	for (uint32_t k = 0; k < SA.n_da; k++)
+		if (SA.da[k].state == CDA_WAIT_SA && SA.da[k].agent == s->agent &&
+		    SA.da[k].vnet == s->vnet)
+			return 0;
+	return 1;
+}
+
 /* Both halves seen: the SA is usable on its worker. */
 static void sa_ready(struct agent_rt *ag, int i)
 {
@@ -317,9 +333,11 @@ static void sa_ready(struct agent_rt *ag, int i)
 	s->idle_ms = agent_now_ms();
 	s->handshake_done_s = (uint64_t)time(NULL);
 	da_retry_waiting(ag, s->vnet);
-	if (s->state == SA_IDLE && vnet_def(s->vnet)->sa_policy == SL_SA_DELETE &&
-	    !sa_opening(s->agent, s->vnet))
-		sa_delete(i, 1, NULL); /* landed where nobody waits */
+	/* landed where nobody waits: with nothing else in flight, it and any
+	 * earlier arrival of the same kind go at once under "delete" */
+	for (unsigned int k = 0; k < SA_MAX; k++)
+		if (SA.sa[k].state == SA_IDLE && sa_unwanted((int)k))
+			sa_delete((int)k, 1, NULL);
 }
 
 void agent_sa_session_up(int agent, const struct cp_conn *c, uint64_t session)
@@ -485,8 +503,11 @@ void agent_sa_tick(uint64_t now)
 			sa_delete((int)i, 1, "flushed by the operator");
 			continue;
 		}
-		/* an SA in use is never expired for idleness (S2) */
-		if (s->state == SA_IDLE && now - s->idle_ms >= vnet_def(s->vnet)->sa_idle_ms)
+		/* an SA in use is never expired for idleness (S2); under
+		 * "delete" one that landed where no DA wanted it goes once the
+		 * negotiations of its agent and vnet are over */
+		if (s->state == SA_IDLE && (now - s->idle_ms >= vnet_def(s->vnet)->sa_idle_ms ||
+					    sa_unwanted((int)i)))
 			sa_delete((int)i, 1, NULL);
 		else if (s->state == SA_OPENING && now - s->open_ms >= SA_OPEN_WAIT_MS) {
 			if (s->have_conn)

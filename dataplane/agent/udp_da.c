@@ -86,7 +86,7 @@ static void ent_free(struct worker *w, struct udp_da *d, uint32_t i)
 	struct da_ent *e = &d->e[i];
 
 	for (unsigned int j = 0; j < e->n_held; j++)
-		rte_pktmbuf_free(e->held[j]);
+		worker_drop(w, e->held[j], SL_DROP_DA_UNANSWERED);
 	if (e->state == DA_OFFERED || e->state == DA_DISCARD)
 		d->n_waiting--;
 	rte_hash_del_key(d->h, &e->k);
@@ -205,7 +205,7 @@ void udp_da_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t 
 	struct da_key k;
 	struct da_ent *e;
 	struct tcp_conn *sess;
-	int32_t pos;
+	void *data;
 	uint32_t i;
 
 	uh = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN + hlen, sizeof(uhb), &uhb);
@@ -222,8 +222,10 @@ void udp_da_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t 
 			     .dst = rte_be_to_cpu_32(ip->dst_addr),
 			     .sport = rte_be_to_cpu_16(uh->src_port),
 			     .dport = rte_be_to_cpu_16(uh->dst_port), .vnet = vnet };
-	pos = rte_hash_lookup(d->h, &k);
-	if (pos >= 0) {
+	/* the entry's slot is the key's data, not its position in the hash */
+	if (rte_hash_lookup_data(d->h, &k, &data) >= 0) {
+		uint32_t pos = (uint32_t)(uintptr_t)data;
+
 		e = &d->e[pos];
 		switch (e->state) {
 		case DA_BOUND:
@@ -236,7 +238,7 @@ void udp_da_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t 
 			/* its session is gone (sluice-cp ends the DA too): the
 			 * datagram starts a new association */
 			ast(w)->da_ended++;
-			ent_free(w, d, (uint32_t)pos);
+			ent_free(w, d, pos);
 			break;
 		case DA_DISCARD:
 			worker_drop(w, m, SL_DROP_DA_DISCARD);
@@ -273,8 +275,9 @@ void udp_da_in(struct worker *w, struct rte_mbuf *m, uint16_t in_port, uint16_t 
 	d->n_waiting++;
 	ast(w)->das++;
 	if (offer(w, d, i) != 0) {
-		w->st->drops[SL_DROP_DA_OFFER]++;
-		ent_free(w, d, i); /* frees the datagram with it */
+		e->n_held = 0;
+		worker_drop(w, m, SL_DROP_DA_OFFER);
+		ent_free(w, d, i);
 		return;
 	}
 	ast(w)->da_offered++;

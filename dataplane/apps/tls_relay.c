@@ -229,7 +229,7 @@ static void dg_release(struct worker *w, struct tls_sess *x)
 	struct dg_state *g = &w->tls->dg[x->dg - 1];
 
 	while (g->q_n) {
-		rte_pktmbuf_free(g->q[g->q_head]);
+		worker_drop(w, g->q[g->q_head], SL_DROP_DGRAM_CLOSED);
 		g->q_head = (g->q_head + 1) % w->tls->dg_qmax;
 		g->q_n--;
 	}

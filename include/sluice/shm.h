@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    9u
+#define SL_SHM_VERSION    10u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16

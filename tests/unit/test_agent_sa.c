@@ -311,6 +311,36 @@ static void test_lands_on_other_worker(void **state)
 	assert_int_equal(n_sa(), 2);
 }
 
+/* Under sa_policy "delete" an SA that landed where no DA wanted it goes as
+ * soon as nothing waits and no negotiation is in flight (3 workers: several
+ * DGRAM_OPENs race, the extra ones must not linger until sa_idle_ms). */
+static void test_delete_unwanted_landing(void **state)
+{
+	struct cp_conn sc = { .worker = 2, .slot = 9, .gen = 2 };
+	uint32_t open1;
+
+	(void)state;
+	reset(SL_SA_DELETE);
+	offer(1, 1, 1, 1000); /* a DA on worker 1 */
+	open1 = sent[0].u.dgram_open.id;
+	agent_sa_session_up(0, &sc, 0x6666); /* lands on worker 2 */
+	dgram_up(open1, 0x6666);
+	/* the DA still waits: kept while another SA is negotiated */
+	assert_int_equal(sent[1].type, AP_DGRAM_OPEN);
+	assert_int_equal(n_sa(), 2);
+	sc = (struct cp_conn){ .worker = 1, .slot = 4, .gen = 8 };
+	agent_sa_session_up(0, &sc, 0x7777);
+	n_sent = 0;
+	dgram_up(sent[1].u.dgram_open.id, 0x7777);
+	/* the DA is placed on worker 1's SA, worker 2's goes at once */
+	assert_int_equal(n_sa(), 1);
+	assert_true(the_sa()->session == 0x7777);
+	assert_int_equal(n_sent, 2);
+	assert_int_equal(sent[0].type, AP_DA_OPEN);
+	assert_int_equal(sent[1].type, AP_DGRAM_CLOSE);
+	assert_true(sent[1].u.dgram_close.session == 0x6666);
+}
+
 static void test_refuse_nostream_busy(void **state)
 {
 	uint32_t id;
@@ -432,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_delete_at_zero),
 		cmocka_unit_test(test_up_before_session),
 		cmocka_unit_test(test_lands_on_other_worker),
+		cmocka_unit_test(test_delete_unwanted_landing),
 		cmocka_unit_test(test_refuse_nostream_busy),
 		cmocka_unit_test(test_conn_closed_and_agent_lost),
 		cmocka_unit_test(test_open_timeout_busy_flush),
