@@ -801,7 +801,7 @@ static int parse_list(struct ld *l, const config_setting_t *list, const char *ke
 static int parse_root(struct ld *l, const config_setting_t *root)
 {
 	static const char *const keys[] = { "eal", "dataplane", "control", "crypto", "tcp", "ports", "routes",
-					    "neighbors", "rules", "apps", "agents", "vnets", NULL };
+					    "neighbors", "rules", "apps", "agents", "vnets", "lstp", NULL };
 	const config_setting_t *s;
 	struct sl_conf *c = l->c;
 	unsigned int i;
@@ -871,8 +871,12 @@ static int parse_root(struct ld *l, const config_setting_t *root)
 	if (rc < 0)
 		return rc;
 	c->n_apps = (unsigned int)rc;
-	/* S4 (conf_agent.c): after the ports, whose addresses they name */
-	return conf_agents_parse(c, root, l->w.name, l->w.err, l->w.errlen);
+	/* S4 (conf_agent.c), S3 (conf_lstp.c): after the ports, whose
+	 * addresses they name */
+	rc = conf_agents_parse(c, root, l->w.name, l->w.err, l->w.errlen);
+	if (rc < 0)
+		return rc;
+	return conf_lstp_parse(c, root, l->w.name, l->w.err, l->w.errlen);
 }
 
 static int check_int_literals(struct ld *l, const char *text)
@@ -911,6 +915,7 @@ static int load(struct sl_conf *out, const char *name, const char *text, const c
 	}
 	sl_conf_defaults(c);
 	conf_agents_defaults(&c->agents);
+	conf_lstp_defaults(&c->lstp);
 	snprintf(c->path, sizeof(c->path), "%s", name);
 	l.c = c;
 	config_init(&cfg);

@@ -43,6 +43,24 @@ struct sl_conf_neigh {
 	uint8_t mac[6];
 };
 
+/* S3: the LSTP middle proxy (`lstp` section, docs/config.md). */
+#define SL_LSTP_NAME_LEN 64
+struct sl_lstp_conf {
+	uint8_t enabled;        /* the section is present */
+	uint8_t pad;
+	uint16_t port;          /* listener port (7443) */
+	uint32_t listen;        /* an appliance port address */
+	char name[SL_LSTP_NAME_LEN]; /* the middle's topology entry name */
+	uint32_t wait_ms;       /* an unpaired end waits this long, then ERROR expired */
+	uint32_t hello_ms;      /* time for an end's two setup messages */
+	uint32_t max_waiting;   /* unpaired ends stored, in all */
+	uint32_t max_per_source;/* ... per source address */
+	uint32_t max_pairs;     /* paired tunnels */
+	uint32_t neighbour;     /* cascading: the next middle's address (0: none) */
+	uint16_t neighbour_port;
+	uint16_t pad2;
+};
+
 struct sl_conf {
 	char path[256];
 	/* eal */
@@ -103,6 +121,8 @@ struct sl_conf {
 	struct sl_agent_def agent_defs[SL_AGENTS_MAX]; /* every vnet's agents, in file order */
 	unsigned int n_acl;
 	struct sl_acl_rule acl[SL_ACL_RULES_MAX]; /* every vnet's rules, vnet by vnet */
+	/* S3: the LSTP middle proxy (common/conf_lstp.c) */
+	struct sl_lstp_conf lstp;
 };
 
 /* Mbufs a worker's pool needs: every RX and TX ring of every port full, a few

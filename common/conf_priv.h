@@ -122,4 +122,11 @@ void conf_agents_defaults(struct sl_agents_conf *a);
 int conf_agents_parse(struct sl_conf *c, const struct config_setting_t *root, const char *name,
 		      char *err, size_t errlen);
 
+/* The S3 section `lstp` (conf_lstp.c): defaults, then the section once the
+ * ports are parsed. */
+struct sl_lstp_conf;
+void conf_lstp_defaults(struct sl_lstp_conf *l);
+int conf_lstp_parse(struct sl_conf *c, const struct config_setting_t *root, const char *name,
+		    char *err, size_t errlen);
+
 #endif

@@ -22,6 +22,7 @@
 #include "agent/agent_ctl.h"
 #include "dp_link.h"
 #include "log.h"
+#include "lstp/lstp_mid.h"
 #include "tls/cp_tls.h"
 
 #include "cp_default_conf.h"
@@ -146,6 +147,9 @@ int main(int argc, char *argv[])
 	/* S4: the agents and vnets of the config (their sessions run on the
 	 * handshake thread) */
 	agent_ctl_init(&conf, dp.n_workers);
+	/* S3: the LSTP middle's pairing table (also on the handshake thread) */
+	if ((ret = lstp_mid_init(&conf, dp.n_workers)) != 0)
+		cp_log("lstp: pairing table not set up: %s", strerror(-ret));
 
 	/* handshakes for the workers' TLS applications (S1) */
 	if ((ret = cp_tls_start(&dp)) != 0)
@@ -194,6 +198,7 @@ int main(int argc, char *argv[])
 		cp_log("signal received, exiting");
 	ctl_server_close(srv);
 	cp_tls_stop();
+	lstp_mid_fini();
 	rte_eal_cleanup();
 	return status;
 }

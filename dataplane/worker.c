@@ -15,6 +15,7 @@
 #include "ip/ipv4_input.h"
 #include "agent/agent_dp.h"
 #include "apps/l4proxy.h"
+#include "apps/lstp_mid.h"
 #include "apps/tls_relay.h"
 #include "flow/dispatch.h"
 #include "tcp/tcp_conn.h"
@@ -101,6 +102,8 @@ int worker_create(unsigned int idx, unsigned int lcore_id)
 			return ret;
 		/* S4: the agents' listener is the application after the config's */
 		if ((ret = agent_dp_init(w, (uint16_t)c->n_apps)) != 0)
+			return ret;
+		if ((ret = lstp_mid_init(w)) != 0)
 			return ret;
 	}
 	w->cmd = dp.cmd[idx];
@@ -281,6 +284,15 @@ static unsigned int handoff_in(struct worker *w)
 		for (unsigned int i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 
+			if (unlikely(m->port == RTE_MBUF_PORT_INVALID)) {
+				/* not a packet: S3 moves a connection here (in
+				 * ring order, before its forwarded segments) */
+				if (b.k)
+					ipv4_burst_route(w, port, &b);
+				b.k = 0;
+				lstp_mid_ctl(w, m);
+				continue;
+			}
 			if (b.k && m->port != port) {
 				ipv4_burst_route(w, port, &b);
 				b.k = 0;

@@ -22,6 +22,7 @@
 struct tls_relay;
 struct agent_dp;
 struct udp_da;
+struct lstp_mid;
 struct ipv4_burst;
 
 struct txbuf {
@@ -80,6 +81,7 @@ struct worker {
 	int (*flow_try)(struct worker *w, struct rte_mbuf *m, uint16_t in_port);
 	struct agent_dp *agent;      /* dataplane/agent/ */
 	struct udp_da *da;           /* dataplane/agent/udp_da.c: UDP through agents */
+	struct lstp_mid *lstp;       /* apps/lstp_mid.c: the LSTP middle (S3) */
 
 	struct txbuf tx[SL_MAX_PORTS];
 	struct nh_pool nhp;

@@ -15,6 +15,7 @@
 #include "cmds.h"
 #include "agent/agent_ctl.h"
 #include "agent/agent_sa.h"
+#include "lstp/lstp_mid.h"
 
 static const struct cmd cmd_table[] = {
 	{ { "show", "ports" }, "",
@@ -85,6 +86,11 @@ static const struct cmd cmd_table[] = {
 	  "datagram associations through agents (UDP flows), 1000 per page", cmd_show_das },
 	{ { "sa", "flush" }, "[ID]",
 	  "delete an SA (or all) at once: its DAs renegotiate on their next datagram", cmd_sa_flush },
+	{ { "show", "lstp" }, "",
+	  "the LSTP middle (S3): ends waiting for their peer, pairs with topology, bytes, mode",
+	  cmd_show_lstp },
+	{ { "lstp", "drop" }, "ID",
+	  "end a waiting end (RST) or a pair (both legs reset) by its id", cmd_lstp_drop },
 	{ { "help" }, "[WORD...]", "list commands (those starting with WORD...)", cmd_help },
 };
 

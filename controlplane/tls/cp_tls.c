@@ -50,6 +50,7 @@
 #include "cp_tls.h"
 #include "dp_link.h"
 #include "log.h"
+#include "lstp/lstp_mid.h"
 #include "tls_keys.h"
 
 #define BURST 32
@@ -671,6 +672,42 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 			memcpy(&o, p, sizeof(o));
 			agent_ctl_da_offer(&c, &o);
 		}
+	} else if (h->type == SL_TLS_UP_LSTP_HELLO) {
+		static uint8_t buf[sizeof(struct sl_lstp_hello) + 2048];
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const uint8_t *p;
+
+		if (h->len >= sizeof(struct sl_lstp_hello) && h->len <= sizeof(buf) &&
+		    (p = rte_pktmbuf_read(m, sizeof(*h), h->len, buf))) {
+			struct sl_lstp_hello q;
+
+			memcpy(&q, p, sizeof(q));
+			if (q.len == h->len - sizeof(q))
+				lstp_mid_hello(&c, &q, p + sizeof(q));
+		}
+	} else if (h->type == SL_TLS_UP_LSTP_MOVED) {
+		struct sl_lstp_moved q;
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
+						      NULL;
+
+		if (p) {
+			memcpy(&q, p, sizeof(q));
+			lstp_mid_moved(&c, &q);
+		}
+	} else if (h->type == SL_TLS_UP_LSTP_CLOSE) {
+		struct sl_lstp_close q;
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
+						      NULL;
+
+		if (p) {
+			memcpy(&q, p, sizeof(q));
+			lstp_mid_closed(&c, &q);
+		}
 	} else if (h->type == SL_TLS_UP_PING) {
 		static uint8_t buf[sizeof(struct sl_agent_ping) + AP_MAX_PING_DATA];
 		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
@@ -706,8 +743,10 @@ static void *thread_main(void *arg)
 				up_msg(w, m[i]);
 			busy += n;
 		}
-		if (++T.ticks % 64 == 0 || !busy)
+		if (++T.ticks % 64 == 0 || !busy) {
 			agent_ctl_tick();
+			lstp_mid_tick();
+		}
 		now = time(NULL);
 		if (now != last) {
 			ticket_rotate(now);
@@ -784,6 +823,18 @@ void cp_tls_peer_addr(const struct cp_conn *c, char *buf, size_t len)
 	ia.s_addr = htonl(e->raddr);
 	inet_ntop(AF_INET, &ia, ip, sizeof(ip));
 	snprintf(buf, len, "%s:%u", ip, e->rport);
+}
+
+int cp_tls_flow(const struct cp_conn *c, struct sl_flow_ent *out)
+{
+	const struct sl_flow_zone *z;
+	const struct sl_flow_ent *e;
+
+	if (c->worker >= T.n_workers || !(z = T.zone[c->worker]) || c->slot >= z->n_slots)
+		return -ENOENT;
+	e = (const struct sl_flow_ent *)(z->slots + (size_t)c->slot * z->stride);
+	*out = *e; /* racy by nature: figures for a display */
+	return out->gen == c->gen ? 0 : -ENOENT;
 }
 
 int cp_tls_start(struct dp_link *dp)

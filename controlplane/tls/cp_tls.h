@@ -37,5 +37,9 @@ void cp_tls_flush(const struct cp_conn *c, SSL *ssl);
 void cp_tls_close(const struct cp_conn *c);
 /* "a.b.c.d:port" of the connection's peer, from the worker's flow table. */
 void cp_tls_peer_addr(const struct cp_conn *c, char *buf, size_t len);
+/* A snapshot of the connection's flow entry (addresses, bytes): 0, or
+ * -ENOENT when the slot has changed hands. */
+struct sl_flow_ent;
+int cp_tls_flow(const struct cp_conn *c, struct sl_flow_ent *out);
 
 #endif

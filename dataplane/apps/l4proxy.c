@@ -13,7 +13,7 @@
 #include "apps/l4proxy.h"
 #include "ip/ipv4_input.h"
 
-static void link_legs(struct tcp_stack *s, struct tcp_conn *a, struct tcp_conn *b)
+void l4proxy_join(struct tcp_stack *s, struct tcp_conn *a, struct tcp_conn *b)
 {
 	a->peer = b;
 	b->peer = a;
@@ -34,7 +34,7 @@ static struct tcp_conn *unlink_peer(struct tcp_conn *c)
 	return p;
 }
 
-static void on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
+void l4proxy_on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 {
 	if (c->peer)
 		tcp_send(s, c->peer, m);
@@ -42,24 +42,24 @@ static void on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 		rte_pktmbuf_free(m); /* the other side is gone for good */
 }
 
-static uint32_t rcv_space(struct tcp_stack *s, const struct tcp_conn *c)
+uint32_t l4proxy_rcv_space(struct tcp_stack *s, const struct tcp_conn *c)
 {
 	return c->peer ? tcp_sq_space(c->peer) : s->p.sndbuf;
 }
 
-static void on_writable(struct tcp_stack *s, struct tcp_conn *c)
+void l4proxy_on_writable(struct tcp_stack *s, struct tcp_conn *c)
 {
 	if (c->peer)
 		tcp_rcv_space_changed(s, c->peer);
 }
 
-static void on_fin(struct tcp_stack *s, struct tcp_conn *c)
+void l4proxy_on_fin(struct tcp_stack *s, struct tcp_conn *c)
 {
 	if (c->peer)
 		tcp_shutdown(s, c->peer);
 }
 
-static void on_close(struct tcp_stack *s, struct tcp_conn *c, int err)
+void l4proxy_on_close(struct tcp_stack *s, struct tcp_conn *c, int err)
 {
 	struct tcp_conn *p = unlink_peer(c);
 
@@ -78,11 +78,11 @@ static int on_connected(struct tcp_stack *s, struct tcp_conn *c)
 
 static const struct tcp_app_ops server_leg_ops = {
 	.on_connected = on_connected,
-	.on_data = on_data,
-	.on_writable = on_writable,
-	.on_fin = on_fin,
-	.on_close = on_close,
-	.rcv_space = rcv_space,
+	.on_data = l4proxy_on_data,
+	.on_writable = l4proxy_on_writable,
+	.on_fin = l4proxy_on_fin,
+	.on_close = l4proxy_on_close,
+	.rcv_space = l4proxy_rcv_space,
 };
 
 /* The client finished its handshake with "the server": open the real one. */
@@ -106,7 +106,7 @@ static int on_established(struct tcp_stack *s, struct tcp_conn *c)
 		return err;
 	sl->v.rule_id = c->v.rule_id;
 	sl->v.port = port;
-	link_legs(s, c, sl);
+	l4proxy_join(s, c, sl);
 	s->st->proxied++;
 	return 0;
 }
@@ -135,7 +135,7 @@ int l4proxy_attach(struct tcp_stack *s, struct tcp_conn *c, uint32_t dst, uint16
 	sl->v.rule_id = c->v.rule_id;
 	sl->v.port = port;
 	c->app = &l4proxy_ops;
-	link_legs(s, c, sl);
+	l4proxy_join(s, c, sl);
 	s->st->proxied++;
 	if (pending)
 		tcp_send(s, sl, pending); /* goes out once connected */
@@ -144,9 +144,9 @@ int l4proxy_attach(struct tcp_stack *s, struct tcp_conn *c, uint32_t dst, uint16
 
 const struct tcp_app_ops l4proxy_ops = {
 	.on_established = on_established,
-	.on_data = on_data,
-	.on_writable = on_writable,
-	.on_fin = on_fin,
-	.on_close = on_close,
-	.rcv_space = rcv_space,
+	.on_data = l4proxy_on_data,
+	.on_writable = l4proxy_on_writable,
+	.on_fin = l4proxy_on_fin,
+	.on_close = l4proxy_on_close,
+	.rcv_space = l4proxy_rcv_space,
 };

@@ -48,6 +48,7 @@
 #include "agent/agent_dp.h"
 #include "agent/udp_da.h"
 #include "apps/l4proxy.h"
+#include "apps/lstp_mid.h"
 #include "apps/tls_hello.h"
 #include "apps/tls_rec_parse.h"
 #include "apps/tls_relay.h"
@@ -148,7 +149,6 @@ static int is_tls_side(const struct tcp_conn *c)
 	return c->app == &tls_client_ops || c->app == &tls_origin_ops;
 }
 
-static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 static struct tls_sess *sess_of(struct worker *w, const struct tcp_conn *c)
 {
@@ -162,24 +162,6 @@ static void q_free(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *byt
 	mbuf_list_free(*head);
 	*head = *tail = NULL;
 	*bytes = 0;
-}
-
-/* Copy n bytes at offset off of the queue (headers and tags only). */
-static void q_copy(const struct rte_mbuf *m, uint32_t off, uint32_t n, uint8_t *dst)
-{
-	while (m && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	while (m && n) {
-		uint32_t k = min32(m->data_len - off, n);
-
-		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), k);
-		dst += k;
-		n -= k;
-		off = 0;
-		m = m->next;
-	}
 }
 
 /* Make `m`, a list of single segments, one chain for tcp_send(). */
@@ -559,7 +541,7 @@ static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 {
 	uint8_t msg[16], alert = TLS_ALERT_UNEXPECTED_MESSAGE;
 
-	q_copy(m, 0, content < sizeof(msg) ? content : sizeof(msg), msg);
+	mbuf_q_copy(m, 0, content < sizeof(msg) ? content : sizeof(msg), msg);
 	switch (tls_ctl_classify(inner, msg, content, x->version, x->originate)) {
 	case TLS_CTL_CLOSE_NOTIFY:
 		/* the client will send no more: tell the server */
@@ -599,25 +581,6 @@ static int rx_control(struct worker *w, struct tcp_conn *c, struct tls_sess *x, 
 
 static void pend(struct worker *w, struct tls_sess *x, uint32_t idx);
 
-/* Drop n bytes off the front of a plaintext queue. */
-static void q_drop(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t *bytes, uint32_t n)
-{
-	*bytes -= n;
-	while (n) {
-		struct rte_mbuf *m = *head;
-
-		if (m->data_len > n) {
-			rte_pktmbuf_adj(m, (uint16_t)n);
-			return;
-		}
-		n -= m->data_len;
-		*head = m->next;
-		if (!*head)
-			*tail = NULL;
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
-	}
-}
 
 /* Frames waiting for credit: the aged ones dropped, then as many sent as
  * the agent allows. */
@@ -660,12 +623,12 @@ static int dg_rx(struct worker *w, struct tcp_conn *c, struct tls_sess *x, struc
 		uint8_t h[4];
 		uint32_t need;
 
-		q_copy(g->rx_head, 0, 4, h);
+		mbuf_q_copy(g->rx_head, 0, 4, h);
 		need = 4u + ((uint32_t)h[2] << 8 | h[3]);
 		if (g->rx_bytes < need)
 			break;
-		q_copy(g->rx_head, 0, need, tr->dg_buf);
-		q_drop(&g->rx_head, &g->rx_tail, &g->rx_bytes, need);
+		mbuf_q_copy(g->rx_head, 0, need, tr->dg_buf);
+		mbuf_q_drop(&g->rx_head, &g->rx_tail, &g->rx_bytes, need);
 		if (udp_da_frame(w, x->conn, tr->dg_buf, need, &g->credit) != 0) {
 			/* docs/agent-protocol.md: a malformed frame resets the
 			 * session; its DAs end with it */
@@ -761,15 +724,15 @@ static void rx_process(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 		uint32_t total, clen, pos, content;
 		unsigned int n = 0;
 
-		q_copy(x->rx_head, 0, TLS_HDR_LEN, hdr);
+		mbuf_q_copy(x->rx_head, 0, TLS_HDR_LEN, hdr);
 		if (tls_rx_hdr(hdr, x->version, hdr_len, &total, &alert) != 0) {
 			fatal(w, c, x, alert, SL_DROP_TLS_RECORD);
 			return;
 		}
 		if (x->rx_bytes < total)
 			return; /* the rest of the record is on its way */
-		q_copy(x->rx_head, 0, hdr_len, hdr);
-		q_copy(x->rx_head, total - AEAD_TAG_LEN, AEAD_TAG_LEN, tag);
+		mbuf_q_copy(x->rx_head, 0, hdr_len, hdr);
+		mbuf_q_copy(x->rx_head, total - AEAD_TAG_LEN, AEAD_TAG_LEN, tag);
 		rec = rx_take(w, x, total);
 		if (!rec) {
 			fatal(w, c, x, TLS_ALERT_INTERNAL_ERROR, SL_DROP_NOMBUF);
@@ -1001,7 +964,7 @@ static void hello(struct worker *w, struct tcp_conn *c, struct tls_sess *x)
 	struct sl_tunnel_ent *t;
 	int rc, through = 0;
 
-	q_copy(x->rx_head, 0, n, buf);
+	mbuf_q_copy(x->rx_head, 0, n, buf);
 	rc = tls_hello_parse(buf, n, &h);
 	if (rc == -EAGAIN && n < sizeof(buf))
 		return; /* the rest of the ClientHello is on its way */
@@ -1329,6 +1292,10 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		agent_dp_dn(w, m); /* names a held SYN or a ping, not a session */
 		return;
 	}
+	if (h->type == SL_TLS_DN_LSTP_PAIR || h->type == SL_TLS_DN_LSTP_END) {
+		lstp_mid_dn(w, m); /* an LSTP middle connection, no TLS session */
+		return;
+	}
 	if (h->slot >= w->tcp->n_slots)
 		goto drop;
 	c = tcp_conn_at(w->tcp, h->slot);
@@ -1477,6 +1444,7 @@ void tls_relay_poll(struct worker *w)
 		tunnel_expire(tr->tun, w->tcp->now_ms);
 		handshake_deadline(w);
 	}
+	lstp_mid_tick(w);
 	if (tr->dg_used && w->tcp->now_ms - tr->dg_scan_ms >= DG_SCAN_MS) {
 		tr->dg_scan_ms = w->tcp->now_ms;
 		dg_scan(w);

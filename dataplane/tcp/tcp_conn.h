@@ -32,6 +32,11 @@ struct worker;
 struct tcp_stack;
 struct tcp_conn;
 
+/* A segment that finds no connection is first offered to this hook (the
+ * moved connections' forwarding, apps/lstp_mid.c): 1 when it took m. */
+typedef int (*tcp_miss_fn)(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
+			   uint32_t laddr_be, uint16_t lport, uint32_t raddr_be, uint16_t rport);
+
 /* What an application on the worker is told.  Every callback runs inside
  * tcp_input/tcp timers; it may call the API below on any connection. */
 struct tcp_app_ops {
@@ -179,6 +184,7 @@ struct tcp_stack {
 	uint32_t n_kill;
 	struct { uint32_t slot, gen; } kill[64]; /* tcp_abort_deferred */
 	uint32_t chal_budget, chal_sec; /* RFC 5961 7 challenge-ACK limit */
+	tcp_miss_fn miss;          /* NULL unless an app moves connections away */
 };
 
 /* Set up worker `w`'s stack (memzone SL_FLOW_ZONE_FMT, table, pools). */
@@ -251,6 +257,34 @@ void tcp_abort(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_rcv_space_changed(struct tcp_stack *s, struct tcp_conn *c);
 /* Send what may be sent. */
 void tcp_output(struct tcp_stack *s, struct tcp_conn *c);
+
+/*
+ * Moving an established, quiet connection to another worker (S3: both legs
+ * of a relay must share a worker, and two ends that dial in land where
+ * their hashes say).  Quiet: nothing unacknowledged, queued or out of
+ * order, no FIN either way.  Export fills x and frees the connection here
+ * without a word to the peer or on_close; import rebuilds it on the other
+ * worker (same sequence space, options, RTT and congestion state; TSval
+ * continues from the last one sent).  Export: 0, or -EBUSY when not quiet.
+ * Import: the connection, or NULL (table full, tuple in use).
+ */
+struct tcp_export {
+	uint32_t laddr_be, raddr_be;
+	uint16_t lport, rport;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t smss, mss_adv;
+	uint16_t app_id;
+	uint32_t flags;            /* TCP_CF_TS, _SACK, _WS, _TRANSP only */
+	uint32_t iss, snd_una, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t irs, rcv_nxt, rcv_adv, ts_recent;
+	uint32_t tsval;            /* the last TSval we sent (clock + ts_off then) */
+	struct tcp_rtt rtt;
+	struct tcp_cc cc;
+	struct sl_flow_ent v;
+};
+int tcp_conn_export(struct tcp_stack *s, struct tcp_conn *c, struct tcp_export *x);
+struct tcp_conn *tcp_conn_import(struct tcp_stack *s, const struct tcp_export *x,
+				 const struct tcp_app_ops *app);
 
 static inline uint32_t tcp_sq_space(const struct tcp_conn *c)
 {

@@ -855,10 +855,14 @@ void tcp_input(struct tcp_stack *s, struct rte_mbuf *m, uint16_t in_port,
 			if (s->local[i].addr_be == x.daddr && s->local[i].port == x.seg.dport)
 				x.rule = s->local[i].rule;
 	c = tcp_conn_lookup(s, x.daddr, x.seg.dport, x.saddr, x.seg.sport);
-	if (c)
+	if (c) {
 		conn_input(s, c, &x);
-	else
+	} else if (unlikely(s->miss) &&
+		   s->miss(s, x.m, in_port, x.daddr, x.seg.dport, x.saddr, x.seg.sport)) {
+		x.m = NULL; /* moved to another worker: handed to it */
+	} else {
 		no_conn(s, &x);
+	}
 	consume(&x);
 }
 

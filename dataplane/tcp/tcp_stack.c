@@ -418,6 +418,75 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	s->st->closed++;
 }
 
+/* --- moving a connection to another worker (tcp_conn.h) --------------- */
+
+int tcp_conn_export(struct tcp_stack *s, struct tcp_conn *c, struct tcp_export *x)
+{
+	if (c->state != TCP_ESTABLISHED || c->sq_bytes || c->snd_una != c->snd_max ||
+	    c->rq.bytes || (c->flags & (TCP_CF_FIN_Q | TCP_CF_FIN_SENT | TCP_CF_FIN_RCVD)))
+		return -EBUSY;
+	/* an ACK still owed goes now: the new owner starts even */
+	if (tcp_timer_armed(&c->t_delack) || (c->flags & TCP_CF_ACK_NOW))
+		tcp_send_ack(s, c);
+	*x = (struct tcp_export){
+		.laddr_be = c->laddr_be, .raddr_be = c->raddr_be, .lport = c->lport,
+		.rport = c->rport, .snd_wscale = c->snd_wscale, .rcv_wscale = c->rcv_wscale,
+		.smss = c->smss, .mss_adv = c->mss_adv, .app_id = c->app_id,
+		.flags = c->flags & (TCP_CF_TS | TCP_CF_SACK | TCP_CF_WS | TCP_CF_TRANSP),
+		.iss = c->iss, .snd_una = c->snd_una, .snd_wnd = c->snd_wnd, .snd_wl1 = c->snd_wl1,
+		.snd_wl2 = c->snd_wl2, .max_snd_wnd = c->max_snd_wnd, .irs = c->irs,
+		.rcv_nxt = c->rcv_nxt, .rcv_adv = c->rcv_adv, .ts_recent = c->ts_recent,
+		.tsval = s->now_ms + c->ts_off, .rtt = c->rtt, .cc = c->cc, .v = c->v,
+	};
+	c->flags |= TCP_CF_CLOSED_APP; /* the app moves with it: no on_close here */
+	c->app = NULL;
+	tcp_conn_free(s, c);
+	return 0;
+}
+
+struct tcp_conn *tcp_conn_import(struct tcp_stack *s, const struct tcp_export *x,
+				 const struct tcp_app_ops *app)
+{
+	struct tcp_conn *c = tcp_conn_alloc(s, x->laddr_be, x->lport, x->raddr_be, x->rport);
+
+	if (!c)
+		return NULL;
+	c->snd_wscale = x->snd_wscale;
+	c->rcv_wscale = x->rcv_wscale;
+	c->smss = x->smss;
+	c->mss_adv = x->mss_adv;
+	c->app_id = x->app_id;
+	c->flags = x->flags;
+	c->iss = x->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = x->snd_una;
+	c->snd_wnd = x->snd_wnd;
+	c->snd_wl1 = x->snd_wl1;
+	c->snd_wl2 = x->snd_wl2;
+	c->max_snd_wnd = x->max_snd_wnd;
+	c->irs = x->irs;
+	c->rcv_nxt = x->rcv_nxt;
+	c->rcv_adv = x->rcv_adv;
+	c->ts_recent = x->ts_recent;
+	/* RFC 7323 5.4: our TSvals must not go backwards on another clock */
+	c->ts_off = x->tsval - s->now_ms;
+	c->rtt = x->rtt;
+	c->cc = x->cc;
+	tcp_sb_init(&c->sb, c->snd_una);
+	c->v.port = x->v.port;
+	c->v.role = x->v.role;
+	c->v.rule_id = x->v.rule_id;
+	c->v.bytes_in = x->v.bytes_in;
+	c->v.bytes_out = x->v.bytes_out;
+	c->v.start_tsc = x->v.start_tsc;
+	c->app = app;
+	tcp_set_state(s, c, TCP_ESTABLISHED);
+	if (s->p.tp.idle_ms)
+		tcp_timer_arm_ms(s, &c->t_life, TCP_T_IDLE, s->p.tp.idle_ms);
+	if (s->p.keepalive)
+		tcp_timer_arm_ms(s, &c->t_ka, TCP_T_KEEPALIVE, tcp_timer_keepalive_ms(&s->p.tp, 0));
+	return c;
+}
+
 /* --- ISS and timestamps ------------------------------------------------ */
 
 struct tuple {

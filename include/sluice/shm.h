@@ -19,7 +19,7 @@
 
 #define SL_SHM_NAME       "sluice_shm"
 #define SL_SHM_MAGIC      0x53554c43u /* "SULC" */
-#define SL_SHM_VERSION    10u
+#define SL_SHM_VERSION    11u
 
 #define SL_MAX_PORTS      8
 #define SL_MAX_WORKERS    16
@@ -91,6 +91,8 @@ enum sl_rule_action {
 	SL_RA_DENY,        /* drop and count for application `app` (S1: its plain port, client side) */
 	SL_RA_AGENT,       /* internal, never in a rule table: a held SYN released to the
 			      client leg of an agent relay (S4, dataplane/agent/) */
+	SL_RA_LSTP,        /* internal: a connection to the LSTP middle's listener (S3,
+			      dataplane/apps/lstp_mid.c) */
 	SL_RA_MAX
 };
 
@@ -307,6 +309,28 @@ struct sl_app_stats {
 	uint64_t passthrough;  /* connections passed through end to end (S5) */
 };
 
+/* What a worker counts for the LSTP middle (S3, apps/lstp_mid.c).  Same
+ * X(name, kind, help) convention as SL_TCP_STATS; append only. */
+#define SL_LSTP_STATS(X) \
+	X(conns,          COUNTER, "end connections accepted on the lstp listener") \
+	X(hellos,         COUNTER, "ends that sent their two setup messages (to sluice-cp)") \
+	X(malformed,      COUNTER, "ends that sent something else first: ERROR, closed") \
+	X(hello_timeouts, COUNTER, "ends without a setup within hello_timeout_ms: ERROR, closed") \
+	X(paired,         COUNTER, "pairs joined on this worker (two connections relaying)") \
+	X(pair_failed,    COUNTER, "pairings that found a connection gone (the other waits again)") \
+	X(ended,          COUNTER, "connections sluice-cp ended (refused, expired, dropped)") \
+	X(early_bytes,    COUNTER, "bytes ends sent before they were paired (relayed after)") \
+	X(up_failed,      COUNTER, "setups that could not reach sluice-cp (no mbuf, ring full): closed") \
+	X(moved_out,      COUNTER, "waiting ends moved to their peer's worker (both legs on one worker)") \
+	X(moved_in,       COUNTER, "ends moved here and joined with their peer") \
+	X(move_failed,    COUNTER, "moves that failed (ring full, no mbuf, table full): the end dials again")
+
+struct sl_lstp_stats {
+#define X(name, kind, help) uint64_t name;
+	SL_LSTP_STATS(X)
+#undef X
+};
+
 struct sl_lcore_stats {
 	struct sl_port_counters port[SL_MAX_PORTS];
 	uint64_t drops[SL_DROP_MAX];
@@ -324,6 +348,7 @@ struct sl_lcore_stats {
 	struct sl_tcp_stats tcp;
 	struct sl_app_stats app[SL_APPS_MAX];
 	struct sl_agent_stats agent;
+	struct sl_lstp_stats lstp;
 };
 
 struct sl_lcore_shm {

@@ -54,6 +54,18 @@ enum sl_tls_msg_type {
 			       name the worker's DA entry */
 	SL_TLS_DN_DA_VERDICT, /* struct sl_da_verdict for the DA entry slot/gen */
 	SL_TLS_DN_DA_END,   /* the DA ended (the agent's aging, its SA deleted): slot/gen */
+	/* S3: the LSTP middle (dataplane/apps/lstp_mid.c, controlplane/lstp/) */
+	SL_TLS_UP_LSTP_HELLO, /* an end's two setup messages as received
+				 (COMMON_UNIQUE_INFO, TOPOLOGY_EXCHANGE): struct
+				 sl_lstp_hello, then the bytes; slot/gen: its connection */
+	SL_TLS_UP_LSTP_CLOSE, /* a middle connection is gone (waiting or paired):
+				 struct sl_lstp_close */
+	SL_TLS_DN_LSTP_PAIR,  /* pair slot/gen with another waiting connection of the
+				 worker: struct sl_lstp_pair, then the bytes for each */
+	SL_TLS_DN_LSTP_END,   /* send the payload (an ERROR, may be empty), then close
+				 (flags SL_LSTP_F_RESET: reset at once, the pair too) */
+	SL_TLS_UP_LSTP_MOVED, /* PAIR moved slot/gen to the waiting end's worker, which
+				 joined them: struct sl_lstp_moved (worker: the new owner) */
 };
 
 /* sl_tls_msg.flags */
@@ -132,6 +144,46 @@ struct sl_da_verdict {
 	uint32_t sess_slot, sess_gen;
 	uint32_t pad;
 };
+
+/* S3: an end's setup, as the worker framed it (lstp_peek); the bytes of
+ * both messages follow. */
+struct sl_lstp_hello {
+	uint32_t src;           /* the end's address and port (host order) */
+	uint16_t sport;
+	uint16_t len;           /* bytes of the two messages */
+};
+
+/* Why a middle connection ended (sl_lstp_close.why). */
+enum sl_lstp_why {
+	SL_LSTP_GONE = 1,       /* the end closed or reset it, or the pair ended */
+};
+
+struct sl_lstp_close {
+	uint8_t why;            /* enum sl_lstp_why */
+	uint8_t pad[3];
+	int32_t err;            /* the TCP close's error (0: orderly) */
+};
+
+/* PAIR: the payload is a_len bytes for slot/gen (the newer end), then b_len
+ * bytes for the waiting one; both then relay each other's bytes. */
+struct sl_lstp_pair {
+	uint32_t b_slot, b_gen;
+	uint32_t a_len, b_len;
+	uint32_t pair_id;       /* sluice-cp's id, for its bookkeeping */
+	uint16_t b_worker;      /* the waiting end's worker: when it is not slot/gen's,
+				   slot/gen moves there first (a relay's legs share
+				   a worker) */
+	uint16_t pad;
+};
+
+/* After a move: where the moved end lives now. */
+struct sl_lstp_moved {
+	uint32_t pair_id;
+	uint32_t slot, gen;     /* its connection on the new worker */
+	uint32_t pad;
+};
+
+#define SL_LSTP_F_RESET 0x1
 
 /* The DA number on the wire (DA_OPEN, DATA frames) names the worker's
  * entry: worker, 8 bits of its generation, slot.  A DATA frame still in

@@ -13,7 +13,7 @@
 #    unreachable (IP_RECVERR) from the server's address, as on the site;
 #  - `show sa` / `show das`: an SA per agent in use with its DAs; vnet b
 #    (sa_policy delete) loses its SA when its DAs age out at the agent,
-#    vnet a (idle, sa_idle_ms 4000) keeps it idle, a new DA in that window
+#    vnet a (idle, sa_idle_ms 8000) keeps it idle, a new DA in that window
 #    reuses it (no new handshake), then the sweep deletes it;
 #  - aging at the agent (vnet a: da_idle_ms 1500, da_idle2_ms 5000): a DA
 #    with one reply ends after about 1.5 s, one with two replies outlives
@@ -38,7 +38,7 @@ sl_certs
 [[ -x $SL_AGENT ]] || sl_die "$SL_AGENT not built"
 
 SRV=$SL_SITE_SRV
-SL_VNET_A_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "idle"; sa_idle_ms = 4000;'
+SL_VNET_A_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "idle"; sa_idle_ms = 8000;'
 SL_VNET_B_EXTRA='da_idle_ms = 1500; da_idle2_ms = 5000; sa_policy = "delete";'
 SL_AGENTS_CONF_EXTRA='hold_timeout_ms = 3000; connect_timeout_ms = 1500; keepalive_ms = 2000; da_discard_ms = 1500; dgram_queue = 64; dgram_max_age_ms = 300; da_max = 256;'
 # the agents refuse one address (their policy) and grant 64 credits at a time
@@ -69,12 +69,13 @@ sl_ctl show sa >&2
 sl_ctl show das >&2
 
 # --- datagrams intact, large and many --------------------------------------------------
-echo_check() { # echo_check SRC SIZE COUNT: prints "ok" or what went wrong
-	ip netns exec "$SL_NS_C" "$SL_PY" - "$1" "$SRV" "$2" "$3" <<'PY'
+echo_check() { # echo_check SRC SIZE COUNT [SPORT]: prints "ok" or what went wrong
+	ip netns exec "$SL_NS_C" "$SL_PY" - "$1" "$SRV" "$2" "$3" "${4:-0}" <<'PY'
 import hashlib, os, socket, sys
 src, dst, size, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((src, 0))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((src, int(sys.argv[5])))
 s.settimeout(3)
 for i in range(count):
     d = os.urandom(size)
@@ -89,6 +90,10 @@ print("ok")
 PY
 }
 r0=$(astat udp_reasm) f0=$(astat udp_frags_out)
+# the idle-window check below reuses this DA's source port: an SA serves
+# its own worker, and the same 5-tuple lands on the same worker
+got=$(echo_check "$SL_C_ADDR" 100 1 42000)
+[[ $got == ok ]] || sl_fail "a datagram from port 42000 through site A: $got"
 got=$(echo_check "$SL_C_ADDR" 4000 1)
 [[ $got == ok ]] || sl_fail "a 4,000-byte datagram through site A: $got"
 r1=$(astat udp_reasm) f1=$(astat udp_frags_out)
@@ -137,13 +142,13 @@ sl_wait_for 12 "every DA aged out" no_das ||
 [[ $(sa_of b length) == 0 ]] || sl_fail "vnet b (sa_policy delete) kept an SA without flows: $(sa_json)"
 [[ $(sa_of a '.[0].state') == idle ]] || sl_fail "vnet a (sa_policy idle) should keep its SA idle: $(sa_json)"
 hs=$(sa_json | jq .handshakes)
-got=$(echo_check "$SL_C_ADDR" 100 2)
+got=$(echo_check "$SL_C_ADDR" 100 2 42000)
 [[ $got == ok ]] || sl_fail "a DA in the idle window: $got"
 [[ $(sa_json | jq .handshakes) == "$hs" && $(sa_json | jq .reuses) -ge 1 ]] ||
 	sl_fail "a DA in the idle window should reuse the SA without a handshake: $(sa_json)"
 sl_ok "vnet b's SA deleted with its last DA, vnet a's kept idle and reused without a handshake"
 no_sa_a() { [[ $(sa_of a length) == 0 ]]; }
-sl_wait_for 15 "vnet a's idle SA swept" no_sa_a ||
+sl_wait_for 25 "vnet a's idle SA swept" no_sa_a ||
 	sl_fail "the idle SA was not swept after sa_idle_ms: $(sa_json)"
 sl_ok "vnet a's SA swept sa_idle_ms after its last DA ended"
 

@@ -716,6 +716,46 @@ static void test_include(void **state)
 
 /* The example of the `vnets` section of docs/config.md loads (behind three
  * ports) and means what the page says. */
+/* S3: the `lstp` section (common/conf_lstp.c) */
+static void test_lstp(void **state)
+{
+	(void)state;
+	/* absent: off, defaults as docs/config.md says */
+	assert_ok(PORTS3);
+	assert_int_equal(C.lstp.enabled, 0);
+	assert_ok(PORTS3 "lstp = { listen = \"198.18.100.1\"; };\n");
+	assert_int_equal(C.lstp.enabled, 1);
+	assert_int_equal(C.lstp.listen, ip("198.18.100.1"));
+	assert_int_equal(C.lstp.port, 7443);
+	assert_string_equal(C.lstp.name, "sluice");
+	assert_int_equal(C.lstp.wait_ms, 60000);
+	assert_int_equal(C.lstp.hello_ms, 10000);
+	assert_int_equal(C.lstp.max_waiting, 1024);
+	assert_int_equal(C.lstp.max_per_source, 16);
+	assert_int_equal(C.lstp.max_pairs, 4096);
+	assert_ok(PORTS3 "lstp = { listen = \"198.18.0.1\"; port = 9000; name = \"mid-1\"; "
+		  "wait_ms = 500; hello_timeout_ms = 200; max_waiting = 10; max_per_source = 10; "
+		  "max_pairs = 3; };\n");
+	assert_int_equal(C.lstp.port, 9000);
+	assert_string_equal(C.lstp.name, "mid-1");
+	assert_int_equal(C.lstp.wait_ms, 500);
+	assert_int_equal(C.lstp.hello_ms, 200);
+	assert_int_equal(C.lstp.max_waiting, 10);
+	assert_int_equal(C.lstp.max_pairs, 3);
+	/* errors, each at its line */
+	assert_err(PORTS3 "lstp = { port = 1; };\n", 6, "listen");
+	assert_err(PORTS3 "lstp = { listen = \"10.0.0.1\"; };\n", 6, "not the address of any port");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; lisen = 1; };\n", 6, "lisen");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; port = 0; };\n", 6, "port");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; name = \"a b\"; };\n", 6, "name");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; max_waiting = 8; };\n", 6,
+		   "max_per_source");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; max_pairs = 65537; };\n", 6,
+		   "max_pairs");
+	assert_err(PORTS3 AGENTS "lstp = { listen = \"198.18.100.1\"; port = 443; };\n", 7,
+		   "agents' port");
+}
+
 static void test_doc_example(void **state)
 {
 	static char text[131072], conf[8192];
@@ -758,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_doc_example),
+		cmocka_unit_test(test_lstp),
 		cmocka_unit_test(test_agents_errors),
 		cmocka_unit_test(test_vnet_errors),
 		cmocka_unit_test(test_agent_route_errors),
