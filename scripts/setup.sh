@@ -45,11 +45,13 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # 198.18.100.2 inside namespace sl-wan); a service already there is left alone.
 # Issue 10 (UDP through agents): dnsmasq-base (the program, no service) is
 # each site's DNS server, dig (bind9-dnsutils) the client.
+# S3 (test_lstp_standalone): dante-server (danted), the SOCKS5 proxy an
+# LSTP end dials the middle through.
 build_pkgs=(meson ninja-build pkg-config gcc libdpdk-dev dpdk dpdk-dev libconfig-dev
 	libcmocka-dev libipsec-mb-dev libssl-dev libpcap-dev python3 jq)
 test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables procps
 	ethtool coreutils util-linux clang libclang-rt-14-dev python3-cryptography-vectors
-	tinyproxy-bin nmap dnsmasq-base bind9-dnsutils)
+	tinyproxy-bin nmap dnsmasq-base bind9-dnsutils dante-server)
 # Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
 # stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh;
 # OpenVPN (TCP transport, AES-128-GCM) the reference of bench/udp.sh.

@@ -152,7 +152,7 @@ struct lstp_conn_req {        /* body: u8 kind, then IPV4: u32 addr | DOMAIN/SER
 	uint16_t port;          /* 0 allowed only for SERVICE */
 };
 
-struct lstp_conn_ack {        /* body: u32 addr, u16 port: the server connection's peer */
+struct lstp_conn_ack {        /* body: u32 addr, u16 port: the server connection's local end */
 	uint32_t addr;          /* (the SOCKS5 reply's BND fields carry them) */
 	uint16_t port;
 };
