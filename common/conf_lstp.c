@@ -63,7 +63,7 @@ int conf_lstp_parse(struct sl_conf *c, const config_setting_t *root, const char 
 	struct conf_walk w = { .name = name, .err = err, .errlen = errlen };
 	struct sl_lstp_conf *l = &c->lstp;
 	const config_setting_t *g, *s, *set[LK_N];
-	const char *known[2 + LK_N + 1], *v;
+	const char *known[3 + LK_N + 1], *v;
 	unsigned int n = 0, i;
 	char q[CONF_QLEN];
 	int64_t iv;
@@ -74,6 +74,7 @@ int conf_lstp_parse(struct sl_conf *c, const config_setting_t *root, const char 
 		return rc;
 	known[n++] = "listen";
 	known[n++] = "name";
+	known[n++] = "neighbour";
 	for (i = 0; i < LK_N; i++)
 		known[n++] = lstp_ik[i].name;
 	known[n] = NULL;
@@ -106,6 +107,29 @@ int conf_lstp_parse(struct sl_conf *c, const config_setting_t *root, const char 
 			return conf_fail(&w, s, "%s must be printable ASCII without spaces, got \"%s\"",
 					 conf_qual(q, sizeof(q), "name", "lstp"), v);
 		snprintf(l->name, sizeof(l->name), "%s", v);
+	}
+	/* cascading (seed, Figure 8): every end goes onward to this middle */
+	rc = conf_get_member(&w, g, "neighbour", "lstp", CONFIG_TYPE_GROUP, &s);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		static const char *const nk[] = { "address", "port", NULL };
+		const config_setting_t *ns = s, *as;
+
+		if ((rc = conf_check_keys(&w, ns, "lstp.neighbour", nk)) < 0 ||
+		    (rc = conf_need_str(&w, ns, "address", "lstp.neighbour", CONF_FMTLEN, &v, &as)) < 0)
+			return rc;
+		if (sl_parse_ipv4(v, &l->neighbour) < 0 || l->neighbour == 0)
+			return conf_fail(&w, as, "%s must be \"a.b.c.d\", got \"%s\"",
+					 conf_qual(q, sizeof(q), "address", "lstp.neighbour"), v);
+		rc = conf_get_int(&w, ns, "port", "lstp.neighbour", 1, 65535, &iv, &as);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return conf_fail(&w, ns, "'port' in 'lstp.neighbour' is required");
+		l->neighbour_port = (uint16_t)iv;
+		if (l->neighbour == l->listen && l->neighbour_port == l->port)
+			return conf_fail(&w, ns, "lstp.neighbour is this middle itself");
 	}
 	if (l->max_per_source > l->max_waiting)
 		return conf_fail(&w, set[LK_PER_SOURCE] ? set[LK_PER_SOURCE] : set[LK_WAITING],

@@ -44,6 +44,7 @@ struct lw {                   /* an end waiting for its peer */
 	uint64_t since_ms;
 	struct lstp_info info;
 	struct lstp_hop hop;    /* its own topology entry */
+	struct lstp_topology topo; /* as it came (a cascaded middle's has more hops) */
 };
 
 struct lp {                   /* a pair, relaying on its worker */
@@ -56,6 +57,8 @@ struct lp {                   /* a pair, relaying on its worker */
 	uint64_t since_ms;
 	struct lstp_info info;
 	struct lstp_hop a_hop, b_hop;
+	uint8_t onward;         /* b is our connection to the neighbour middle */
+	uint8_t hops;           /* entries in the topology both ends got */
 };
 
 static struct {
@@ -68,7 +71,7 @@ static struct {
 	uint64_t last_tick;
 	uint8_t marks;          /* some entry has drop set */
 	/* counters */
-	uint64_t hellos, paired, moved, refused_full, refused_source, refused_pairs, expired,
+	uint64_t hellos, paired, moved, onward, onward_up, refused_full, refused_source, refused_pairs, expired,
 		dropped, left_waiting, bad_setup, send_failed;
 } L = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -135,9 +138,21 @@ static void reset(const struct cp_conn *c)
 		L.send_failed++;
 }
 
-/* What one end is told of the other: its COMMON_UNIQUE_INFO as it sent it,
- * then its TOPOLOGY_EXCHANGE with our entry appended (seed, Figure 8). */
-static int told(const struct lstp_info *info, const struct lstp_hop *hop, uint8_t *out, size_t cap)
+/* Our own topology entry (seed, Figure 6: name, address, ...). */
+static int own_hop(struct lstp_hop *h)
+{
+	*h = (struct lstp_hop){ .role = LSTP_ROLE_MIDDLE, .addr = L.conf->listen,
+				.port = L.conf->port };
+	h->name_len = (uint8_t)strnlen(L.conf->name, LSTP_MAX_NAME);
+	memcpy(h->name, L.conf->name, h->name_len);
+	return RAND_bytes(h->nonce, sizeof(h->nonce)) == 1 ? 0 : -EIO;
+}
+
+/* What one end is told of the other (or the neighbour of an end): its
+ * COMMON_UNIQUE_INFO as it sent it, then its TOPOLOGY_EXCHANGE with our
+ * entry appended (seed, Figure 8). */
+static int told(const struct lstp_info *info, const struct lstp_topology *topo, uint8_t *out,
+		size_t cap)
 {
 	struct lstp_msg m = { .type = LSTP_COMMON_UNIQUE_INFO };
 	int n, k;
@@ -145,14 +160,11 @@ static int told(const struct lstp_info *info, const struct lstp_hop *hop, uint8_
 	m.u.info = *info;
 	if ((n = lstp_encode(&m, out, cap)) < 0)
 		return n;
+	if (topo->n >= LSTP_MAX_HOPS)
+		return -E2BIG;
 	m = (struct lstp_msg){ .type = LSTP_TOPOLOGY_EXCHANGE };
-	m.u.topo.n = 2;
-	m.u.topo.hop[0] = *hop;
-	m.u.topo.hop[1] = (struct lstp_hop){ .role = LSTP_ROLE_MIDDLE, .addr = L.conf->listen,
-					     .port = L.conf->port };
-	m.u.topo.hop[1].name_len = (uint8_t)strnlen(L.conf->name, LSTP_MAX_NAME);
-	memcpy(m.u.topo.hop[1].name, L.conf->name, m.u.topo.hop[1].name_len);
-	if (RAND_bytes(m.u.topo.hop[1].nonce, sizeof(m.u.topo.hop[1].nonce)) != 1)
+	m.u.topo = *topo;
+	if (own_hop(&m.u.topo.hop[m.u.topo.n++]) != 0)
 		return -EIO;
 	if ((k = lstp_encode(&m, out + n, cap - (size_t)n)) < 0)
 		return k;
@@ -168,25 +180,66 @@ static int src_count(uint32_t src)
 	return n;
 }
 
+static struct lp *pair_slot(const struct cp_conn *c)
+{
+	for (uint32_t i = 0; i < L.conf->max_pairs; i++)
+		if (!L.p[i].id)
+			return &L.p[i];
+	L.refused_pairs++;
+	end_with(c, LSTP_ERR_REFUSED, "the middle carries max_pairs tunnels");
+	return NULL;
+}
+
+/* Cascading: the end goes onward to the neighbour middle, which pairs it. */
+static void onward(const struct cp_conn *c, const struct sl_lstp_hello *h,
+		   const struct lstp_info *info, const struct lstp_topology *topo)
+{
+	struct {
+		struct sl_lstp_onward o;
+		uint8_t b[2 * SETUP_MAX];
+	} msg;
+	struct lp *p = pair_slot(c);
+	int n;
+
+	if (!p)
+		return;
+	n = told(info, topo, msg.b, sizeof(msg.b));
+	if (n < 0) {
+		L.bad_setup++;
+		end_with(c, LSTP_ERR_REFUSED, "no room for this middle's topology entry");
+		return;
+	}
+	*p = (struct lp){ .id = new_id(), .a = *c, .a_src = h->src, .a_sport = h->sport,
+			  .since_ms = now_ms(), .info = *info, .a_hop = topo->hop[0], .onward = 1,
+			  .b_src = L.conf->neighbour, .b_sport = L.conf->neighbour_port,
+			  .closed = 2 /* b does not exist yet */, .hops = (uint8_t)(topo->n + 1) };
+	snprintf(p->b_hop.name, sizeof(p->b_hop.name), "(neighbour)");
+	msg.o = (struct sl_lstp_onward){ .pair_id = p->id, .addr = L.conf->neighbour,
+					 .port = L.conf->neighbour_port, .len = (uint32_t)n };
+	if (cp_tls_send(c, SL_TLS_DN_LSTP_ONWARD, 0, NULL, 0, &msg,
+			(uint32_t)(sizeof(msg.o) + (size_t)n)) != 0) {
+		L.send_failed++;
+		p->id = 0;
+		reset(c);
+		return;
+	}
+	L.n_pairs++;
+	L.onward++;
+}
+
 static int pair_now(struct lw *old, const struct cp_conn *c, const struct sl_lstp_hello *h,
-		    const struct lstp_info *info, const struct lstp_hop *hop)
+		    const struct lstp_info *info, const struct lstp_topology *topo)
 {
 	struct {
 		struct sl_lstp_pair p;
 		uint8_t a[2 * SETUP_MAX], b[2 * SETUP_MAX];
 	} *msg = NULL;
 	uint8_t *body;
-	struct lp *p = NULL;
+	struct lp *p = pair_slot(c);
 	int na, nb;
 
-	for (uint32_t i = 0; i < L.conf->max_pairs && !p; i++)
-		if (!L.p[i].id)
-			p = &L.p[i];
-	if (!p) {
-		L.refused_pairs++;
-		end_with(c, LSTP_ERR_REFUSED, "the middle carries max_pairs tunnels");
+	if (!p)
 		return -ENOSPC;
-	}
 	msg = malloc(sizeof(*msg));
 	body = malloc(sizeof(*msg));
 	if (!msg || !body) {
@@ -197,8 +250,8 @@ static int pair_now(struct lw *old, const struct cp_conn *c, const struct sl_lst
 		return -ENOMEM;
 	}
 	/* the newer end (a) hears of the waiting one, and the other way */
-	na = told(&old->info, &old->hop, msg->a, sizeof(msg->a));
-	nb = told(info, hop, msg->b, sizeof(msg->b));
+	na = told(&old->info, &old->topo, msg->a, sizeof(msg->a));
+	nb = told(info, topo, msg->b, sizeof(msg->b));
 	if (na < 0 || nb < 0) {
 		free(msg);
 		free(body);
@@ -213,7 +266,8 @@ static int pair_now(struct lw *old, const struct cp_conn *c, const struct sl_lst
 					.b_worker = old->c.worker };
 	*p = (struct lp){ .id = new_id(), .a = *c, .b = old->c, .a_src = h->src, .b_src = old->src,
 			  .a_sport = h->sport, .b_sport = old->sport, .since_ms = now_ms(),
-			  .info = *info, .a_hop = *hop, .b_hop = old->hop };
+			  .info = *info, .a_hop = topo->hop[0], .b_hop = old->hop,
+			  .hops = (uint8_t)(topo->n + old->topo.n + 1) };
 	msg->p.pair_id = p->id;
 	memcpy(body, &msg->p, sizeof(msg->p));
 	memcpy(body + sizeof(msg->p), msg->a, (size_t)na);
@@ -251,9 +305,18 @@ void lstp_mid_hello(const struct cp_conn *c, const struct sl_lstp_hello *h, cons
 	if (h->len > SETUP_MAX || lstp_parse(bytes, h->len, &m1, &u1, &why, &err) != 0 ||
 	    lstp_parse(bytes + u1, h->len - u1, &m2, &u2, &why, &err) != 0 ||
 	    u1 + u2 != h->len || m1.type != LSTP_COMMON_UNIQUE_INFO ||
-	    m2.type != LSTP_TOPOLOGY_EXCHANGE || m2.u.topo.n != 1) {
+	    m2.type != LSTP_TOPOLOGY_EXCHANGE) {
 		L.bad_setup++;
 		end_with(c, LSTP_ERR_MALFORMED, "setup not understood");
+		goto out;
+	}
+	if (m2.u.topo.n >= LSTP_MAX_HOPS) {
+		L.bad_setup++;
+		end_with(c, LSTP_ERR_REFUSED, "the tunnel has LSTP_MAX_HOPS entries already");
+		goto out;
+	}
+	if (L.conf->neighbour) {
+		onward(c, h, &m1.u.info, &m2.u.topo);
 		goto out;
 	}
 	for (uint32_t i = 0; i < L.conf->max_waiting; i++) {
@@ -261,7 +324,7 @@ void lstp_mid_hello(const struct cp_conn *c, const struct sl_lstp_hello *h, cons
 
 		if (e->id && !e->drop && e->info.common_len == m1.u.info.common_len &&
 		    !memcmp(e->info.common, m1.u.info.common, e->info.common_len)) {
-			pair_now(e, c, h, &m1.u.info, &m2.u.topo.hop[0]);
+			pair_now(e, c, h, &m1.u.info, &m2.u.topo);
 			goto out;
 		}
 		if (!e->id && !slot)
@@ -278,7 +341,8 @@ void lstp_mid_hello(const struct cp_conn *c, const struct sl_lstp_hello *h, cons
 		goto out;
 	}
 	*slot = (struct lw){ .id = new_id(), .c = *c, .src = h->src, .sport = h->sport,
-			     .since_ms = now_ms(), .info = m1.u.info, .hop = m2.u.topo.hop[0] };
+			     .since_ms = now_ms(), .info = m1.u.info, .hop = m2.u.topo.hop[0],
+			     .topo = m2.u.topo };
 	L.n_waiting++;
 out:
 	pthread_mutex_unlock(&L.mu);
@@ -305,7 +369,7 @@ void lstp_mid_closed(const struct cp_conn *c, const struct sl_lstp_close *cl)
 	for (uint32_t i = 0; i < L.conf->max_pairs; i++) {
 		struct lp *p = &L.p[i];
 
-		if (p->id && (same(&p->a, c) || same(&p->b, c))) {
+		if (p->id && (same(&p->a, c) || (!(p->closed & 2) && same(&p->b, c)))) {
 			p->closed |= same(&p->a, c) ? 1 : 2;
 			if (p->closed == 3) {
 				p->id = 0;
@@ -330,6 +394,26 @@ void lstp_mid_moved(const struct cp_conn *c, const struct sl_lstp_moved *mv)
 			p->a = (struct cp_conn){ .worker = c->worker, .app = c->app, .slot = mv->slot,
 						 .gen = mv->gen };
 			L.moved++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&L.mu);
+}
+
+void lstp_mid_onward_up(const struct cp_conn *c, const struct sl_lstp_moved *mv)
+{
+	if (!L.conf)
+		return;
+	pthread_mutex_lock(&L.mu);
+	for (uint32_t i = 0; i < L.conf->max_pairs; i++) {
+		struct lp *p = &L.p[i];
+
+		if (p->id == mv->pair_id && p->onward) {
+			p->b = (struct cp_conn){ .worker = c->worker, .app = c->app, .slot = mv->slot,
+						 .gen = mv->gen };
+			p->closed &= (uint8_t)~2u;
+			snprintf(p->b_hop.name, sizeof(p->b_hop.name), "%s", "(neighbour)");
+			L.onward_up++;
 			break;
 		}
 	}
@@ -428,6 +512,8 @@ static void counters(struct cmd_ctx *c)
 		{ "refused_source", L.refused_source },
 		{ "refused_pairs", L.refused_pairs },
 		{ "moved", L.moved },
+		{ "onward", L.onward },
+		{ "onward_up", L.onward_up },
 		{ "expired", L.expired },
 		{ "dropped", L.dropped },
 		{ "left_waiting", L.left_waiting },

@@ -30,6 +30,8 @@ void lstp_mid_closed(const struct cp_conn *c, const struct sl_lstp_close *cl);
 /* The newer end of a pair moved to its peer's worker: c is where it is now. */
 struct sl_lstp_moved;
 void lstp_mid_moved(const struct cp_conn *c, const struct sl_lstp_moved *mv);
+/* Cascading: the end's onward connection (c) is up and relaying. */
+void lstp_mid_onward_up(const struct cp_conn *c, const struct sl_lstp_moved *mv);
 /* Expiry and the operator's drops; cheap when there is nothing to do. */
 void lstp_mid_tick(void);
 

@@ -697,6 +697,17 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 			memcpy(&q, p, sizeof(q));
 			lstp_mid_moved(&c, &q);
 		}
+	} else if (h->type == SL_TLS_UP_LSTP_ONWARD) {
+		struct sl_lstp_moved q;
+		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				     .gen = h->gen };
+		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
+						      NULL;
+
+		if (p) {
+			memcpy(&q, p, sizeof(q));
+			lstp_mid_onward_up(&c, &q);
+		}
 	} else if (h->type == SL_TLS_UP_LSTP_CLOSE) {
 		struct sl_lstp_close q;
 		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,

@@ -34,6 +34,7 @@
 #include <rte_byteorder.h>
 #include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include <sluice/lstp_proto.h>
@@ -42,6 +43,7 @@
 #include "apps/l4proxy.h"
 #include "apps/lstp_mid.h"
 #include "apps/tls_relay.h"
+#include "ip/ipv4_input.h"
 #include "dp.h"
 #include "mbuf_q.h"
 #include "tcp/tcp_conn.h"
@@ -53,13 +55,17 @@
 #define LM_EARLY_MAX 16384
 #define LM_TICK_MS 100
 
-enum { LM_FREE = 0, LM_SETUP, LM_WAIT, LM_RELAY, LM_ENDING };
+/* LM_REPLY: our connection onward to the neighbour middle (cascading),
+ * waiting for its answer: the far end's setup, or an ERROR. */
+enum { LM_FREE = 0, LM_SETUP, LM_WAIT, LM_RELAY, LM_ENDING, LM_REPLY };
 
 struct lm_conn {
 	uint8_t state;
 	uint8_t adopted;              /* moved here: origin worker + 1 */
 	uint8_t pad[2];
 	uint32_t born_ms;
+	uint32_t mate, mate_gen;      /* cascading: the end <-> its onward connection */
+	uint32_t pair_id;             /* LM_REPLY: sluice-cp's pair */
 	struct rte_mbuf *head, *tail; /* SETUP: the bytes so far; WAIT: early bytes */
 	uint32_t bytes;
 };
@@ -94,6 +100,9 @@ struct lstp_mid {
 };
 
 static inline struct sl_lstp_stats *lst(struct worker *w) { return &w->st->lstp; }
+
+static struct tcp_conn *mate_of(struct worker *w, const struct lm_conn *l);
+static void reply_try(struct worker *w, struct tcp_conn *o, struct lm_conn *l);
 
 static struct lm_conn *lm_of(struct worker *w, const struct tcp_conn *c)
 {
@@ -162,12 +171,6 @@ static int setup_try(struct worker *w, struct tcp_conn *c, struct lm_conn *l)
 		} else if (rc == 0 && msg.type != want[i]) {
 			why = i == 0 ? "the first message must be COMMON_UNIQUE_INFO" :
 				       "the second message must be TOPOLOGY_EXCHANGE";
-			err = LSTP_ERR_UNEXPECTED;
-			rc = -EBADMSG;
-		} else if (rc == 0 && i == 1 && msg.u.topo.n != 1) {
-			/* an end sends its own entry only; middles append theirs
-			 * on the way back, never on the way in */
-			why = "an end's TOPOLOGY_EXCHANGE has exactly its own entry";
 			err = LSTP_ERR_UNEXPECTED;
 			rc = -EBADMSG;
 		}
@@ -282,13 +285,15 @@ static void on_data(struct tcp_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 		l4proxy_on_data(s, c, m);
 		return;
 	}
-	if (l->state != LM_SETUP && l->state != LM_WAIT) {
+	if (l->state != LM_SETUP && l->state != LM_WAIT && l->state != LM_REPLY) {
 		rte_pktmbuf_free(m); /* ending: nothing more is taken */
 		return;
 	}
 	mbuf_q_push(&l->head, &l->tail, &l->bytes, m);
 	if (l->state == LM_SETUP)
 		setup_try(w, c, l);
+	else if (l->state == LM_REPLY)
+		reply_try(w, c, l);
 	else
 		lst(w)->early_bytes += l->bytes - before;
 }
@@ -303,6 +308,8 @@ static uint32_t rcv_space(struct tcp_stack *s, const struct tcp_conn *c)
 		return l->bytes < LM_SETUP_MAX ? LM_SETUP_MAX - l->bytes : 0;
 	case LM_WAIT:
 		return l->bytes < LM_EARLY_MAX ? LM_EARLY_MAX - l->bytes : 0;
+	case LM_REPLY:
+		return l->bytes < LM_SETUP_MAX + LM_EARLY_MAX ? LM_SETUP_MAX + LM_EARLY_MAX - l->bytes : 0;
 	case LM_RELAY:
 		return l4proxy_rcv_space(s, c);
 	default:
@@ -365,7 +372,24 @@ static void lm_forget(struct worker *w, const struct tcp_conn *c, int err)
  * here first, while its slot still names it. */
 static void lm_gone(struct worker *w, struct tcp_conn *c, int err)
 {
-	if (lm_of(w, c)->state == LM_RELAY) {
+	struct lm_conn *l = lm_of(w, c);
+	struct tcp_conn *mate = l->mate_gen ? mate_of(w, l) : NULL;
+
+	l->mate_gen = 0;
+	if (mate && l->state == LM_REPLY) {
+		/* the neighbour did not answer, or closed first */
+		lm_of(w, mate)->mate_gen = 0;
+		send_error(w, mate, LSTP_ERR_REFUSED,
+			   err ? "the neighbour middle could not be reached" :
+				 "the neighbour middle closed before it answered");
+		lm_of(w, mate)->state = LM_ENDING;
+	} else if (mate && lm_of(w, mate)->state == LM_REPLY) {
+		/* the end left while we went onward for it */
+		lm_of(w, mate)->mate_gen = 0;
+		lm_forget(w, mate, -ECONNABORTED);
+		tcp_abort_deferred(w->tcp, mate);
+	}
+	if (l->state == LM_RELAY) {
 		if (err && c->peer)
 			lm_forget(w, c->peer, err);
 		l4proxy_on_close(w->tcp, c, err);
@@ -469,7 +493,8 @@ static void unpaired(struct worker *w, struct tcp_conn *c)
 static void join(struct worker *w, struct tcp_conn *a, struct tcp_conn *b,
 		 const struct sl_lstp_pair *p, struct rte_mbuf *m, uint32_t off)
 {
-	struct rte_mbuf *ma = take(w, m, off, p->a_len), *mb = take(w, m, off + p->a_len, p->b_len);
+	struct rte_mbuf *ma = m ? take(w, m, off, p->a_len) : NULL;
+	struct rte_mbuf *mb = m ? take(w, m, off + p->a_len, p->b_len) : NULL;
 	struct lm_conn *la = lm_of(w, a), *lb = lm_of(w, b);
 
 	if ((p->a_len && !ma) || (p->b_len && !mb)) {
@@ -672,6 +697,170 @@ static void end(struct worker *w, const struct sl_tls_msg *h, struct rte_mbuf *m
 	tcp_shutdown(w->tcp, c);
 }
 
+/* --- cascading (seed, Figure 8) ---------------------------------------------------- */
+
+static struct tcp_conn *mate_of(struct worker *w, const struct lm_conn *l)
+{
+	struct tcp_conn *m;
+
+	if (l->mate >= w->tcp->n_slots)
+		return NULL;
+	m = tcp_conn_at(w->tcp, l->mate);
+	return m->v.gen == l->mate_gen && m->state != TCP_CLOSED ? m : NULL;
+}
+
+/* LM_REPLY: the neighbour's answer.  Its two setup messages go to the end
+ * with our entry appended to the topology (every hop is listed at both
+ * ends), then the two relay; an ERROR goes to the end as it is. */
+static void reply_try(struct worker *w, struct tcp_conn *o, struct lm_conn *l)
+{
+	struct lstp_mid *lm = w->lstp;
+	struct tcp_conn *a = mate_of(w, l);
+	struct lstp_msg info, topo;
+	const char *why;
+	uint16_t err;
+	size_t u1 = 0, u2 = 0;
+	uint32_t n = l->bytes < LM_SETUP_MAX ? l->bytes : LM_SETUP_MAX;
+	int rc, k;
+	struct rte_mbuf *out;
+	uint8_t *p;
+
+	if (!a)
+		return; /* lm_gone of the end aborts us */
+	mbuf_q_copy(l->head, 0, n, lm->buf);
+	rc = lstp_parse(lm->buf, n, &info, &u1, &why, &err);
+	if (rc == 0 && info.type == LSTP_ERROR) {
+		/* the neighbour refused (expired, full): the end hears it */
+		struct rte_mbuf *e = rte_pktmbuf_alloc(w->pool);
+		uint8_t *ep = e ? (uint8_t *)rte_pktmbuf_append(e, (uint16_t)u1) : NULL;
+
+		if (ep) {
+			memcpy(ep, lm->buf, u1);
+		} else {
+			rte_pktmbuf_free(e);
+			e = NULL;
+		}
+
+		l->mate_gen = 0;
+		lm_of(w, a)->mate_gen = 0;
+		lm_of(w, a)->state = LM_ENDING;
+		if (e)
+			tcp_send(w->tcp, a, e);
+		tcp_shutdown(w->tcp, a);
+		mbuf_list_free(l->head);
+		l->head = l->tail = NULL;
+		l->bytes = 0;
+		l->state = LM_ENDING;
+		tcp_shutdown(w->tcp, o);
+		return;
+	}
+	if (rc == 0)
+		rc = lstp_parse(lm->buf + u1, n - u1, &topo, &u2, &why, &err);
+	if (rc == -EAGAIN && l->bytes < LM_SETUP_MAX)
+		return;
+	if (rc != 0 || info.type != LSTP_COMMON_UNIQUE_INFO || topo.type != LSTP_TOPOLOGY_EXCHANGE ||
+	    topo.u.topo.n >= LSTP_MAX_HOPS) {
+		lst(w)->malformed++;
+		l->mate_gen = 0;
+		lm_of(w, a)->mate_gen = 0;
+		send_error(w, o, LSTP_ERR_MALFORMED, "not the peer's setup");
+		l->state = LM_ENDING;
+		lm_of(w, a)->state = LM_ENDING;
+		send_error(w, a, LSTP_ERR_REFUSED, "the neighbour middle answered nonsense");
+		return;
+	}
+	/* our entry: role middle, our name, address, port; a fresh nonce */
+	{
+		const struct sl_lstp_conf *lc = &dp.conf->lstp;
+		struct lstp_hop *h = &topo.u.topo.hop[topo.u.topo.n++];
+		uint64_t r = rte_rand();
+
+		*h = (struct lstp_hop){ .role = LSTP_ROLE_MIDDLE, .addr = lc->listen, .port = lc->port };
+		h->name_len = (uint8_t)strnlen(lc->name, LSTP_MAX_NAME);
+		memcpy(h->name, lc->name, h->name_len);
+		memcpy(h->nonce, &r, sizeof(h->nonce));
+	}
+	out = rte_pktmbuf_alloc(w->pool);
+	p = out ? (uint8_t *)rte_pktmbuf_append(out, (uint16_t)LM_SETUP_MAX) : NULL;
+	if (!p || (k = lstp_encode(&topo, p + u1, LM_SETUP_MAX - u1)) < 0) {
+		rte_pktmbuf_free(out);
+		w->st->drops[SL_DROP_NOMBUF]++;
+		return; /* the window stays shut; the end's hello_timeout is not ours: try later */
+	}
+	memcpy(p, lm->buf, u1);
+	rte_pktmbuf_trim(out, (uint16_t)(LM_SETUP_MAX - u1 - (uint32_t)k));
+	mbuf_q_drop(&l->head, &l->tail, &l->bytes, (uint32_t)(u1 + u2));
+	tcp_send(w->tcp, a, out);
+	/* what the far side sent after its setup is the end's already */
+	{
+		struct sl_lstp_pair none = { 0 };
+		struct rte_mbuf *rest = l->head;
+		uint32_t pair_id = l->pair_id;
+		struct sl_lstp_moved *mv;
+		struct rte_mbuf *up_m;
+
+		l->head = l->tail = NULL;
+		l->bytes = 0;
+		l->state = LM_WAIT;
+		l->mate_gen = 0;
+		lm_of(w, a)->mate_gen = 0;
+		join(w, a, o, &none, NULL, 0);
+		while (rest) {
+			struct rte_mbuf *next = rest->next;
+
+			rest->next = NULL;
+			tcp_send(w->tcp, a, rest);
+			rest = next;
+		}
+		lst(w)->onward_up++;
+		up_m = rte_pktmbuf_alloc(w->pool);
+		mv = up_m ? (struct sl_lstp_moved *)rte_pktmbuf_append(up_m, sizeof(*mv)) : NULL;
+		if (!mv) {
+			rte_pktmbuf_free(up_m);
+			w->st->drops[SL_DROP_NOMBUF]++;
+			return;
+		}
+		*mv = (struct sl_lstp_moved){ .pair_id = pair_id, .slot = tcp_conn_idx(w->tcp, o),
+					      .gen = o->v.gen };
+		up(w, o, SL_TLS_UP_LSTP_ONWARD, up_m);
+	}
+}
+
+/* sluice-cp: this waiting end goes onward (lstp.neighbour). */
+static void onward(struct worker *w, const struct sl_tls_msg *h, struct rte_mbuf *m)
+{
+	struct sl_lstp_onward ow;
+	const void *op = h->len >= sizeof(ow) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(ow), &ow) : NULL;
+	struct tcp_conn *a, *o;
+	struct rte_mbuf *bytes;
+	uint32_t src_be;
+	uint16_t port;
+	int err;
+
+	if (!op)
+		return;
+	memcpy(&ow, op, sizeof(ow));
+	if (h->len != sizeof(ow) + ow.len || !(a = conn_get(w, h->slot, h->gen, LM_WAIT)))
+		return; /* gone meanwhile: its CLOSE frees the pair */
+	bytes = take(w, m, sizeof(*h) + sizeof(ow), ow.len);
+	if (!bytes || ipv4_src_for(w, ow.addr, &src_be, &port) != 0 ||
+	    !(o = tcp_connect(w->tcp, src_be, 0, rte_cpu_to_be_32(ow.addr), ow.port, &lstp_mid_ops,
+			      &err))) {
+		rte_pktmbuf_free(bytes);
+		lst(w)->onward_failed++;
+		lm_of(w, a)->state = LM_ENDING;
+		send_error(w, a, LSTP_ERR_REFUSED, "the neighbour middle could not be reached");
+		return;
+	}
+	o->v.port = port;
+	*lm_of(w, o) = (struct lm_conn){ .state = LM_REPLY, .born_ms = w->tcp->now_ms,
+					 .mate = h->slot, .mate_gen = h->gen, .pair_id = ow.pair_id };
+	lm_of(w, a)->mate = tcp_conn_idx(w->tcp, o);
+	lm_of(w, a)->mate_gen = o->v.gen;
+	tcp_send(w->tcp, o, bytes); /* goes out once connected */
+	lst(w)->onward++;
+}
+
 void lstp_mid_dn(struct worker *w, struct rte_mbuf *m)
 {
 	const struct sl_tls_msg *h = rte_pktmbuf_mtod(m, const struct sl_tls_msg *);
@@ -680,6 +869,8 @@ void lstp_mid_dn(struct worker *w, struct rte_mbuf *m)
 		pair(w, h, m);
 	else if (w->lstp && h->type == SL_TLS_DN_LSTP_END)
 		end(w, h, m);
+	else if (w->lstp && h->type == SL_TLS_DN_LSTP_ONWARD)
+		onward(w, h, m);
 	rte_pktmbuf_free(m);
 }
 

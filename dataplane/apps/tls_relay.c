@@ -1292,7 +1292,8 @@ static void dn_handle(struct worker *w, struct rte_mbuf *m)
 		agent_dp_dn(w, m); /* names a held SYN or a ping, not a session */
 		return;
 	}
-	if (h->type == SL_TLS_DN_LSTP_PAIR || h->type == SL_TLS_DN_LSTP_END) {
+	if (h->type == SL_TLS_DN_LSTP_PAIR || h->type == SL_TLS_DN_LSTP_END ||
+	    h->type == SL_TLS_DN_LSTP_ONWARD) {
 		lstp_mid_dn(w, m); /* an LSTP middle connection, no TLS session */
 		return;
 	}

@@ -323,7 +323,10 @@ struct sl_app_stats {
 	X(up_failed,      COUNTER, "setups that could not reach sluice-cp (no mbuf, ring full): closed") \
 	X(moved_out,      COUNTER, "waiting ends moved to their peer's worker (both legs on one worker)") \
 	X(moved_in,       COUNTER, "ends moved here and joined with their peer") \
-	X(move_failed,    COUNTER, "moves that failed (ring full, no mbuf, table full): the end dials again")
+	X(move_failed,    COUNTER, "moves that failed (ring full, no mbuf, table full): the end dials again") \
+	X(onward,         COUNTER, "cascading: connections opened onward to the neighbour middle") \
+	X(onward_up,      COUNTER, "... whose neighbour answered: the end and it relay") \
+	X(onward_failed,  COUNTER, "... that could not be opened (no route, table full): ERROR to the end")
 
 struct sl_lstp_stats {
 #define X(name, kind, help) uint64_t name;

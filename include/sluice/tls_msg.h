@@ -66,6 +66,11 @@ enum sl_tls_msg_type {
 				 (flags SL_LSTP_F_RESET: reset at once, the pair too) */
 	SL_TLS_UP_LSTP_MOVED, /* PAIR moved slot/gen to the waiting end's worker, which
 				 joined them: struct sl_lstp_moved (worker: the new owner) */
+	SL_TLS_DN_LSTP_ONWARD, /* cascading: connect slot/gen's end onward to the
+				  neighbour middle: struct sl_lstp_onward, then the
+				  bytes to send it (the end's setup, our hop appended) */
+	SL_TLS_UP_LSTP_ONWARD, /* the neighbour answered and the two relay:
+				  struct sl_lstp_moved naming the onward connection */
 };
 
 /* sl_tls_msg.flags */
@@ -174,6 +179,14 @@ struct sl_lstp_pair {
 				   slot/gen moves there first (a relay's legs share
 				   a worker) */
 	uint16_t pad;
+};
+
+struct sl_lstp_onward {
+	uint32_t pair_id;
+	uint32_t addr;          /* the neighbour middle (host order) */
+	uint16_t port;
+	uint16_t pad;
+	uint32_t len;           /* bytes that follow */
 };
 
 /* After a move: where the moved end lives now. */
