@@ -754,6 +754,19 @@ static void test_lstp(void **state)
 		   "max_pairs");
 	assert_err(PORTS3 AGENTS "lstp = { listen = \"198.18.100.1\"; port = 443; };\n", 7,
 		   "agents' port");
+	/* cascading */
+	assert_ok(PORTS3 "lstp = { listen = \"198.18.0.1\"; neighbour = { address = \"198.19.0.10\"; "
+		  "port = 7444; }; };\n");
+	assert_int_equal(C.lstp.neighbour, ip("198.19.0.10"));
+	assert_int_equal(C.lstp.neighbour_port, 7444);
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; neighbour = { address = \"198.19.0.10\"; }; };\n",
+		   6, "'port' in 'lstp.neighbour' is required");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; neighbour = { address = \"x\"; port = 1; }; };\n",
+		   6, "address");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; neighbour = { address = \"198.18.0.1\"; "
+		   "port = 7443; }; };\n", 6, "this middle itself");
+	assert_err(PORTS3 "lstp = { listen = \"198.18.0.1\"; neighbour = { address = \"198.19.0.10\"; "
+		   "port = 1; via = 2; }; };\n", 6, "via");
 }
 
 static void test_doc_example(void **state)
