@@ -162,6 +162,7 @@ if ((workers > 0)); then
 		export SL_LCORES="0@0,(1-$workers)@1"
 	fi
 	mw=" with $workers workers, eal.lcores $SL_LCORES"
+	export SL_RUN_WORKERS=$workers # tests may size their bulk for the second pass
 fi
 echo "== integration tests (${#tests[@]}$mw; logs in $rundir)"
 for t in "${tests[@]}"; do

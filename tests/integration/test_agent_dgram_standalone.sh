@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# workers: 1 no data plane here (a mock or sluice-lstp alone): nothing changes with workers
 # sluice-agent's UDP half (DGRAM sessions and datagram associations,
 # docs/agent-protocol.md "DGRAM sessions") on its own, against
 # sluice-mock-appliance (tests/tools), no data plane.  Three namespaces:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# workers: 1 no data plane here (a mock or sluice-lstp alone): nothing changes with workers
 # sluice-lstp on its own (S3, no data plane).  Three namespaces:
 #
 #   ns A  198.18.1.1 ------------------- 198.18.1.2  ns B

@@ -2,7 +2,7 @@
 # The L4 proxy relays bulk data intact.  With `action proxy` on
 # 198.19.0.10:9000 the appliance answers the client as the server and opens
 # its own connection to the bulk server (scripts/bulkserver.py).  A 1 GiB
-# download and a 1 GiB upload, sha256 compared end to end; show tcp counters
+# download and a 1 GiB upload (384 MiB each in the 3-worker pass), sha256 compared end to end; show tcp counters
 # moved (proxied, opened_active, bytes_in and bytes_out by the 2 GiB).  Then
 # `port impair` 1% drop + 1% reorder on the client-side port, 256 MiB each
 # way, then the same on the server-side port: sha256 still equal, and the
@@ -21,6 +21,10 @@ sl_instance_init tcp_proxy_bulk
 SL_ON_FAIL=sl_tcp_diag
 
 CLEAN_SIZE=1G        # each way, no impairment
+# the multi-worker pass (make test-mw) checks the spread and the bytes with
+# less: 3 workers on 2 cores move it at half the rate, and make test has a
+# budget
+if ((${SL_RUN_WORKERS:-1} > 1)); then CLEAN_SIZE=384M; fi
 IMPAIRED_SIZE=256M   # each way, per impaired port
 IMPAIR=(drop 1% reorder 1%)
 
@@ -37,7 +41,7 @@ sl_bulk "upload $CLEAN_SIZE through the proxy, sha256 equal" upload --size "$CLE
 if sl_tcp_stack; then
 	sl_tcp_log
 	t1=$(sl_tcp_json)
-	gib2=$((2 * $(jq -n '1024 * 1024 * 1024')))
+	gib2=$((2 * $(numfmt --from=iec "$CLEAN_SIZE"))) # both clean transfers
 	sl_tcp_moved proxied "$t0" "$t1" 2
 	sl_tcp_moved opened_active "$t0" "$t1" 2
 	sl_tcp_moved opened_passive "$t0" "$t1" 2
