@@ -14,6 +14,7 @@
 #include "cmds/cmds.h"
 #include "cmds/table.h"
 #include "conf.h"
+#include "tls/cp_tls.h"
 
 static const struct sl_vnet_def *vnet_def(uint16_t v)
 {
@@ -31,7 +32,7 @@ int cmd_show_sa(struct cmd_ctx *c, int argc, char *argv[])
 {
 	static const char *const hdr[] = { ">id", "kind", "agent", "vnet", ">worker", ">flows",
 					   "state", ">idle_left_ms", ">age_s", ">das_total",
-					   "session" };
+					   ">bytes_in", ">bytes_out", "session" };
 	uint64_t now = agent_now_ms();
 	struct tbl t;
 	uint32_t rows = 0;
@@ -47,6 +48,7 @@ int cmd_show_sa(struct cmd_ctx *c, int argc, char *argv[])
 	pthread_mutex_lock(&A.mu);
 	for (unsigned int i = 0; A.conf && i < SA_MAX; i++) {
 		const struct sa *s = &SA.sa[i];
+		struct sl_flow_ent f;
 		uint64_t left = 0;
 		char sid[24];
 
@@ -58,6 +60,10 @@ int cmd_show_sa(struct cmd_ctx *c, int argc, char *argv[])
 			left = el < lim ? lim - el : 0;
 		}
 		snprintf(sid, sizeof(sid), "%016" PRIx64, s->session);
+		/* the session's own TCP connection: frames from and to the agent,
+		 * TLS records included */
+		if (!s->have_conn || cp_tls_flow(&s->c, &f) != 0)
+			f.bytes_in = f.bytes_out = 0;
 		rows++;
 		if (c->json) {
 			json_obj(&c->j, NULL);
@@ -71,6 +77,8 @@ int cmd_show_sa(struct cmd_ctx *c, int argc, char *argv[])
 			json_u64(&c->j, "idle_left_ms", left);
 			json_u64(&c->j, "age_ms", now - s->created_ms);
 			json_u64(&c->j, "das_total", s->das_total);
+			json_u64(&c->j, "bytes_in", f.bytes_in);
+			json_u64(&c->j, "bytes_out", f.bytes_out);
 			json_str(&c->j, "session", sid);
 			json_close(&c->j);
 		} else {
@@ -84,6 +92,8 @@ int cmd_show_sa(struct cmd_ctx *c, int argc, char *argv[])
 			tbl_cell(&t, "%lu", (unsigned long)left);
 			tbl_cell(&t, "%lu", (unsigned long)((now - s->created_ms) / 1000));
 			tbl_cell(&t, "%lu", (unsigned long)s->das_total);
+			tbl_cell(&t, "%" PRIu64, f.bytes_in);
+			tbl_cell(&t, "%" PRIu64, f.bytes_out);
 			tbl_cell(&t, "%s", sid);
 		}
 	}

@@ -134,6 +134,9 @@ sl_ok "a closed UDP port at site A: ICMP port unreachable from $SRV, as on the s
 sa_of() { sa_json | jq -r --arg v "$1" "[.sa[] | select(.vnet == \$v)] | $2"; }
 [[ $(sa_of a length) -ge 1 && $(sa_of b length) -ge 1 ]] || sl_fail "no SA per vnet: $(sa_json)"
 [[ $(sa_of a 'map(.flows) | add') -ge 1 ]] || sl_fail "vnet a's SA carries no flow: $(sa_json)"
+# per-SA bytes: vnet b's session carried the 300 echoes of 1,400 bytes each way
+[[ $(sa_of b 'map(.bytes_in) | add') -ge 420000 && $(sa_of b 'map(.bytes_out) | add') -ge 420000 ]] ||
+	sl_fail "vnet b's SA should count the 300 x 1,400 bytes each way: $(sa_json)"
 sl_ok "show sa: an SA per vnet, carrying the DAs ($(das_json | jq '.total') DAs)"
 # the DAs age out at the agent (1.5 s with one reply, 5 s with two or more)
 no_das() { [[ $(das_json | jq .total) == 0 ]]; }
