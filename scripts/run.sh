@@ -26,6 +26,17 @@
 #   vnet a (clients 198.18.0.0/25) routes 198.19.200.0/22 to agent site-a,
 #   vnet b (198.18.0.128/25) the same prefix to site-b (config/sluice.conf).
 #
+# S3 (LSTP): two more hosts on the bridge in sl-wan, each letting only
+# outbound connections through (nftables: input accepts established/related
+# and loopback only), both dialling the appliance's LSTP middle proxy
+# (config/sluice.conf `lstp`, 198.18.100.1:7443):
+#     sl-lan-a  198.18.100.21: sluice-lstp role client (config/lstp/lan-a.conf),
+#               SOCKS5 127.0.0.1:1080, forward 127.0.0.1:9000 -> service bulk
+#     sl-lan-b  198.18.100.22: sluice-lstp role server (config/lstp/lan-b.conf),
+#               HTTP 127.0.0.1:8080, bulkserver 127.0.0.1:9000
+#   Their PKI (build/certs/lstp/: ca.pem signs lan-a.pem and lan-b.pem,
+#   serverAuth and clientAuth) is made here when missing or unusable.
+#
 # The certificates come from scripts/certs.sh (build/certs/, made when
 # missing); the .11 and .12 servers from sl_tls_servers_start (scripts/lib.sh).
 #
@@ -36,6 +47,7 @@
 #
 # Environment: SLUICE_BUILD (default build/), SLUICE_RUN_DIR (logs; default
 # /run/sluice-demo), SLUICE_AGENT_BIN (default $SLUICE_BUILD/agent/sluice-agent),
+# SLUICE_LSTP_BIN (default $SLUICE_BUILD/lstp/sluice-lstp),
 # SLUICE_AGENT_ARGS (more sluice-agent options, e.g. -v), SLUICE_LCORES (the
 # default config with another eal.lcores, e.g. "0@0,(1-3)@1": three workers
 # on CPU 1; written to $SLUICE_RUN_DIR/sluice.conf and given to both daemons).
@@ -54,6 +66,14 @@ SL_TAP_S=sl-tap1
 SL_TAP_W=sl-tap2   # the wan port's tap: a port of the bridge in sl-wan
 SL_SITES_PREFIX=sl- # sl_agent_sites: sl-wan, sl-sa, sl-la, sl-sb, sl-lb
 SL_C2_ADDR=198.18.0.130 # sl-client's second address: a client of vnet b
+# S3: the LSTP ends' namespaces, on br0 in sl-wan (see the top)
+SL_LSTP=${SLUICE_LSTP_BIN:-$SL_BUILD/lstp/sluice-lstp}
+SL_NS_LAN_A=sl-lan-a
+SL_NS_LAN_B=sl-lan-b
+SL_LAN_A_ADDR=198.18.100.21
+SL_LAN_B_ADDR=198.18.100.22
+SL_LSTP_PKI=$SL_ROOT/build/certs/lstp # config/lstp/*.conf name it as build/certs/lstp/
+LSTP_PORT=7443
 SL_WORK=${SLUICE_RUN_DIR:-/run/sluice-demo}
 HTTP_PORT=8080
 IPERF_PORT=5201
@@ -66,21 +86,28 @@ refuse() {
 }
 
 [[ $(id -u) -eq 0 ]] || refuse "must run as root (DPDK, hugepages, network namespaces)"
-for b in "$SL_DP" "$SL_CP" "$SL_CTL" "$SL_AGENT"; do
+for b in "$SL_DP" "$SL_CP" "$SL_CTL" "$SL_AGENT" "$SL_LSTP"; do
 	[[ -x $b ]] || refuse "$b is not built (run: make)"
 done
 for tap in "$SL_TAP_C" "$SL_TAP_S" "$SL_TAP_W"; do
 	grep -q "iface=$tap\"" "$SL_ROOT/config/sluice.conf" ||
 		refuse "config/sluice.conf no longer names tap $tap; update scripts/run.sh"
 done
-# the S4 sites: an HTTP CONNECT proxy, nftables in the site namespaces
-for c in tinyproxy nft; do
+lstp_sect=$(sed -n '/^lstp = {/,/^};/p' "$SL_ROOT/config/sluice.conf")
+{ grep -q '^  listen = "198.18.100.1";' <<<"$lstp_sect" && grep -q "^  port = $LSTP_PORT;" <<<"$lstp_sect"; } ||
+	refuse "config/sluice.conf has no lstp listener on 198.18.100.1:$LSTP_PORT; update scripts/run.sh"
+for f in lan-a lan-b; do
+	[[ -r $SL_ROOT/config/lstp/$f.conf ]] || refuse "config/lstp/$f.conf is missing"
+done
+# the S4 sites: an HTTP CONNECT proxy, nftables in the site namespaces;
+# S3: the LSTP ends' PKI
+for c in tinyproxy nft openssl; do
 	command -v "$c" >/dev/null || refuse "$c is not installed (run: scripts/setup.sh)"
 done
 
 # --- preflight: never touch someone else's demo --------------------------------
 SL_SITE_NSES=("${SL_SITES_PREFIX}wan" "${SL_SITES_PREFIX}sa" "${SL_SITES_PREFIX}la" "${SL_SITES_PREFIX}sb" "${SL_SITES_PREFIX}lb")
-for ns in "$SL_NS_C" "$SL_NS_S" "${SL_SITE_NSES[@]}"; do
+for ns in "$SL_NS_C" "$SL_NS_S" "${SL_SITE_NSES[@]}" "$SL_NS_LAN_A" "$SL_NS_LAN_B"; do
 	[[ ! -e /run/netns/$ns ]] ||
 		refuse "network namespace $ns already exists (another 'make run'? if it is a leftover: ip netns del $ns)"
 done
@@ -99,6 +126,7 @@ sl_state_init "$SL_WORK/state"
 SL_DP_PID=
 SL_CP_PID=
 declare -A AGENT_PID=() # site-a|site-b -> pid
+declare -A LSTP_PID=()  # lan-a|lan-b -> pid of its sluice-lstp
 SLEEP_PID=
 FAILED=0
 
@@ -107,8 +135,9 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	[[ -n $SLEEP_PID ]] && kill "$SLEEP_PID" 2>/dev/null
-	say "stopping: agents, tinyproxy, the sites' servers, sluice-cp, bulk, iperf3 and HTTP servers, sluice-dp;" \
-		"deleting $SL_NS_C, $SL_NS_S and ${SL_SITE_NSES[*]}"
+	say "stopping: the LSTP ends and their servers, agents, tinyproxy, the sites' servers, sluice-cp," \
+		"bulk, iperf3 and HTTP servers, sluice-dp; deleting $SL_NS_C, $SL_NS_S, ${SL_SITE_NSES[*]}," \
+		"$SL_NS_LAN_A and $SL_NS_LAN_B"
 	# The state file lists what we started; undo it newest first.
 	sl_cleanup_state "$SL_WORK/state"
 	if ((rc != 0 || FAILED)); then
@@ -224,6 +253,139 @@ if ! agents_wait 30; then
 fi
 say "agents site-a and site-b are connected"
 
+# --- S3: the LSTP ends, each behind an outbound-only firewall --------------------------
+# lstp_pki: build/certs/lstp/ (config/lstp/*.conf name these paths): a CA of
+# their own that signs one certificate per end, with serverAuth and
+# clientAuth (either end may be the TLS client: the master).  A pair is
+# remade only when missing or unusable, as scripts/certs.sh does.
+lstp_pki() {
+	mkdir -p "$SL_LSTP_PKI"
+	(
+		set -e
+		cd "$SL_LSTP_PKI"
+		umask 077
+		exec 9>.lock
+		flock -w 60 9
+		usable() { # usable NAME ISSUER
+			[[ -s $1.pem && -s $1.key && -s $2.pem ]] || return 1
+			[[ $(openssl x509 -in "$1.pem" -noout -pubkey 2>/dev/null) == \
+				"$(openssl pkey -in "$1.key" -pubout 2>/dev/null)" ]] || return 1
+			openssl x509 -in "$1.pem" -noout -checkend 86400 >/dev/null 2>&1 || return 1
+			openssl verify -x509_strict -CAfile "$2.pem" "$1.pem" >/dev/null 2>&1
+		}
+		newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key.new"; }
+		commit() {
+			chmod 0600 "$1.key.new"
+			chmod 0644 "$1.pem.new"
+			mv -f "$1.key.new" "$1.key"
+			mv -f "$1.pem.new" "$1.pem"
+			echo "made $SL_LSTP_PKI/$1.pem"
+		}
+		if ! usable ca ca; then
+			newkey ca
+			openssl req -x509 -new -key ca.key.new -out ca.pem.new -days 3650 -subj "/CN=Sluice Demo LSTP CA" \
+				-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+			commit ca
+		fi
+		for n in lan-a lan-b; do
+			usable "$n" ca && continue
+			newkey "$n"
+			openssl req -new -key "$n.key.new" -out "$n.csr" -subj "/CN=$n"
+			printf '%s\n' "subjectAltName=DNS:$n" "basicConstraints=CA:FALSE" "keyUsage=digitalSignature" \
+				"extendedKeyUsage=serverAuth,clientAuth" >"$n.ext"
+			openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$n.pem.new" \
+				-days 825 -extfile "$n.ext"
+			rm -f "$n.csr" "$n.ext"
+			commit "$n"
+		done
+	) >>"$SL_WORK/lstp-pki.log" 2>&1
+}
+# lan_make NS ADDR BRIDGE_PORT: a host on br0 in sl-wan (wan0 ADDR/24) whose
+# firewall lets only outbound connections through
+lan_make() {
+	local ns=$1 addr=$2 bport=$3 w=$SL_NS_WAN
+	sl_netns_create "$ns"
+	ip -n "$ns" link add wan0 type veth peer name "$bport" netns "$w" || fail "veth $ns/wan0 - $w/$bport"
+	ip -n "$w" link set dev "$bport" master br0 || fail "$bport into br0 in $w"
+	ip -n "$ns" addr add "$addr/24" dev wan0 || fail "address $addr in $ns"
+	ip -n "$ns" link set dev wan0 up || fail "wan0 up in $ns"
+	ip -n "$w" link set dev "$bport" up || fail "$bport up in $w"
+	sl_site_nooffload "$ns" wan0
+	sl_site_nooffload "$w" "$bport"
+	ip netns exec "$ns" nft -f - <<NFT || fail "nftables in $ns"
+table inet sluice_lan {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+	}
+}
+NFT
+}
+lstp_pki || {
+	tail -n 20 "$SL_WORK/lstp-pki.log" >&2
+	fail "could not make the LSTP ends' PKI in $SL_LSTP_PKI"
+}
+for f in lan-a lan-b; do
+	"$SL_LSTP" -c "config/lstp/$f.conf" --check >>"$SL_WORK/lstp-$f.log" 2>&1 || {
+		cat "$SL_WORK/lstp-$f.log" >&2
+		fail "sluice-lstp --check config/lstp/$f.conf failed"
+	}
+done
+say "building the LSTP ends' namespaces: $SL_NS_LAN_A ($SL_LAN_A_ADDR), $SL_NS_LAN_B ($SL_LAN_B_ADDR), on br0 in $SL_NS_WAN"
+lan_make "$SL_NS_LAN_A" "$SL_LAN_A_ADDR" vla
+lan_make "$SL_NS_LAN_B" "$SL_LAN_B_ADDR" vlb
+lanb_www=$SL_WORK/lan-b-www
+mkdir -p "$lanb_www"
+cat >"$lanb_www/index.html" <<'HTML'
+<!doctype html>
+<title>Sluice demo: LSTP</title>
+<p>Hello from sl-lan-b (127.0.0.1:8080), through the LSTP tunnel:
+sl-lan-a's sluice-lstp, the appliance's middle proxy, sl-lan-b's sluice-lstp.</p>
+HTML
+sl_spawn "$SL_WORK/lan-b-http.log" lan-b-http --setsid --ns "$SL_NS_LAN_B" -- \
+	"$SL_PY" "$SL_ROOT/scripts/httpserver.py" --bind 127.0.0.1 --port "$HTTP_PORT" --directory "$lanb_www"
+LANB_HTTP_PID=$SL_LAST_PID
+sl_spawn "$SL_WORK/lan-b-bulk.log" lan-b-bulk --setsid --ns "$SL_NS_LAN_B" -- \
+	"$SL_PY" "$SL_ROOT/scripts/bulkserver.py" --bind 127.0.0.1 --port "$BULK_PORT"
+LANB_BULK_PID=$SL_LAST_PID
+for p in "$HTTP_PORT" "$BULK_PORT"; do
+	sl_wait_for 10 "a server on 127.0.0.1:$p in $SL_NS_LAN_B" sl_listening_on "$SL_NS_LAN_B" 127.0.0.1 "$p" || {
+		tail -n 5 "$SL_WORK"/lan-b-*.log >&2
+		fail "the servers in $SL_NS_LAN_B did not start"
+	}
+done
+for f in lan-b lan-a; do
+	ns=$SL_NS_LAN_A
+	[[ $f == lan-b ]] && ns=$SL_NS_LAN_B
+	sl_spawn "$SL_WORK/lstp-$f.log" "lstp-$f" --setsid --ns "$ns" -- "$SL_LSTP" -c "config/lstp/$f.conf"
+	LSTP_PID[$f]=$SL_LAST_PID
+done
+# up: both ends say so, and the appliance lists their pair
+lstp_up() {
+	local js
+	grep -q 'tunnel up with "lan-b"' "$SL_WORK/lstp-lan-a.log" &&
+		grep -q 'tunnel up with "lan-a"' "$SL_WORK/lstp-lan-b.log" &&
+		js=$(timeout 5 "$SL_CTL" --socket "$SL_SOCK" --json show lstp 2>/dev/null) &&
+		jq -e '[.pairs[] | select((.topology | index("lan-a")) != null and (.topology | index("lan-b")) != null)]
+			| length >= 1' <<<"$js" >/dev/null
+}
+say "waiting for the LSTP ends lan-a and lan-b to pair through the appliance (logs $SL_WORK/lstp-lan-*.log)"
+for ((i = 0; i < 200; i++)); do
+	lstp_up && break
+	sleep 0.1
+done
+if ! lstp_up; then
+	for f in lan-a lan-b; do
+		sl_pid_alive "${LSTP_PID[$f]}" || say "sluice-lstp $f (pid ${LSTP_PID[$f]}) exited"
+		printf -- '----- %s (last 20 lines) -----\n' "$SL_WORK/lstp-$f.log" >&2
+		tail -n 20 "$SL_WORK/lstp-$f.log" >&2
+	done
+	timeout 5 "$SL_CTL" --socket "$SL_SOCK" show lstp >&2 || true
+	fail "the LSTP ends did not pair"
+fi
+say "LSTP ends lan-a and lan-b are paired through the appliance's middle proxy"
+
 ctl=$SL_CTL
 [[ $ctl == "$SL_ROOT"/* ]] && ctl=${ctl#"$SL_ROOT"/}
 srv=$SL_SITE_SRV
@@ -233,6 +395,8 @@ Sluice demo is up: sluice-dp pid $SL_DP_PID, sluice-cp pid $SL_CP_PID, HTTP serv
 iperf3 server pid $SL_IPERF_PID (:$IPERF_PORT), bulk server pid $SL_BULK_SERVER_PID (:$BULK_PORT).
 S4: agents site-a pid ${AGENT_PID[site-a]} (netns $SL_NS_SA), site-b pid ${AGENT_PID[site-b]} (netns $SL_NS_SB,
 through tinyproxy pid $SL_PROXY_PID in $SL_NS_WAN); the sites' LANs are $SL_NS_LA and $SL_NS_LB.
+S3: sluice-lstp ends lan-a pid ${LSTP_PID[lan-a]} (netns $SL_NS_LAN_A, SOCKS5 127.0.0.1:1080), lan-b pid ${LSTP_PID[lan-b]}
+(netns $SL_NS_LAN_B: HTTP pid $LANB_HTTP_PID, bulk server pid $LANB_BULK_PID), paired through the appliance's :$LSTP_PORT.
 Try, in another terminal:
   ip netns exec $SL_NS_C ping -c3 $SL_S_ADDR
   ip netns exec $SL_NS_C curl --cacert build/certs/ca.pem https://$SL_S_ADDR/      (TLS ends here)
@@ -263,6 +427,11 @@ S4, the same server address at two sites (vnet a: $SL_C_ADDR, vnet b: $SL_C2_ADD
   $ctl show vnets
   $ctl show held          (while SYNs wait, e.g. during the black-hole curl)
   $ctl agent kick site-a  (it reconnects by itself)
+S3, from $SL_NS_LAN_A through the LSTP tunnel to $SL_NS_LAN_B (neither accepts inbound connections):
+  ip netns exec $SL_NS_LAN_A curl --socks5-hostname 127.0.0.1:1080 http://localhost:$HTTP_PORT/   ($SL_NS_LAN_B's localhost)
+  ip netns exec $SL_NS_LAN_A curl -o /dev/null --socks5-hostname 127.0.0.1:1080 http://localhost:$BULK_PORT/bytes/100M
+  ip netns exec $SL_NS_LAN_A $SL_PY scripts/bulkclient.py --host 127.0.0.1 --port $BULK_PORT download --size 100M   (forward -> service bulk)
+  $ctl show lstp
 Logs: $SL_WORK.  Press Ctrl-C to stop.
 EOF
 say "demo is up"
@@ -270,6 +439,7 @@ say "demo is up"
 # --- foreground: watch the daemons --------------------------------------------------
 cp_reported=0
 declare -A agent_reported=()
+declare -A lstp_reported=()
 while :; do
 	if ! sl_pid_alive "$SL_DP_PID"; then
 		rc=0
@@ -286,6 +456,14 @@ while :; do
 			"Restart it with: $SL_CP   (log: $SL_WORK/cp.log)"
 		cp_reported=1
 	fi
+	for f in lan-a lan-b; do
+		if [[ -z ${lstp_reported[$f]:-} ]] && ! sl_pid_alive "${LSTP_PID[$f]}"; then
+			rc=0
+			wait "${LSTP_PID[$f]}" 2>/dev/null || rc=$?
+			say "warning: sluice-lstp $f exited (status $rc); the LSTP tunnel is down. Log: $SL_WORK/lstp-$f.log"
+			lstp_reported[$f]=1
+		fi
+	done
 	for site in site-a site-b; do
 		if [[ -z ${agent_reported[$site]:-} ]] && ! sl_pid_alive "${AGENT_PID[$site]}"; then
 			rc=0
