@@ -42,6 +42,7 @@ bench: setup
 	SLUICE_BUILD=$(abspath $(BUILD)) bench/run.sh
 	SLUICE_BUILD=$(abspath $(BUILD)) bench/scale.sh || echo "bench: scale: INCOMPLETE (reasons in bench/results/scale.json, logs in bench/work/scale-*.log)"
 	SLUICE_BUILD=$(abspath $(BUILD)) bench/udp.sh || echo "bench: udp: FAILED (logs in bench/work/udp-*.log)"
+	SLUICE_BUILD=$(abspath $(BUILD)) bench/lstp.sh || echo "bench: lstp: FAILED (logs in bench/work/lstp-*.log)"
 
 clean:
 	rm -rf $(BUILD) bench/work

@@ -360,7 +360,9 @@ static void read_local(struct chan *c)
 	for (i = 0; i < READS_PER_EVENT; i++) {
 		if (c->peer_paused || c->tx_fin || !tun_writable())
 			break;
-		n = recv(c->ev.fd, frame + LSTP_HDR_LEN, LSTP_MAX_BODY, 0);
+		/* a frame fills one TLS record exactly (RFC 8446 5.1: 2^14
+		 * bytes of plaintext), not one and a sliver */
+		n = recv(c->ev.fd, frame + LSTP_HDR_LEN, LSTP_MAX_BODY - LSTP_HDR_LEN, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;

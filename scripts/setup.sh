@@ -55,8 +55,12 @@ test_pkgs=(iproute2 iputils-ping curl iperf3 tshark python3-scapy socat nftables
 # Benchmark only (--bench): HAProxy (TCP relay and TLS termination) and
 # stunnel (TLS termination) are the references of bench/tcp.sh and bench/tls.sh;
 # OpenVPN (TCP transport, AES-128-GCM) the reference of bench/udp.sh.
+# OpenSSH (client and server) the reference of bench/agent.sh (ssh -L) and
+# bench/lstp.sh (ssh -D): the benches start their own sshd with their own
+# config; installing openssh-server also installs (and, unless policy-rc.d
+# forbids it, starts) the host's ssh service, which they never use.
 bench_pkgs=()
-((bench == 0)) || bench_pkgs=(haproxy stunnel4 openvpn)
+((bench == 0)) || bench_pkgs=(haproxy stunnel4 openvpn openssh-client openssh-server)
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]

@@ -491,9 +491,10 @@ check "secured phase: CONNECTION_ACK for a channel never opened -> ERROR CHANNEL
 check "... the role middle is still running" sl_pid_alive "$MID_PID"
 
 # --- kill -9 of the server end, restart: pairs again
+# counted before the start: the new end may pair before the next line runs
+UPS=$(up_count "$W/mid.log")
 lstp_start srv2 "$NS_B" "$W/srv.conf"
 SRV_PID=$LPID
-UPS=$(up_count "$W/mid.log")
 check "server end killed -9 and restarted: paired again" sl_wait_for 15 "second tunnel" ups_at_least "$W/mid.log" $((UPS + 1))
 check "... and the page comes through again" sl_wait_for 5 page page_ok 1080 http://198.18.1.2/index.html
 lstp_kill "$SRV_PID"
