@@ -125,6 +125,10 @@ mkdir -p "$ovpn"
 # agent certificate (from agent-ca.pem, clientAuth)
 common=(--dev tun --data-ciphers AES-128-GCM --cipher AES-128-GCM --auth SHA256
 	--dh none --verb 3 --ping 10 --persist-tun --txqueuelen 1000 --sndbuf 0 --rcvbuf 0)
+# site A's host knows the way back to the clients through the appliance's
+# wan address (the agent itself never needs it: it dials out)
+ip -n "$SL_NS_SA" route replace 198.18.0.0/24 via 198.18.100.1 ||
+	sl_fail "a route from site A's host back to the client network"
 sl_spawn "$run/openvpn-server.log" openvpn-server --ns "$SL_NS_SA" -- openvpn "${common[@]}" \
 	--proto tcp-server --local "$SL_SITE_A_ADDR" --lport 1194 --tls-server --ca "$SL_CERTS/agent-ca.pem" \
 	--cert "$SL_CERTS/appliance.pem" --key "$SL_CERTS/appliance.key" --ifconfig 10.208.0.1 10.208.0.2
