@@ -26,7 +26,9 @@
 #    one sent is accounted for by a counter; resumed, it serves again;
 #  - a flood of 3,000 new DAs from one vnet stays within da_max per worker
 #    (the rest counted as da_table_full) while dig through the other vnet
-#    keeps working; all of them age out.
+#    keeps working; all of them age out;
+#  - kill -9 of an agent clears its SAs and DAs at once; restarted, it
+#    serves again.
 # timeout: 300
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -274,3 +276,20 @@ total=$(das_json | jq .total)
 sl_ok "a flood of 3,000 new DAs: at most $max kept ($total), the rest counted; vnet b answered meanwhile"
 sl_wait_for 15 "the flood's DAs aged out" no_das || sl_fail "the flood's DAs did not age out: $(das_json | jq .total) left"
 sl_ok "every DA of the flood aged out at the agent, and both tables followed"
+
+# --- agent loss: its DAs and SAs go at once; back, it serves again ------------------
+got=$(echo_check "$SL_C_ADDR" 100 1)
+[[ $got == ok ]] || sl_fail "before the loss: $got"
+[[ $(sa_of a length) -ge 1 && $(das_json | jq '[.das[] | select(.agent == "site-a")] | length') -ge 1 ]] ||
+	sl_fail "site-a should have an SA and a DA before its loss: $(sa_json) $(das_json)"
+kill -KILL "$SL_AGENT_A_PID"
+wait "$SL_AGENT_A_PID" 2>/dev/null || true
+cleared() {
+	[[ $(sa_of a length) == 0 && $(das_json | jq '[.das[] | select(.agent == "site-a")] | length') == 0 ]]
+}
+sl_wait_for 15 "site-a's SAs and DAs cleared" cleared ||
+	sl_fail "the lost agent's SAs or DAs are still listed: $(sa_json) $(das_json)"
+sl_agent_up a
+got=$(echo_check "$SL_C_ADDR" 100 2)
+[[ $got == ok ]] || sl_fail "site-a back: $got"
+sl_ok "kill -9 of site-a's agent: its SAs and DAs cleared at once; restarted, it serves datagrams again"
