@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -231,6 +232,26 @@ static int resolve(struct sockaddr_in *sa, char *err, size_t errlen)
 	return 0;
 }
 
+/* A random local port for each dial, not the kernel's next one: the
+ * appliance's worker for a session follows the hash of its 4-tuple, and
+ * Linux hands out connect() ports in steps of two, whose hashes can miss a
+ * worker for dozens of dials in a row (flow/dispatch.h) -- the appliance
+ * asks for DGRAM sessions until one lands on the worker it needs.  Best
+ * effort: on failure the kernel chooses. */
+static void random_port(int fd)
+{
+	for (int i = 0; i < 8; i++) {
+		uint16_t r;
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+			return;
+		me.sin_port = htons((uint16_t)(32768 + r % (61000 - 32768)));
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0 || errno != EADDRINUSE)
+			return;
+	}
+}
+
 int tlsconn_dial(struct tlsconn *tc, const char *alpn, void (*done)(struct tlsconn *tc, int err))
 {
 	struct sockaddr_in sa;
@@ -247,6 +268,7 @@ int tlsconn_dial(struct tlsconn *tc, const char *alpn, void (*done)(struct tlsco
 		snprintf(tc->err, sizeof(tc->err), "socket: %s", strerror(errno));
 		return rc;
 	}
+	random_port(fd);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		rc = -errno;
 		snprintf(tc->err, sizeof(tc->err), "connect %s:%u: %s", target_host(), target_port(),

@@ -27,7 +27,8 @@ struct agent_rt;
 struct cmd_ctx;
 
 #define SA_MAX 4096              /* SAs over all agents */
-#define SA_OPEN_TRIES_PER_WORKER 4 /* DGRAM_OPENs a DA may cause, times workers */
+#define SA_OPEN_TRIES_PER_WORKER 8 /* DGRAM_OPENs a DA may cause, times workers: a
+				    session lands where its hash says, 1 in n */
 #define SA_OPEN_WAIT_MS 10000    /* a DGRAM_OPEN not answered by then is given up */
 
 enum { SA_FREE = 0, SA_OPENING, SA_ACTIVE, SA_IDLE };
