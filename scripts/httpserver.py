@@ -24,6 +24,10 @@ import sys
 class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
+    # socketserver's listen backlog is 5: 30 parallel TLS handshakes from the
+    # appliance overflow it and SYNs are dropped until a connect times out;
+    # a real web server listens with 511 (nginx)
+    request_queue_size = 511
 
     def server_bind(self):
         socketserver.TCPServer.server_bind(self)
