@@ -613,9 +613,24 @@ static void up_data(const struct sl_tls_msg *h, struct rte_mbuf *m)
 	fail(x);
 }
 
+/* A message's fixed-size body (struct of n bytes) into out: 0, or -1 when
+ * it is shorter. */
+static int up_fixed(const struct rte_mbuf *m, const struct sl_tls_msg *h, void *out, size_t n)
+{
+	const void *p = h->len >= n ? rte_pktmbuf_read(m, sizeof(*h), (uint32_t)n, out) : NULL;
+
+	if (!p)
+		return -1;
+	if (p != out)
+		memcpy(out, p, n);
+	return 0;
+}
+
 static void up_msg(unsigned int w, struct rte_mbuf *m)
 {
 	const struct sl_tls_msg *h = rte_pktmbuf_mtod(m, const struct sl_tls_msg *);
+	const struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
+				   .gen = h->gen };
 
 	if (m->data_len < sizeof(*h) || h->version != SL_TLS_MSG_VERSION || h->worker != w ||
 	    h->slot >= T.n_slots[w]) {
@@ -641,8 +656,6 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 			       "connection closed", h->app, w, p[0], h->len - 1, n > 1 ? p[1] : 0);
 	} else if (h->type == SL_TLS_UP_CLOSE) {
 		struct sess *x = T.by_slot[w][h->slot];
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
 
 		if (is_agents(h->app))
 			agent_ctl_conn_closed(&c);
@@ -650,32 +663,16 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 			sess_free(x, 0);
 	} else if (h->type == SL_TLS_UP_OFFER) {
 		struct sl_agent_offer o;
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
 
-		const void *p = h->len >= sizeof(o) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o) :
-						      NULL;
-
-		/* rte_pktmbuf_read copies only when the bytes are not contiguous */
-		if (p) {
-			memcpy(&o, p, sizeof(o));
+		if (up_fixed(m, h, &o, sizeof(o)) == 0)
 			agent_ctl_offer(&c, &o);
-		}
 	} else if (h->type == SL_TLS_UP_DA_OFFER) {
 		struct sl_da_offer o;
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
-		const void *p = h->len >= sizeof(o) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(o), &o) :
-						      NULL;
 
-		if (p) {
-			memcpy(&o, p, sizeof(o));
+		if (up_fixed(m, h, &o, sizeof(o)) == 0)
 			agent_ctl_da_offer(&c, &o);
-		}
 	} else if (h->type == SL_TLS_UP_LSTP_HELLO) {
 		static uint8_t buf[sizeof(struct sl_lstp_hello) + 2048];
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
 		const uint8_t *p;
 
 		if (h->len >= sizeof(struct sl_lstp_hello) && h->len <= sizeof(buf) &&
@@ -688,41 +685,21 @@ static void up_msg(unsigned int w, struct rte_mbuf *m)
 		}
 	} else if (h->type == SL_TLS_UP_LSTP_MOVED) {
 		struct sl_lstp_moved q;
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
-		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
-						      NULL;
 
-		if (p) {
-			memcpy(&q, p, sizeof(q));
+		if (up_fixed(m, h, &q, sizeof(q)) == 0)
 			lstp_mid_moved(&c, &q);
-		}
 	} else if (h->type == SL_TLS_UP_LSTP_ONWARD) {
 		struct sl_lstp_moved q;
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
-		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
-						      NULL;
 
-		if (p) {
-			memcpy(&q, p, sizeof(q));
+		if (up_fixed(m, h, &q, sizeof(q)) == 0)
 			lstp_mid_onward_up(&c, &q);
-		}
 	} else if (h->type == SL_TLS_UP_LSTP_CLOSE) {
 		struct sl_lstp_close q;
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
-		const void *p = h->len >= sizeof(q) ? rte_pktmbuf_read(m, sizeof(*h), sizeof(q), &q) :
-						      NULL;
 
-		if (p) {
-			memcpy(&q, p, sizeof(q));
+		if (up_fixed(m, h, &q, sizeof(q)) == 0)
 			lstp_mid_closed(&c, &q);
-		}
 	} else if (h->type == SL_TLS_UP_PING) {
 		static uint8_t buf[sizeof(struct sl_agent_ping) + AP_MAX_PING_DATA];
-		struct cp_conn c = { .worker = (uint16_t)w, .app = h->app, .slot = h->slot,
-				     .gen = h->gen };
 		const uint8_t *p;
 
 		if (h->len >= sizeof(struct sl_agent_ping) && h->len <= sizeof(buf) &&
